@@ -1,0 +1,171 @@
+/**
+ * The `teleread` command line (bin/teleread.mjs runs this through tsx).
+ *
+ *   teleread verify <report.json> <report.jws> [--pdf report.pdf] (--keys jwks.json | --url http://host:port)
+ *   teleread canonical <report.json> [--out file]
+ *
+ * Exit codes: 0 valid / done, 1 the report does not verify, 2 usage or input error.
+ * Subcommands live in one dispatch table; add new ones there.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { canonicalBytes } from '../shared/signing/canonical.ts';
+import { verifyReportFiles, type Jwks } from '../shared/signing/verify.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  fetch: typeof fetch;
+}
+interface Command {
+  usage: string;
+  summary: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+const commands: Record<string, Command> = {
+  verify: {
+    usage: 'teleread verify <report.json> <report.jws> [--pdf report.pdf] (--keys jwks.json | --url http://host:port)',
+    summary: 'check a signed report offline against a JWKS file, or against the keys a TeleRead server publishes',
+    run: runVerify,
+  },
+  canonical: {
+    usage: 'teleread canonical <report.json> [--out report.canonical.json]',
+    summary: 'write the RFC 8785 canonical bytes of a report (what its signature covers), e.g. for openssl',
+    run: runCanonical,
+  },
+};
+
+async function runVerify(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { pdf: { type: 'string' }, keys: { type: 'string' }, url: { type: 'string' } },
+  });
+  if (positionals.length !== 2) throw new UsageError('verify needs <report.json> and <report.jws>.');
+  if ((values.keys === undefined) === (values.url === undefined)) {
+    throw new UsageError('verify needs exactly one of --keys <jwks.json> (offline) or --url <http://host:port>.');
+  }
+  const [reportPath, jwsPath] = positionals as [string, string];
+  const reportJson = await readInput(reportPath, 'utf8');
+  const jws = (await readInput(jwsPath, 'utf8')).trim();
+  const pdfBytes = values.pdf === undefined ? undefined : await readInput(values.pdf);
+  const jwks = values.keys !== undefined ? parseJwks(await readInput(values.keys, 'utf8'), values.keys) : await fetchJwks(values.url!, io);
+
+  const result = await verifyReportFiles({ reportJson, jws, jwks, pdfBytes });
+  if (!result.ok) {
+    io.err(`INVALID ${result.code}: ${result.message}`);
+    return EXIT_INVALID;
+  }
+  const r = result.report;
+  const signer = (r.signer ?? {}) as Record<string, unknown>;
+  const what = [
+    typeof r.caseId === 'string' ? `case ${r.caseId}` : null,
+    r.version !== undefined ? `version ${String(r.version)}` : null,
+  ].filter(Boolean).join(' ');
+  const who = [signer.name, signer.id].filter((v) => typeof v === 'string' && v !== '').join(' / ');
+  io.out(
+    `VALID report${what ? ` (${what})` : ''} signed by kid ${result.kid}` +
+      (who ? ` (${who})` : '') +
+      (typeof r.signedAt === 'string' ? ` at ${r.signedAt}` : '') +
+      (result.pdfChecked ? '; PDF matches the signed SHA-256' : ''),
+  );
+  return EXIT_OK;
+}
+
+async function runCanonical(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('canonical needs one <report.json>.');
+  const text = await readInput(positionals[0]!, 'utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    throw new UsageError(`${positionals[0]} is not valid JSON.`);
+  }
+  const bytes = canonicalBytes(doc);
+  if (values.out !== undefined) await writeFile(values.out, bytes);
+  else io.out(new TextDecoder().decode(bytes));
+  return EXIT_OK;
+}
+
+async function readInput(path: string): Promise<Uint8Array>;
+async function readInput(path: string, encoding: 'utf8'): Promise<string>;
+async function readInput(path: string, encoding?: 'utf8'): Promise<string | Uint8Array> {
+  try {
+    return encoding ? await readFile(path, encoding) : new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read ${path}${code ? ` (${code})` : ''}.`);
+  }
+}
+
+function parseJwks(text: string, source: string): Jwks {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${source} is not valid JSON.`);
+  }
+  if (!value || typeof value !== 'object' || !Array.isArray((value as { keys?: unknown }).keys)) {
+    throw new UsageError(`${source} is not a JWKS ({"keys":[…]}).`);
+  }
+  return value as Jwks;
+}
+
+async function fetchJwks(base: string, io: CliIo): Promise<Jwks> {
+  let url: URL;
+  try {
+    url = new URL('/api/keys', base);
+  } catch {
+    throw new UsageError(`--url ${base} is not a URL like http://host:port.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url must be http:// or https://.');
+  let res: Response;
+  try {
+    res = await io.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
+  } catch (e) {
+    throw new UsageError(`Cannot fetch ${url.href}: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  if (!res.ok) throw new UsageError(`Cannot fetch ${url.href}: HTTP ${res.status}.`);
+  return parseJwks(await res.text(), url.href);
+}
+
+function help(io: CliIo): void {
+  io.out('Usage: teleread <command> [options]\n\nCommands:');
+  for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(10)} ${c.summary}\n             ${c.usage}`);
+  io.out('\nExit codes: 0 ok, 1 the report does not verify, 2 usage or input error.');
+}
+
+/** Runs one command line (without node and script) and resolves to the exit code. */
+export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, fetch }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    help(io);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.err(`Unknown command "${name}". Run "teleread help".`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(e as Error).message}\nUsage: ${command.usage}`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof Error && e.name === 'AppError') {
+      io.err(e.message);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

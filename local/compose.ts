@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
+import { deliverReport } from '../shared/application/reports.ts';
+import { ingestObject } from '../shared/application/ingest.ts';
+import { sweepLeases } from '../shared/application/reads.ts';
+import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
+import { FileDirectory } from '../shared/adapters/local/file-directory.ts';
+import { FsBlobStore } from '../shared/adapters/local/fs-blob-store.ts';
+import { RandomIds } from '../shared/adapters/local/ids.ts';
+import { JoseTokenService } from '../shared/adapters/local/jose-token-service.ts';
+import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
+import { HmacUploadTargetSigner } from '../shared/adapters/local/signed-upload-urls.ts';
+import { openSqlite } from '../shared/adapters/local/sqlite.ts';
+import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
+import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
+import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
+import { SqliteJobQueue, SqliteReadQueue } from '../shared/adapters/local/sqlite-queue.ts';
+import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
+import type { LocalConfig } from '../shared/contracts/config.ts';
+import { createDicomInspector } from '../shared/dicom/inspector.ts';
+import { createApp } from '../shared/http/app.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import { systemClock } from '../shared/ports/clock.ts';
+import type { Logger } from '../shared/ports/logger.ts';
+import { canonicalBytes } from '../shared/signing/canonical.ts';
+import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
+import { demoConsortium } from './demo.ts';
+import { AppError } from '../shared/domain/errors.ts';
+import { JobWorker } from './workers.ts';
+
+/** Read-queue messages are redelivered only on lease expiry; releases send a fresh message. */
+const READ_MAX_RECEIVES = 50;
+const JOB_MAX_RECEIVES = 5;
+
+export interface LocalSystem {
+  deps: Deps;
+  app: ReturnType<typeof createApp>;
+  tokens: JoseTokenService;
+  uploads: HmacUploadTargetSigner;
+  ingestWorker: JobWorker;
+  deliveryWorker: JobWorker;
+  dataDir: string;
+  /** Demo consortium created on this start (first start of a data directory). */
+  createdDemo: boolean;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+interface Secrets {
+  token: string;
+  upload: string;
+}
+
+function loadSecrets(dir: string): Secrets {
+  const f = join(dir, 'secrets.json');
+  if (!existsSync(f)) {
+    const s: Secrets = { token: randomBytes(32).toString('base64url'), upload: randomBytes(32).toString('base64url') };
+    writeFileSync(f, JSON.stringify(s), { mode: 0o600, flag: 'wx' });
+  }
+  return JSON.parse(readFileSync(f, 'utf8')) as Secrets;
+}
+
+/** Compose the local adapters over a data directory: what `npm start` runs and what the tests drive. */
+export async function composeLocal(
+  cfg: LocalConfig,
+  opts: { clock?: Clock; log?: Logger; settings?: Partial<WorkflowSettings>; publicUrl?: string } = {},
+): Promise<LocalSystem> {
+  const dataDir = resolve(cfg.TELEREAD_DATA_DIR);
+  mkdirSync(join(dataDir, 'objects'), { recursive: true });
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (cfg.TELEREAD_LOG === 'silent' ? { info() {}, warn() {}, error() {} } : new JsonLogger());
+  const hasher = new Argon2Hasher();
+  const consortiumFile = join(dataDir, 'consortium.json');
+  const secrets = loadSecrets(dataDir);
+  const db = openSqlite(join(dataDir, 'teleread.db'));
+  const signer = new SealedKeyReportSigner(new SqliteSignerKeyStore(db), { scrypt: { N: 2 ** cfg.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 } });
+  let createdDemo = false;
+  if (!existsSync(consortiumFile)) {
+    // Readers' keys first, the file last: a crash in between leaves no consortium whose signers cannot sign.
+    const demo = await demoConsortium(hasher, cfg.TELEREAD_DEMO_PASSWORD);
+    for (const u of demo.users.filter((x) => x.role === 'reader')) await signer.enrol(u.id, cfg.TELEREAD_DEMO_PIN);
+    writeFileSync(`${consortiumFile}.tmp`, JSON.stringify(demo, null, 2), { mode: 0o600 });
+    renameSync(`${consortiumFile}.tmp`, consortiumFile);
+    createdDemo = true;
+  }
+  const directory = new FileDirectory(consortiumFile);
+  const publicUrl = opts.publicUrl ?? cfg.TELEREAD_PUBLIC_URL ?? '';
+  const uploads = new HmacUploadTargetSigner(Buffer.from(secrets.upload, 'base64url'), clock, publicUrl);
+  const tokens = new JoseTokenService(Buffer.from(secrets.token, 'base64url'));
+  const settings: WorkflowSettings = { ...DEFAULT_SETTINGS, leaseSeconds: cfg.TELEREAD_LEASE_SECONDS, ...opts.settings };
+  const deps: Deps = {
+    cases: new SqliteCaseRepository(db),
+    blobs: new FsBlobStore(join(dataDir, 'objects')),
+    readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
+    jobQueue: new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES }),
+    inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
+    signer,
+    directory,
+    uploads,
+    notifier: new SqliteNotifier(db),
+    audit: new SqliteAuditLog(db),
+    clock,
+    ids: new RandomIds(),
+    log,
+    settings,
+  };
+
+  const ingestWorker = new JobWorker(
+    deps,
+    deps.jobQueue,
+    'ingest',
+    async (m) => {
+      if (m.type === 'ingest') await ingestObject(deps, m.key);
+    },
+    { concurrency: cfg.TELEREAD_INGEST_WORKERS, visibilitySeconds: settings.ingestVisibilitySeconds, idleMs: 500 },
+  );
+  const deliveryWorker = new JobWorker(
+    deps,
+    deps.jobQueue,
+    'delivery',
+    async (m) => {
+      if (m.type === 'deliver') await deliverReport(deps, m.caseId, m.version);
+    },
+    { concurrency: 1, visibilitySeconds: 60, idleMs: 500 },
+  );
+
+  const receiveUpload = async (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => {
+    const grant = uploads.verify(token);
+    if (contentLength !== null && contentLength > grant.maxBytes) {
+      throw new AppError('UPLOAD.TOO_LARGE', 'too_large', `This file is ${contentLength} bytes but ${grant.maxBytes} were declared. Declare the right size and upload again.`);
+    }
+    if (await deps.blobs.head(grant.key)) {
+      throw new AppError('UPLOAD.ALREADY_RECEIVED', 'conflict', 'This file was already received; nothing to do.');
+    }
+    let stored;
+    try {
+      stored = await deps.blobs.put(grant.key, body, { maxBytes: grant.maxBytes, contentType: 'application/dicom' });
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'BLOB.TOO_LARGE') {
+        throw new AppError('UPLOAD.TOO_LARGE', 'too_large', `The file is larger than the ${grant.maxBytes} bytes declared. Declare the right size and upload again.`);
+      }
+      throw e;
+    }
+    // The local stand-in for "S3 object created → SQS ingest queue".
+    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key });
+    ingestWorker.wake();
+    return { size: stored.size };
+  };
+
+  const app = createApp(deps, {
+    tokens,
+    hasher,
+    canonicalize: canonicalBytes,
+    receiveUpload,
+    staticPage: async (path) => (path === '/' ? new Response(PLACEHOLDER, { headers: { 'content-type': 'text/html; charset=utf-8' } }) : null),
+  });
+
+  let sweeper: NodeJS.Timeout | null = null;
+  return {
+    deps,
+    app,
+    tokens,
+    uploads,
+    ingestWorker,
+    deliveryWorker,
+    dataDir,
+    createdDemo,
+    start() {
+      ingestWorker.start();
+      deliveryWorker.start();
+      sweeper = setInterval(() => {
+        sweepLeases(deps).catch((e: unknown) => log.error('sweep failed', { error: (e as { code?: string })?.code }));
+      }, 5000);
+      sweeper.unref();
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      await ingestWorker.stop();
+      await deliveryWorker.stop();
+      await deps.inspector.close();
+      db.close();
+    },
+  };
+}
+
+const PLACEHOLDER = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>TeleRead</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<h1>TeleRead 远程诊断</h1>
+<p>The API is running. The web application arrives with its own issue; until then use the HTTP API
+(<a href="/api/openapi.json">/api/openapi.json</a>).</p>
+</body></html>`;

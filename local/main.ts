@@ -1,0 +1,42 @@
+import { serve } from '@hono/node-server';
+import { loadLocalConfig } from '../shared/contracts/config.ts';
+import { composeLocal } from './compose.ts';
+
+/** `npm start`: one process serving the API and running the ingest, delivery and lease workers. */
+async function main() {
+  const cfg = loadLocalConfig(process.env);
+  const origin = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST.includes(':') ? `[${cfg.HOST}]` : cfg.HOST}:${cfg.PORT}`;
+  const sys = await composeLocal(cfg, { publicUrl: origin });
+  sys.start();
+  const server = serve({ fetch: sys.app.fetch, port: cfg.PORT, hostname: cfg.HOST }, (info) => {
+    const url = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${info.port}`;
+    const c = sys.deps.directory.consortium();
+    process.stdout.write(
+      [
+        '',
+        `TeleRead is running at ${url}  (data: ${sys.dataDir})`,
+        `Consortium: ${c.name}`,
+        sys.createdDemo ? 'Created the demo consortium on this new data directory.' : '',
+        'Demo logins (username / password):',
+        ...c.users.map((u) => `  ${u.username.padEnd(11)} ${u.role.padEnd(10)} ${u.clinicId ?? (u.pools ?? []).join(',')}`),
+        `  password: ${sys.createdDemo || process.env.TELEREAD_DEMO_PASSWORD ? cfg.TELEREAD_DEMO_PASSWORD : '(as set when the data directory was created; default teleread-demo)'}`,
+        `  readers' signing PIN: ${cfg.TELEREAD_DEMO_PIN}`,
+        '',
+      ]
+        .filter((l) => l !== '')
+        .join('\n') + '\n',
+    );
+  });
+  const shutdown = async () => {
+    server.close();
+    await sys.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`TeleRead could not start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

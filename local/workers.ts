@@ -1,0 +1,70 @@
+import type { Deps } from '../shared/application/deps.ts';
+import type { JobMessage, Queue } from '../shared/ports/queue.ts';
+
+/**
+ * An in-process consumer with SQS rules: receive with a visibility timeout, delete on success, leave
+ * the message on failure so it is retried (and dead-lettered after maxReceiveCount).
+ */
+export class JobWorker {
+  private running = false;
+  private wakers: Array<() => void> = [];
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly deps: Pick<Deps, 'log'>,
+    private readonly queue: Queue<JobMessage>,
+    private readonly name: string,
+    private readonly handle: (m: JobMessage) => Promise<void>,
+    private readonly opts: { concurrency: number; visibilitySeconds: number; idleMs: number },
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** New work arrived: stop idling now instead of at the next poll. */
+  wake(): void {
+    const w = this.wakers;
+    this.wakers = [];
+    for (const f of w) f();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let got = false;
+      try {
+        const [m] = await this.queue.receive([this.name], { visibilityTimeoutSeconds: this.opts.visibilitySeconds, max: 1 });
+        if (m) {
+          got = true;
+          try {
+            await this.handle(m.body);
+            await this.queue.delete(m.queue, m.receipt);
+          } catch (e) {
+            const err = e as { name?: string; code?: string };
+            this.deps.log.error('job failed; will retry', { queue: this.name, messageId: m.messageId, receiveCount: m.receiveCount, error: err?.code ?? err?.name });
+          }
+        }
+      } catch (e) {
+        this.deps.log.error('queue receive failed', { queue: this.name, error: (e as { code?: string })?.code });
+      }
+      if (!got && this.running) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.idleMs);
+          this.wakers.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AppError } from '../../domain/errors.ts';
+import type { BlobStore, PutOptions, StoredObject } from '../../ports/blob-store.ts';
+
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+const MAX_KEY_LENGTH = 1024;
+const MAX_SEGMENT_LENGTH = 200;
+const CHUNK = 64 * 1024;
+/** Temp files carry `~`, which no valid key segment can, so they never collide with or list as keys. */
+const TEMP_MARK = '~tmp~';
+
+const invalidKey = (key: string, why: string) =>
+  new AppError('BLOB.INVALID_KEY', 'invalid', `The object key is not valid: ${why}.`, { key: key.slice(0, 200) });
+const notFound = () => new AppError('BLOB.NOT_FOUND', 'not_found', 'No object is stored under this key.');
+
+/** Throws BLOB.INVALID_KEY unless `key` is relative, `/`-separated, of `[A-Za-z0-9._-]` segments, without `.`/`..` or empty segments. */
+export function validateBlobKey(key: string): string[] {
+  if (typeof key !== 'string' || key.length === 0) throw invalidKey(String(key), 'it is empty');
+  if (key.length > MAX_KEY_LENGTH) throw invalidKey(key, `it is longer than ${MAX_KEY_LENGTH} characters`);
+  if (key.startsWith('/')) throw invalidKey(key, 'it must be relative (no leading "/")');
+  const segments = key.split('/');
+  for (const s of segments) {
+    if (s.length === 0) throw invalidKey(key, 'it has an empty segment');
+    if (s === '.' || s === '..') throw invalidKey(key, 'it has a "." or ".." segment');
+    if (!SEGMENT.test(s)) throw invalidKey(key, 'segments may hold only A-Z a-z 0-9 . _ -');
+    if (s.length > MAX_SEGMENT_LENGTH) throw invalidKey(key, `a segment is longer than ${MAX_SEGMENT_LENGTH} characters`);
+  }
+  return segments;
+}
+
+const isCode = (e: unknown, ...codes: string[]) =>
+  typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done);
+    done += bytesWritten;
+  }
+}
+
+/**
+ * BlobStore on a local directory. Every write goes to a temp file in the target directory, is
+ * fsynced, renamed over the key and the directory fsynced: readers see the old object or the whole
+ * new one, and an acknowledged put survives a crash.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly rootDir: string;
+
+  constructor(rootDir: string) {
+    this.rootDir = resolve(rootDir);
+  }
+
+  private pathOf(key: string): { segments: string[]; file: string; dir: string } {
+    const segments = validateBlobKey(key);
+    return { segments, file: join(this.rootDir, ...segments), dir: join(this.rootDir, ...segments.slice(0, -1)) };
+  }
+
+  /** mkdir -p, fsyncing the parent of every directory created so the new entries are durable too. */
+  private async ensureDir(segments: string[]): Promise<void> {
+    await mkdir(this.rootDir, { recursive: true });
+    let parent = this.rootDir;
+    for (const s of segments.slice(0, -1)) {
+      const dir = join(parent, s);
+      try {
+        await mkdir(dir);
+        await fsyncDir(parent);
+      } catch (e) {
+        if (isCode(e, 'ENOTDIR')) throw conflictWithObject();
+        if (!isCode(e, 'EEXIST')) throw e;
+        const st = await stat(dir);
+        if (!st.isDirectory()) throw conflictWithObject();
+      }
+      parent = dir;
+    }
+  }
+
+  private tempPath(file: string): string {
+    return `${file}${TEMP_MARK}${randomBytes(8).toString('hex')}`;
+  }
+
+  /** fsync the temp file, rename it over the target, fsync the directory. */
+  private async commit(temp: string, file: string, dir: string): Promise<void> {
+    try {
+      const st = await stat(file);
+      if (st.isDirectory()) throw conflictWithObject();
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
+    }
+    await rename(temp, file);
+    await fsyncDir(dir);
+  }
+
+  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<StoredObject> {
+    const { segments, file, dir } = this.pathOf(key);
+    const max = opts.maxBytes;
+    if (body instanceof Uint8Array && max !== undefined && body.byteLength > max) throw tooLarge(max);
+    await this.ensureDir(segments);
+    const temp = this.tempPath(file);
+    const hash = createHash('sha256');
+    let size = 0;
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(temp, 'wx', 0o640);
+      const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body instanceof Uint8Array ? [body] : body;
+      for await (const chunk of chunks) {
+        if (!(chunk instanceof Uint8Array)) throw new AppError('BLOB.INVALID_BODY', 'invalid', 'The body must be bytes.');
+        size += chunk.byteLength;
+        if (max !== undefined && size > max) throw tooLarge(max);
+        hash.update(chunk);
+        await writeAll(fh, chunk);
+      }
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      await this.commit(temp, file, dir);
+    } catch (e) {
+      if (fh) await fh.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+    return { key, size, sha256: hash.digest('hex') };
+  }
+
+  async head(key: string): Promise<{ size: number } | null> {
+    const { file } = this.pathOf(key);
+    try {
+      const st = await stat(file);
+      return st.isFile() ? { size: st.size } : null;
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return null;
+      throw e;
+    }
+  }
+
+  private async openForRead(key: string): Promise<FileHandle> {
+    const { file } = this.pathOf(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR')) throw notFound();
+      throw e;
+    }
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      throw notFound();
+    }
+    return fh;
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      this.pathOf(key);
+      throw new AppError('BLOB.INVALID_RANGE', 'invalid', 'offset and length must be non-negative integers.');
+    }
+    const fh = await this.openForRead(key);
+    try {
+      const size = (await fh.stat()).size;
+      const want = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(want);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === want ? buf : buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  stream(key: string): AsyncIterable<Uint8Array> {
+    // Validate now so a bad key fails at the call, not at the first iteration.
+    this.pathOf(key);
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const fh = await self.openForRead(key);
+        try {
+          let pos = 0;
+          for (;;) {
+            const buf = new Uint8Array(CHUNK);
+            const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+            if (bytesRead === 0) return;
+            pos += bytesRead;
+            yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+          }
+        } finally {
+          await fh.close();
+        }
+      },
+    };
+  }
+
+  async sha256(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of this.stream(key)) hash.update(chunk);
+    return hash.digest('hex');
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const from = this.pathOf(fromKey);
+    const to = this.pathOf(toKey);
+    if ((await this.head(fromKey)) === null) throw notFound();
+    await this.ensureDir(to.segments);
+    const temp = this.tempPath(to.file);
+    try {
+      await copyFile(from.file, temp, fsConstants.COPYFILE_EXCL);
+      const fh = await open(temp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.commit(temp, to.file, to.dir);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      if (isCode(e, 'ENOENT') && (await this.head(fromKey)) === null) throw notFound();
+      throw e;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    if (typeof prefix !== 'string' || prefix.startsWith('/') || !/^[A-Za-z0-9._/-]*$/.test(prefix)) {
+      throw invalidKey(String(prefix), 'the prefix must be relative and hold only A-Z a-z 0-9 . _ - /');
+    }
+    const parts = prefix.split('/');
+    const dirParts = parts.slice(0, -1);
+    if (dirParts.some((s) => s === '' || s === '.' || s === '..')) {
+      throw invalidKey(prefix, 'the prefix has an empty, "." or ".." segment');
+    }
+    const out: string[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
+        throw e;
+      }
+      for (const ent of entries) {
+        if (ent.name.includes('~')) continue; // in-progress temp file
+        const key = rel ? `${rel}/${ent.name}` : ent.name;
+        if (ent.isDirectory()) {
+          // Only descend where keys could still match the prefix.
+          if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix)) await walk(join(dir, ent.name), key);
+        } else if (ent.isFile() && key.startsWith(prefix)) {
+          out.push(key);
+        }
+      }
+    };
+    await walk(join(this.rootDir, ...dirParts), dirParts.join('/'));
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+function tooLarge(max: number): AppError {
+  return new AppError('BLOB.TOO_LARGE', 'too_large', `The body is larger than the ${max} bytes allowed.`, { maxBytes: max });
+}
+
+function conflictWithObject(): AppError {
+  return new AppError(
+    'BLOB.KEY_CONFLICT',
+    'conflict',
+    'The key collides with an existing object or prefix (an object and a prefix cannot share a name on this store).',
+  );
+}

@@ -1,0 +1,44 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { AppError } from '../../domain/errors.ts';
+import type { Notification, Notifier } from '../../ports/notifier.ts';
+
+const MAX_LIST = 500;
+
+/**
+ * In-app inbox. `list({clinicId, userId})` returns, newest first, what was addressed to that clinic or
+ * to that user (either matches when both are given).
+ */
+export class SqliteNotifier implements Notifier {
+  private readonly st: {
+    insert: Statement<unknown[]>;
+    list: Statement<unknown[], { doc: string }>;
+  };
+
+  constructor(db: Database) {
+    this.st = {
+      insert: db.prepare(
+        `INSERT INTO notifications (to_clinic_id, to_user_id, to_role, kind, case_id, at, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      list: db.prepare(
+        `SELECT doc FROM notifications
+         WHERE (?1 IS NOT NULL AND to_clinic_id = ?1) OR (?2 IS NOT NULL AND to_user_id = ?2)
+         ORDER BY seq DESC LIMIT ?3`,
+      ),
+    };
+  }
+
+  async notify(n: Notification): Promise<void> {
+    const to = n.to ?? {};
+    if (to.clinicId === undefined && to.userId === undefined && to.role === undefined) {
+      throw new AppError('NOTIFY.NO_RECIPIENT', 'invalid', 'A notification needs a clinic, a user or a role to go to.');
+    }
+    this.st.insert.run(to.clinicId ?? null, to.userId ?? null, to.role ?? null, n.kind, n.caseId, n.at, JSON.stringify(n));
+  }
+
+  async list(to: { clinicId?: string; userId?: string }, limit: number): Promise<Notification[]> {
+    if (to.clinicId === undefined && to.userId === undefined) return [];
+    const n = Math.min(MAX_LIST, Math.max(0, Math.floor(limit)));
+    return this.st.list.all(to.clinicId ?? null, to.userId ?? null, n).map((r) => JSON.parse(r.doc) as Notification);
+  }
+}

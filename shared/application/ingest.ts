@@ -1,0 +1,164 @@
+import type { Case, Rejection } from '../domain/case.ts';
+import { transition } from '../domain/case.ts';
+import { isAppError } from '../domain/errors.ts';
+import { higherPriority } from '../domain/priority.ts';
+import { readQueueName, routeModality } from '../domain/routing.ts';
+import type { FileOutcome } from '../ports/case-repository.ts';
+import type { Deps } from './deps.ts';
+import { routingOf } from './deps.ts';
+import { caseIdForSubmission, parseUploadKey, quarantineKey } from './keys.ts';
+import { updateWithRetry } from './update.ts';
+
+export type IngestResult =
+  | { result: 'ignored'; reason: string }
+  | { result: 'accepted' | 'rejected' | 'duplicate'; caseId: string; caseStatus: Case['status'] };
+
+const SYSTEM = 'system:ingest';
+
+/**
+ * Ingest one stored upload: inspect it (header-only for images), record the instance (idempotent on
+ * SOPInstanceUID) or the refusal (original kept byte-identical under quarantine/), and once every
+ * declared file has an outcome, queue or reject the case. Safe to run any number of times, concurrently.
+ */
+export async function ingestObject(deps: Deps, key: string): Promise<IngestResult> {
+  const parsed = parseUploadKey(key);
+  if (!parsed) return { result: 'ignored', reason: 'not an upload key' };
+  const caseId = caseIdForSubmission(parsed.submissionId);
+  const c = await deps.cases.get(caseId);
+  if (!c || c.clinicId !== parsed.clinicId) return { result: 'ignored', reason: 'no such submission' };
+  if (parsed.index >= c.declaredFiles) return { result: 'ignored', reason: 'file index not declared' };
+
+  const existing = (await deps.cases.listFileOutcomes(caseId)).find((o) => o.fileIndex === parsed.index);
+  let outcome: FileOutcome['outcome'] | 'duplicate' = existing ? 'duplicate' : 'accepted';
+  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index);
+  const after = await completeIfAllIn(deps, caseId);
+  return { result: outcome, caseId, caseStatus: after.status };
+}
+
+async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number): Promise<'accepted' | 'rejected'> {
+  const head = await deps.blobs.head(key);
+  if (!head) throw new Error('upload object vanished before ingest');
+  const started = Date.now();
+  const res = await deps.inspector.inspect({ size: head.size, readRange: (o, l) => deps.blobs.readRange(key, o, l) });
+  const at = deps.clock.now().toISOString();
+  let refusal: { code: string; message: string } | null = res.ok ? null : { code: res.code, message: res.message };
+  let pool: string | null = null;
+  if (res.ok) {
+    try {
+      pool = routeModality(res.metadata.Modality, routingOf(deps));
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      refusal = { code: e.code, message: e.message };
+    }
+  }
+  if (refusal || !res.ok) {
+    const r = refusal!;
+    const qKey = quarantineKey(c.clinicId, c.submissionId, fileIndex);
+    await deps.blobs.copy(key, qKey);
+    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', code: r.code, message: r.message, quarantineKey: qKey, at });
+    deps.log.info('file rejected', { caseId: c.caseId, fileIndex, code: r.code, bytes: head.size, ms: Date.now() - started });
+    return 'rejected';
+  }
+  const m = res.metadata;
+  const sha256 = await deps.blobs.sha256(key);
+  const { created, instance } = await deps.cases.putInstance({
+    sopInstanceUID: m.instance.SOPInstanceUID,
+    caseId: c.caseId,
+    fileIndex,
+    key,
+    size: head.size,
+    sha256,
+    studyInstanceUID: m.study.StudyInstanceUID,
+    seriesInstanceUID: m.series.SeriesInstanceUID,
+    sopClassUID: m.instance.SOPClassUID,
+    modality: m.Modality,
+    receivedAt: at,
+  });
+  if (!created && instance.caseId !== c.caseId) {
+    const r = {
+      code: 'STUDY.DUPLICATE_INSTANCE',
+      message: 'This image (same SOPInstanceUID) was already sent in an earlier submission. Check that you picked the right file.',
+    };
+    const qKey = quarantineKey(c.clinicId, c.submissionId, fileIndex);
+    await deps.blobs.copy(key, qKey);
+    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', ...r, quarantineKey: qKey, at });
+    return 'rejected';
+  }
+  // The first accepted file's projection and ECG summary describe the case. Written before the
+  // outcome, so a crash in between re-runs this on retry instead of queueing a case without a pool.
+  await updateWithRetry(deps, c.caseId, (cur) =>
+    cur.study ? null : { ...cur, study: m as unknown as Record<string, unknown>, modality: m.Modality, pool, ecg: res.ecg },
+  );
+  await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'accepted', sopInstanceUID: m.instance.SOPInstanceUID, at });
+  deps.log.info('file accepted', { caseId: c.caseId, fileIndex, pool, bytes: head.size, ms: Date.now() - started });
+  return 'accepted';
+}
+
+/** When every declared file has an outcome, move AWAITING_FILES → QUEUED (or REJECTED) and enqueue the read. */
+async function completeIfAllIn(deps: Deps, caseId: string): Promise<Case> {
+  const outcomes = await deps.cases.listFileOutcomes(caseId);
+  let c = (await deps.cases.get(caseId))!;
+  if (c.status !== 'AWAITING_FILES' || outcomes.length < c.declaredFiles) {
+    return c.status === 'QUEUED' ? ensureReadEnqueued(deps, c) : c;
+  }
+  const rejection = rejectionFor(outcomes, await poolsOf(deps, caseId));
+  const now = deps.clock.now();
+  const won = await updateWithRetry(deps, caseId, (cur) => {
+    if (cur.status !== 'AWAITING_FILES') return null;
+    if (rejection) return { ...transition(cur, 'REJECTED', SYSTEM, now, rejection.code), rejection };
+    const flagged = (cur.ecg?.flags.length ?? 0) > 0;
+    const priority = flagged ? higherPriority(cur.priority, 'stat') : cur.priority;
+    return { ...transition({ ...cur, priority }, 'QUEUED', SYSTEM, now, flagged ? 'ecg-auto-flag' : undefined), readEnqueuedAt: null };
+  });
+  if (!won) return ensureReadEnqueued(deps, (await deps.cases.get(caseId))!);
+  c = won;
+  if (c.status === 'REJECTED') {
+    await deps.notifier.notify({ to: { clinicId: c.clinicId }, kind: 'case.rejected', caseId, at: now.toISOString() });
+    deps.log.info('case rejected', { caseId, code: c.rejection?.code });
+    return c;
+  }
+  return sendRead(deps, c);
+}
+
+async function poolsOf(deps: Deps, caseId: string): Promise<Set<string>> {
+  const routing = routingOf(deps);
+  const pools = new Set<string>();
+  for (const i of await deps.cases.listInstances(caseId)) pools.add(routing[i.modality.toUpperCase()] ?? '?');
+  return pools;
+}
+
+function rejectionFor(outcomes: FileOutcome[], pools: Set<string>): Rejection | null {
+  const bad = [...outcomes].sort((a, b) => a.fileIndex - b.fileIndex).find((o) => o.outcome === 'rejected');
+  if (bad) {
+    return { code: bad.code ?? 'FILE.REJECTED', message: `File ${bad.fileIndex + 1}: ${bad.message ?? 'refused'}`, fileIndex: bad.fileIndex };
+  }
+  if (pools.size > 1) {
+    return {
+      code: 'STUDY.MIXED_POOLS',
+      message: `The files of this submission go to different reading pools (${[...pools].join(', ')}). Submit each kind of study separately.`,
+    };
+  }
+  return null;
+}
+
+/** Put the read message on `<pool>.<priority>` and record that it is there. */
+export async function sendRead(deps: Deps, c: Case): Promise<Case> {
+  await deps.readQueue.send(readQueueName(c.pool!, c.priority), { caseId: c.caseId });
+  const at = deps.clock.now().toISOString();
+  const done = await updateWithRetry(deps, c.caseId, (cur) =>
+    cur.status === 'QUEUED' && !cur.readEnqueuedAt ? { ...cur, readEnqueuedAt: at } : null,
+  );
+  deps.log.info('case queued', { caseId: c.caseId, pool: c.pool, priority: c.priority });
+  return done ?? (await deps.cases.get(c.caseId))!;
+}
+
+/**
+ * Repair for a crash between "case QUEUED" and "message sent": if the message is still unconfirmed
+ * after the grace period, send it (a duplicate is harmless: claims are conditional on the case).
+ */
+export async function ensureReadEnqueued(deps: Deps, c: Case): Promise<Case> {
+  if (c.status !== 'QUEUED' || c.readEnqueuedAt) return c;
+  const queuedAt = Date.parse(c.events.at(-1)?.at ?? c.updatedAt);
+  if (deps.clock.now().getTime() - queuedAt < deps.settings.enqueueGraceSeconds * 1000) return c;
+  return sendRead(deps, c);
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { PRIORITIES } from '../domain/priority.ts';
+import { CASE_STATUSES } from '../domain/case.ts';
+
+export const PrioritySchema = z.enum(PRIORITIES);
+export const CaseStatusSchema = z.enum(CASE_STATUSES);
+
+const MAX_FILES = 500;
+
+export const CreateSubmissionSchema = z.object({
+  patient: z.object({
+    id: z.string().trim().min(1, 'patient.id is required').max(64),
+    name: z.string().trim().min(1, 'patient.name is required').max(200),
+    sex: z.enum(['M', 'F', 'O']).optional(),
+    birthDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'patient.birthDate is YYYY-MM-DD')
+      .optional(),
+  }),
+  consent: z.object(
+    {
+      obtained: z.literal(true, {
+        error: 'consent.obtained must be true: remote diagnosis needs the patient’s recorded consent',
+      }),
+      recordedBy: z.string().trim().min(1).max(200).optional(),
+    },
+    { error: 'consent is required: record the patient’s consent to remote diagnosis' },
+  ),
+  priority: PrioritySchema,
+  clinicalNote: z.string().max(4000).optional(),
+  files: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(255),
+        size: z.number().int().positive('file size must be > 0 bytes'),
+        contentType: z.string().max(100).optional(),
+      }),
+    )
+    .min(1, 'declare at least one file')
+    .max(MAX_FILES, `at most ${MAX_FILES} files per submission`),
+});
+export type CreateSubmission = z.infer<typeof CreateSubmissionSchema>;
+
+export const UploadTargetSchema = z.object({
+  index: z.number().int(),
+  url: z.string(),
+  method: z.literal('PUT'),
+  headers: z.record(z.string(), z.string()),
+  expiresAt: z.string(),
+  maxBytes: z.number().int(),
+});
+
+export const CreateSubmissionResponseSchema = z.object({
+  submissionId: z.string(),
+  caseId: z.string(),
+  uploads: z.array(UploadTargetSchema),
+});
+
+export const ListCasesQuerySchema = z.object({
+  status: CaseStatusSchema.optional(),
+  pool: z.string().max(64).optional(),
+  clinicId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+export const NextReadSchema = z.object({ pools: z.array(z.string().max(64)).max(50).optional() }).default({});
+
+export const ReportBodySchema = z.object({
+  findings: z.string().max(20_000),
+  impression: z.string().max(10_000),
+  critical: z.boolean().default(false),
+  /** Per-modality structured fields from the template (rhythm, axis, organ findings, …). */
+  fields: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
+  language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+});
+export type ReportBody = z.infer<typeof ReportBodySchema>;
+
+export const SignSchema = z.object({ pin: z.string().min(4, 'pin has at least 4 digits').max(64) });
+
+export const AcknowledgeSchema = z
+  .object({
+    receivedBy: z.string().trim().min(1).max(200).optional(),
+    readBack: z.string().trim().min(1).max(4000).optional(),
+  })
+  .default({});
+
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+/** What GET /api/cases/{caseId} answers. */
+export const CaseViewSchema = z.object({
+  caseId: z.string(),
+  submissionId: z.string(),
+  clinicId: z.string(),
+  status: CaseStatusSchema,
+  priority: PrioritySchema,
+  requestedPriority: PrioritySchema,
+  pool: z.string().nullable(),
+  modality: z.string().nullable(),
+  patient: z.object({ id: z.string(), name: z.string(), sex: z.string().optional(), birthDate: z.string().optional() }),
+  clinicalNote: z.string().nullable(),
+  declaredFiles: z.number(),
+  files: z.array(
+    z.object({
+      index: z.number(),
+      outcome: z.enum(['pending', 'accepted', 'rejected']),
+      code: z.string().optional(),
+      message: z.string().optional(),
+    }),
+  ),
+  timeline: z.record(z.string(), z.string()),
+  events: z.array(z.object({ status: CaseStatusSchema, at: z.string(), actor: z.string(), reason: z.string().optional() })),
+  study: z.record(z.string(), z.unknown()).nullable(),
+  ecg: z
+    .object({ measurements: z.record(z.string(), z.number().nullable()), flags: z.array(z.string()), advisory: z.literal(true) })
+    .nullable(),
+  rejection: z.object({ code: z.string(), message: z.string(), fileIndex: z.number().optional() }).nullable(),
+  lease: z.object({ id: z.string(), readerId: z.string(), expiresAt: z.string() }).nullable(),
+  report: z.object({ version: z.number(), href: z.string() }).nullable(),
+  instances: z.array(z.object({ index: z.number(), href: z.string(), SOPInstanceUID: z.string() })),
+  acknowledgement: z
+    .object({ by: z.string(), at: z.string(), receivedBy: z.string().optional(), readBack: z.string().optional() })
+    .nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type CaseView = z.infer<typeof CaseViewSchema>;

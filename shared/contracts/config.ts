@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { describeIssues } from './describe.ts';
+
+/** Settings of the single-machine runtime, read once from the environment at the entry point. */
+export const LocalConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TELEREAD_DATA_DIR: z.string().min(1).default('./data'),
+  TELEREAD_DEMO_PASSWORD: z.string().min(8, 'TELEREAD_DEMO_PASSWORD has at least 8 characters').default('teleread-demo'),
+  TELEREAD_DEMO_PIN: z.string().regex(/^\d{4,12}$/, 'TELEREAD_DEMO_PIN is 4–12 digits').default('246810'),
+  TELEREAD_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  /** Public origin used in upload URLs; default http://HOST:PORT. */
+  TELEREAD_PUBLIC_URL: z.string().url().optional(),
+  TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),
+  /** scrypt cost exponent for sealing signer keys (2^N). Lower only in tests. */
+  TELEREAD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
+});
+export type LocalConfig = z.infer<typeof LocalConfigSchema>;
+
+export function loadLocalConfig(env: Record<string, string | undefined>): LocalConfig {
+  const r = LocalConfigSchema.safeParse(env);
+  if (!r.success) throw new Error(`Invalid configuration: ${describeIssues(r.error)}`);
+  return r.data;
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed failures with stable codes. The HTTP layer maps each code's kind to a status once
+ * (shared/http/errors.ts); messages say what the caller can do and never carry PHI.
+ */
+export type ErrorKind =
+  | 'invalid' // 400: the request is malformed or breaks a rule the caller can fix
+  | 'unauthenticated' // 401
+  | 'forbidden' // 403: authenticated, but the role may not do this at all
+  | 'not_found' // 404: also what another clinic's resource answers
+  | 'conflict' // 409: state does not allow it (already claimed, lease lost, …)
+  | 'too_large' // 413
+  | 'gone' // 410: an expired upload URL or lease
+  | 'unprocessable' // 422: the content itself was refused (a rejected study)
+  | 'internal'; // 500: says nothing internal
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly kind: ErrorKind,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+export const invalid = (code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(code, 'invalid', message, details);
+export const notFound = (code: string, message: string) => new AppError(code, 'not_found', message);
+export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(code, 'conflict', message, details);
+export const forbidden = (code: string, message: string) => new AppError(code, 'forbidden', message);
+export const unauthenticated = (code: string, message: string) => new AppError(code, 'unauthenticated', message);

@@ -1,0 +1,230 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  AcknowledgeSchema,
+  CaseViewSchema,
+  CreateSubmissionResponseSchema,
+  CreateSubmissionSchema,
+  ListCasesQuerySchema,
+  NextReadSchema,
+  ReportBodySchema,
+  SignSchema,
+} from '../contracts/api.ts';
+import { LoginRequestSchema, LoginResponseSchema, type Principal } from '../contracts/auth.ts';
+import { acknowledge, getCase, getInstance, listCases } from '../application/cases.ts';
+import { login } from '../application/auth.ts';
+import type { Deps } from '../application/deps.ts';
+import { claimNextRead, heartbeat, release } from '../application/reads.ts';
+import { getReport, saveDraft, signReport, type Canonicalize } from '../application/reports.ts';
+import { createSubmission } from '../application/submissions.ts';
+import { AppError } from '../domain/errors.ts';
+import type { PasswordHasher, TokenService } from '../ports/auth.ts';
+import { errorResponse } from './errors.ts';
+import { buildOpenApi, type RouteDoc } from './openapi.ts';
+
+/** Adapter-specific pieces the one HTTP app needs besides the use-case deps. */
+export interface HttpExtras {
+  tokens: TokenService;
+  canonicalize: Canonicalize;
+  /** Password login exists only where TeleRead keeps its own users (one machine); on AWS, Cognito logs in. */
+  hasher?: PasswordHasher;
+  /** Receives bytes for a signed local upload URL (one machine); on AWS, clients PUT to S3 directly. */
+  receiveUpload?: (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => Promise<{ size: number }>;
+  /** Serves the web UI (or the placeholder page) for non-API paths. */
+  staticPage?: (path: string) => Promise<Response | null>;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+/** The TeleRead HTTP API v1: same app on one machine (node-server) and on Lambda (hono/aws-lambda). */
+export function createApp(deps: Deps, x: HttpExtras) {
+  const app = new Hono<Env>();
+  const docs: RouteDoc[] = [];
+  const doc = (d: RouteDoc) => docs.push(d);
+
+  app.onError((e, c) => errorResponse(c, e, deps.log));
+  app.notFound((c) => c.json({ error: { code: 'ROUTE.NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+
+  const body = async <T>(c: Context, schema: z.ZodType<T>): Promise<T> => {
+    const text = await c.req.text();
+    let raw: unknown = {};
+    if (text.trim()) {
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw new AppError('REQUEST.INVALID_JSON', 'invalid', 'The request body is not valid JSON.');
+      }
+    }
+    return schema.parse(raw);
+  };
+
+  const auth = async (c: Context<Env>, next: () => Promise<void>) => {
+    const h = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    if (!m) throw new AppError('AUTH.REQUIRED', 'unauthenticated', 'Sign in first: send "Authorization: Bearer <token>".');
+    c.set('principal', await x.tokens.verify(m[1]!.trim()));
+    await next();
+  };
+  const me = (c: Context<Env>) => c.get('principal');
+  const caseId = (c: Context) => {
+    const id = c.req.param('caseId') ?? '';
+    if (!/^case-[A-Za-z0-9_-]{6,64}$/.test(id)) throw new AppError('CASE.NOT_FOUND', 'not_found', 'No such case.');
+    return id;
+  };
+
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  doc({ method: 'get', path: '/api/health', summary: 'Liveness', roles: 'anyone' });
+
+  if (x.hasher) {
+    const hasher = x.hasher;
+    app.post('/api/auth/login', async (c) => {
+      const b = await body(c, LoginRequestSchema);
+      return c.json(await login(deps, hasher, x.tokens, b.username, b.password));
+    });
+    doc({ method: 'post', path: '/api/auth/login', summary: 'Sign in; returns a bearer token', roles: 'anyone', body: LoginRequestSchema, response: LoginResponseSchema });
+  }
+
+  if (x.receiveUpload) {
+    const receive = x.receiveUpload;
+    app.put('/api/uploads/:token', async (c) => {
+      const raw = c.req.raw.body;
+      if (!raw) throw new AppError('UPLOAD.EMPTY', 'invalid', 'The upload has no body: send the file bytes.');
+      const len = c.req.header('content-length');
+      const r = await receive(c.req.param('token'), raw as unknown as AsyncIterable<Uint8Array>, len ? Number(len) : null);
+      return c.json({ size: r.size }, 201);
+    });
+    doc({ method: 'put', path: '/api/uploads/{token}', summary: 'Upload the bytes of one declared file (signed URL)', roles: 'the holder of the URL', responses: { '201': 'Stored', '410': 'URL expired', '413': 'Larger than declared' } });
+  }
+
+  app.get('/api/keys', async (c) => {
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(await deps.signer.jwks());
+  });
+  doc({ method: 'get', path: '/api/keys', summary: 'JWKS of signers’ public keys (old keys stay published)', roles: 'anyone' });
+
+  app.get('/api/openapi.json', (c) => c.json(buildOpenApi(docs)));
+  doc({ method: 'get', path: '/api/openapi.json', summary: 'This description', roles: 'anyone' });
+
+  // Everything below needs a signed-in caller.
+  app.use('/api/submissions', auth);
+  app.use('/api/submissions/*', auth);
+  app.use('/api/cases', auth);
+  app.use('/api/cases/*', auth);
+  app.use('/api/reads/*', auth);
+  app.use('/api/notifications', auth);
+  app.use('/api/me', auth);
+
+  app.get('/api/me', (c) => c.json(me(c)));
+  doc({ method: 'get', path: '/api/me', summary: 'The signed-in caller', roles: 'all' });
+
+  app.post('/api/submissions', async (c) => {
+    const b = await body(c, CreateSubmissionSchema);
+    return c.json(await createSubmission(deps, me(c), b), 201);
+  });
+  doc({ method: 'post', path: '/api/submissions', summary: 'Declare a study and get one upload target per file', roles: 'technician', body: CreateSubmissionSchema, response: CreateSubmissionResponseSchema });
+
+  app.get('/api/cases', async (c) => {
+    const q = ListCasesQuerySchema.parse(c.req.query());
+    return c.json(await listCases(deps, me(c), q));
+  });
+  doc({ method: 'get', path: '/api/cases', summary: 'Cases visible to the caller', roles: 'all, scoped', query: ListCasesQuerySchema });
+
+  app.get('/api/cases/:caseId', async (c) => c.json(await getCase(deps, me(c), caseId(c))));
+  doc({ method: 'get', path: '/api/cases/{caseId}', summary: 'One case: status, timeline, study, ECG advisory, rejection, report link', roles: 'all, scoped', response: CaseViewSchema });
+
+  app.get('/api/cases/:caseId/instances/:n', async (c) => {
+    const n = Number(c.req.param('n'));
+    if (!Number.isInteger(n) || n < 0) throw new AppError('INSTANCE.NOT_FOUND', 'not_found', 'No such file number.');
+    const inst = await getInstance(deps, me(c), caseId(c), n);
+    return new Response(toWebStream(deps.blobs.stream(inst.key)), {
+      headers: {
+        'content-type': 'application/dicom',
+        'content-length': String(inst.size),
+        'cache-control': 'private, no-store',
+        etag: `"${inst.sha256}"`,
+      },
+    });
+  });
+  doc({ method: 'get', path: '/api/cases/{caseId}/instances/{n}', summary: 'The stored DICOM bytes of accepted file n', roles: 'reader of the pool, owning clinic, admin' });
+
+  app.post('/api/reads/next', async (c) => {
+    const b = await body(c, NextReadSchema);
+    const r = await claimNextRead(deps, me(c), b.pools);
+    if (!r) return c.body(null, 204);
+    const view = await getCase(deps, me(c), r.case.caseId);
+    return c.json({ case: view, lease: { id: r.lease.id, expiresAt: r.lease.expiresAt } });
+  });
+  doc({ method: 'post', path: '/api/reads/next', summary: 'Claim the next case (STAT first, then oldest)', roles: 'reader', body: NextReadSchema, responses: { '204': 'Nothing waits' } });
+
+  app.post('/api/reads/:caseId/heartbeat', async (c) => {
+    const l = await heartbeat(deps, me(c), caseId(c));
+    return c.json({ lease: { id: l.id, expiresAt: l.expiresAt } });
+  });
+  doc({ method: 'post', path: '/api/reads/{caseId}/heartbeat', summary: 'Extend the reading lease', roles: 'lease holder' });
+
+  app.post('/api/reads/:caseId/release', async (c) => {
+    await release(deps, me(c), caseId(c));
+    return c.json({ released: true });
+  });
+  doc({ method: 'post', path: '/api/reads/{caseId}/release', summary: 'Give the case back to the queue', roles: 'lease holder' });
+
+  app.put('/api/cases/:caseId/report', async (c) => {
+    const b = await body(c, ReportBodySchema);
+    await saveDraft(deps, me(c), caseId(c), b);
+    return c.json({ saved: true });
+  });
+  doc({ method: 'put', path: '/api/cases/{caseId}/report', summary: 'Save the report draft', roles: 'lease holder', body: ReportBodySchema });
+
+  app.post('/api/cases/:caseId/report/sign', async (c) => {
+    const b = await body(c, SignSchema);
+    return c.json(await signReport(deps, x.canonicalize, me(c), caseId(c), b.pin));
+  });
+  doc({ method: 'post', path: '/api/cases/{caseId}/report/sign', summary: 'Sign the draft with your PIN; returns {version, report, jws}', roles: 'lease holder', body: SignSchema });
+
+  app.get('/api/cases/:caseId/report', async (c) => {
+    const v = c.req.query('version');
+    const version = v === undefined ? undefined : Number(v);
+    if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
+      throw new AppError('REQUEST.INVALID', 'invalid', 'version is a positive integer.');
+    }
+    if (c.req.query('format') === 'pdf') {
+      throw new AppError('REPORT.PDF_NOT_AVAILABLE', 'not_found', 'PDF reports are not produced yet; use the JSON report and its signature.');
+    }
+    return c.json(await getReport(deps, me(c), caseId(c), version));
+  });
+  doc({ method: 'get', path: '/api/cases/{caseId}/report', summary: 'Latest signed report {report, jws}; ?version=n for an earlier one', roles: 'reader of the pool, owning clinic, admin' });
+
+  app.post('/api/cases/:caseId/acknowledge', async (c) => {
+    const b = await body(c, AcknowledgeSchema);
+    return c.json(await acknowledge(deps, me(c), caseId(c), b));
+  });
+  doc({ method: 'post', path: '/api/cases/{caseId}/acknowledge', summary: 'Record receipt (with read-back for critical results)', roles: 'owning clinic', body: AcknowledgeSchema });
+
+  app.get('/api/notifications', async (c) => {
+    const p = me(c);
+    const to = p.role === 'technician' ? { clinicId: p.clinicId! } : { userId: p.userId };
+    return c.json({ items: await deps.notifier.list(to, 50) });
+  });
+  doc({ method: 'get', path: '/api/notifications', summary: 'In-app notifications of the caller (or their clinic)', roles: 'all' });
+
+  app.all('/api/*', (c) => c.json({ error: { code: 'ROUTE.NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+  if (x.staticPage) {
+    const page = x.staticPage;
+    app.get('*', async (c) => (await page(c.req.path)) ?? c.notFound());
+  }
+  return app;
+}
+
+function toWebStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const r = await it.next();
+      if (r.done) ctrl.close();
+      else ctrl.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import { ZodError } from 'zod';
+import { describeIssues } from '../contracts/describe.ts';
+import { AppError, type ErrorKind } from '../domain/errors.ts';
+import type { Logger } from '../ports/logger.ts';
+
+const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 500> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  unprocessable: 422,
+  internal: 500,
+};
+
+/** The one place errors become HTTP: `{"error":{"code","message"}}`; 5xx say nothing internal. */
+export function errorResponse(c: Context, e: unknown, log: Logger): Response {
+  if (e instanceof AppError) {
+    const body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+    return c.json(body, STATUS[e.kind]);
+  }
+  if (e instanceof ZodError) {
+    return c.json({ error: { code: 'REQUEST.INVALID', message: describeIssues(e) } }, 400);
+  }
+  // Only the error's class and code reach the log: messages from libraries may quote request data.
+  const err = e as { name?: string; code?: string };
+  log.error('unhandled error', { name: err?.name, code: err?.code, path: c.req.path, method: c.req.method });
+  return c.json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side. Try again; if it persists, tell the administrator.' } }, 500);
+}

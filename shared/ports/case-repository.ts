@@ -1,0 +1,93 @@
+import type { Case, CaseStatus } from '../domain/case.ts';
+
+/** What the store keeps of one received DICOM instance. Idempotent on SOPInstanceUID. */
+export interface InstanceRecord {
+  sopInstanceUID: string;
+  caseId: string;
+  fileIndex: number;
+  key: string;
+  size: number;
+  sha256: string;
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopClassUID: string;
+  modality: string;
+  receivedAt: string;
+}
+
+/** Outcome of one uploaded file: accepted as an instance, or refused with a code (kept in quarantine). */
+export interface FileOutcome {
+  caseId: string;
+  fileIndex: number;
+  key: string;
+  outcome: 'accepted' | 'rejected';
+  sopInstanceUID?: string | undefined;
+  code?: string | undefined;
+  message?: string | undefined;
+  quarantineKey?: string | undefined;
+  at: string;
+}
+
+export interface CaseFilter {
+  status?: CaseStatus | undefined;
+  pool?: string | undefined;
+  /** Restrict to these pools (a reader's scope). */
+  pools?: readonly string[] | undefined;
+  clinicId?: string | undefined;
+  patientId?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface CasePage {
+  items: Case[];
+  nextCursor: string | null;
+}
+
+/** A report as written; drafts are mutable, signed versions are create-once. */
+export interface ReportDraft {
+  caseId: string;
+  authorId: string;
+  body: Record<string, unknown>;
+  updatedAt: string;
+}
+
+export interface SignedReportRecord {
+  caseId: string;
+  version: number;
+  /** The canonical JSON document (RFC 8785) that the JWS signs. */
+  canonical: string;
+  jws: string;
+  signerId: string;
+  signedAt: string;
+  pdfKey?: string | undefined;
+}
+
+/**
+ * The source of truth for cases, their instances, file outcomes and reports.
+ * Every update is conditional on `version` so two writers can never both win.
+ */
+export interface CaseRepository {
+  /** Create-once; CASE.ALREADY_EXISTS if the id is taken. */
+  create(c: Case): Promise<void>;
+  get(caseId: string): Promise<Case | null>;
+  /** Conditional write: succeeds only if the stored version equals `expectedVersion`; returns the stored case (version+1). */
+  update(c: Case, expectedVersion: number): Promise<Case>;
+  list(filter: CaseFilter): Promise<CasePage>;
+  /** CLAIMED cases whose lease expired before `at`. */
+  listExpiredLeases(at: string, limit: number): Promise<Case[]>;
+
+  /** Idempotent on SOPInstanceUID: `created` is false when it was already there (the stored record is returned). */
+  putInstance(i: InstanceRecord): Promise<{ created: boolean; instance: InstanceRecord }>;
+  listInstances(caseId: string): Promise<InstanceRecord[]>;
+  /** Idempotent on (caseId, fileIndex): the first outcome recorded wins. */
+  putFileOutcome(o: FileOutcome): Promise<{ created: boolean; outcome: FileOutcome }>;
+  listFileOutcomes(caseId: string): Promise<FileOutcome[]>;
+
+  saveDraft(d: ReportDraft): Promise<void>;
+  getDraft(caseId: string): Promise<ReportDraft | null>;
+  /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
+  putSignedReport(r: SignedReportRecord): Promise<void>;
+  getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;
+  listSignedReports(caseId: string): Promise<SignedReportRecord[]>;
+}

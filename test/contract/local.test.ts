@@ -1,0 +1,228 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
+import { MIGRATIONS, migrate, openSqlite, type Database } from '../../shared/adapters/local/sqlite.ts';
+import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
+import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-repository.ts';
+import { SqliteNotifier } from '../../shared/adapters/local/sqlite-notifier.ts';
+import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../../shared/adapters/local/sqlite-queue.ts';
+import { SqliteSignerKeyStore } from '../../shared/adapters/local/sqlite-signer-key-store.ts';
+import { auditLogContract } from './audit-log.contract.ts';
+import { blobStoreContract } from './blob-store.contract.ts';
+import { caseRepositoryContract } from './case-repository.contract.ts';
+import { notifierContract } from './notifier.contract.ts';
+import { queueContract } from './queue.contract.ts';
+import { signerKeyStoreContract } from './signer-key-store.contract.ts';
+import { expectAppError } from './support/expect-error.ts';
+import { ManualClock } from './support/manual-clock.ts';
+
+const tempDir = () => mkdtemp(join(tmpdir(), 'teleread-contract-'));
+
+/** A fresh database file in a fresh temp dir; `connect` opens more connections on the same file. */
+async function sqliteFixture() {
+  const dir = await tempDir();
+  const file = join(dir, 'teleread.db');
+  const dbs: Database[] = [openSqlite(file)];
+  return {
+    db: dbs[0]!,
+    file,
+    connect: () => {
+      const db = openSqlite(file);
+      dbs.push(db);
+      return db;
+    },
+    cleanup: async () => {
+      for (const db of dbs) if (db.open) db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+blobStoreContract('FsBlobStore', async () => {
+  const dir = await tempDir();
+  return { store: new FsBlobStore(join(dir, 'blobs')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+caseRepositoryContract('SqliteCaseRepository', async () => {
+  const s = await sqliteFixture();
+  return { repo: new SqliteCaseRepository(s.db), another: async () => new SqliteCaseRepository(s.connect()), cleanup: s.cleanup };
+});
+
+queueContract('SqliteJobQueue', async ({ clock, maxReceiveCount }) => {
+  const s = await sqliteFixture();
+  return {
+    queue: new SqliteQueue(s.db, 'job_queue', { clock, maxReceiveCount }),
+    connect: async () => new SqliteQueue(s.connect(), 'job_queue', { clock, maxReceiveCount }),
+    cleanup: s.cleanup,
+  };
+});
+
+queueContract('SqliteReadQueue', async ({ clock, maxReceiveCount }) => {
+  const s = await sqliteFixture();
+  return {
+    queue: new SqliteReadQueue(s.db, { clock, maxReceiveCount }),
+    connect: async () => new SqliteReadQueue(s.connect(), { clock, maxReceiveCount }),
+    cleanup: s.cleanup,
+  };
+});
+
+auditLogContract('SqliteAuditLog', async () => {
+  const s = await sqliteFixture();
+  return { log: new SqliteAuditLog(s.db), cleanup: s.cleanup };
+});
+
+signerKeyStoreContract('SqliteSignerKeyStore', async () => {
+  const s = await sqliteFixture();
+  return { keys: new SqliteSignerKeyStore(s.db), cleanup: s.cleanup };
+});
+
+notifierContract('SqliteNotifier', async () => {
+  const s = await sqliteFixture();
+  return { notifier: new SqliteNotifier(s.db), cleanup: s.cleanup };
+});
+
+describe('local adapters: beyond the port contracts', () => {
+  let s: Awaited<ReturnType<typeof sqliteFixture>>;
+  beforeEach(async () => {
+    s = await sqliteFixture();
+  });
+  afterEach(async () => {
+    await s.cleanup();
+  });
+
+  it('opens the database durable: WAL, synchronous=FULL, busy_timeout, foreign keys', () => {
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(s.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(s.db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000);
+    const other = s.connect();
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('records migrations once; re-running them is a no-op; a new one applies once', () => {
+    const versions = () => s.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    expect(versions()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(migrate(s.db)).toEqual([]);
+    s.connect();
+    expect(versions()).toEqual(MIGRATIONS.map((m) => m.version));
+    const next = [...MIGRATIONS, { version: 1000, sql: 'CREATE TABLE extra_test (x INTEGER)' }];
+    expect(migrate(s.db, next)).toEqual([1000]);
+    expect(migrate(s.db, next)).toEqual([]);
+    expect(versions()).toEqual([...MIGRATIONS.map((m) => m.version), 1000]);
+    // A failing migration leaves nothing behind.
+    const bad = [...next, { version: 1001, sql: 'CREATE TABLE half_done (x INTEGER); THIS IS NOT SQL' }];
+    expect(() => migrate(s.db, bad)).toThrow();
+    expect(versions()).not.toContain(1001);
+    expect(s.db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
+  });
+
+  it('FsBlobStore: failed and oversized puts leave no file behind, not even a temp file', async () => {
+    const root = join(s.file, '..', 'blobs');
+    const store = new FsBlobStore(root);
+    await store.put('uploads/c/s/0', randomBytes(10));
+    async function* big(): AsyncIterable<Uint8Array> {
+      for (let i = 0; i < 20; i++) yield randomBytes(64 * 1024);
+    }
+    await expectAppError(store.put('uploads/c/s/1', big(), { maxBytes: 100_000 }), 'BLOB.TOO_LARGE', 'too_large');
+    async function* broken(): AsyncIterable<Uint8Array> {
+      yield randomBytes(1000);
+      throw new Error('connection reset');
+    }
+    await expect(store.put('uploads/c/s/2', broken())).rejects.toThrow('connection reset');
+    await expect(store.put('uploads/c/s/0', broken())).rejects.toThrow('connection reset');
+    expect((await walk(root)).map((p) => p.slice(root.length + 1))).toEqual(['uploads/c/s/0']);
+  });
+
+  it('FsBlobStore: a key never reaches outside the root, and an in-progress temp file is never listed', async () => {
+    const root = join(s.file, '..', 'blobs');
+    const store = new FsBlobStore(root);
+    await writeFile(join(s.file, '..', 'outside'), 'secret');
+    await expectAppError(store.readRange('../outside', 0, 10), 'BLOB.INVALID_KEY');
+    await expectAppError(store.readRange('a/../../outside', 0, 10), 'BLOB.INVALID_KEY');
+    await store.put('a/b', Buffer.from('x'));
+    await writeFile(join(root, 'a', 'c~tmp~0123'), 'partial');
+    expect(await store.list('a/')).toEqual(['a/b']);
+  });
+
+  it('SqliteAuditLog: the hash chain verifies, and the first altered or removed row is reported', async () => {
+    const log = new SqliteAuditLog(s.db);
+    for (let i = 1; i <= 5; i++) {
+      await log.append({ at: `2026-04-01T00:00:0${i}.000Z`, actor: 'ecg-reader', action: 'case.view', caseId: `case-${i}`, detail: { i } });
+    }
+    expect(log.verify()).toEqual({ ok: true, checked: 5 });
+    // The table refuses changes through SQL...
+    expect(() => s.db.prepare("UPDATE audit_log SET actor = 'someone' WHERE seq = 3").run()).toThrow(/append-only/);
+    expect(() => s.db.prepare('DELETE FROM audit_log WHERE seq = 3').run()).toThrow(/append-only/);
+    // ...and one who removes the triggers is caught by the chain.
+    s.db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete');
+    s.db.prepare("UPDATE audit_log SET actor = 'someone' WHERE seq = 3").run();
+    expect(log.verify()).toEqual({ ok: false, checked: 2, firstBroken: { seq: 3, reason: 'hash' } });
+    s.db.prepare("UPDATE audit_log SET actor = 'ecg-reader' WHERE seq = 3").run();
+    expect(log.verify().ok).toBe(true);
+    s.db.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+    expect(log.verify()).toEqual({ ok: false, checked: 1, firstBroken: { seq: 3, reason: 'prev_hash' } });
+  });
+
+  it('SqliteCaseRepository: signed reports cannot be changed even through SQL', async () => {
+    const repo = new SqliteCaseRepository(s.db);
+    await repo.putSignedReport({ caseId: 'c', version: 1, canonical: '{}', jws: 'a..b', signerId: 'r', signedAt: '2026-01-01T00:00:00.000Z' });
+    expect(() => s.db.prepare("UPDATE signed_reports SET doc = '{}'").run()).toThrow(/never changed/);
+  });
+
+  it('SqliteQueue: read and job queues are separate tables; dead letters can be listed and redriven', async () => {
+    const clock = new ManualClock();
+    const reads = new SqliteReadQueue(s.db, { clock, maxReceiveCount: 1 });
+    const jobs = new SqliteJobQueue(s.db, { clock, maxReceiveCount: 1 });
+    await reads.send('same-name', { caseId: 'c1' });
+    await jobs.send('same-name', { type: 'ingest', key: 'uploads/a/b/0' });
+    expect((await reads.receive(['same-name'], { visibilityTimeoutSeconds: 10 }))[0]?.body).toEqual({ caseId: 'c1' });
+    const [job] = await jobs.receive(['same-name'], { visibilityTimeoutSeconds: 10 });
+    expect(job?.body).toEqual({ type: 'ingest', key: 'uploads/a/b/0' });
+    clock.advanceSeconds(10);
+    expect(await jobs.receive(['same-name'], { visibilityTimeoutSeconds: 10 })).toEqual([]);
+    expect(await jobs.depth('same-name')).toEqual({ visible: 0, inFlight: 0, dead: 1 });
+    await expectAppError(jobs.delete('same-name', job!.receipt), 'QUEUE.RECEIPT_INVALID');
+    expect((await jobs.deadLetters('same-name')).map((d) => d.body)).toEqual([{ type: 'ingest', key: 'uploads/a/b/0' }]);
+    expect(await jobs.redrive('same-name')).toBe(1);
+    const [again] = await jobs.receive(['same-name'], { visibilityTimeoutSeconds: 10 });
+    expect(again?.receiveCount).toBe(1);
+    expect(() => new SqliteQueue(s.db, 'cases' as never)).toThrow();
+  });
+
+  it('SqliteQueue: four processes draining one queue file receive every message exactly once', async () => {
+    const q = new SqliteQueue<{ n: number }>(s.db, 'job_queue');
+    const N = 300;
+    const insert = s.db.transaction(() => {
+      for (let n = 0; n < N; n++) void q.send('ingest', { n });
+    });
+    insert();
+    const worker = fileURLToPath(new URL('./support/queue-worker.ts', import.meta.url));
+    const run = promisify(execFile);
+    const outs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        run(process.execPath, ['--import', 'tsx', worker, s.file, 'ingest'], { cwd: process.cwd(), timeout: 50_000 }),
+      ),
+    );
+    const got = outs.flatMap((o) => JSON.parse(o.stdout) as number[]);
+    expect(got).toHaveLength(N);
+    expect(new Set(got).size).toBe(N);
+    expect(await q.depth('ingest')).toEqual({ visible: 0, inFlight: 0, dead: 0 });
+  });
+});

@@ -1,0 +1,170 @@
+import canonicalize from 'canonicalize';
+import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, DEMO_PIN, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
+
+const enc = new TextEncoder();
+
+/** Re-attach the canonical payload to a detached compact JWS and verify it with jose against the JWKS. */
+async function verifyDetached(report: unknown, jws: string, jwks: JSONWebKeySet) {
+  const [h, , s] = jws.split('.');
+  const payload = Buffer.from(enc.encode(canonicalize(report)!)).toString('base64url');
+  return compactVerify(`${h}.${payload}.${s}`, createLocalJWKSet(jwks));
+}
+
+describe('the whole workflow through the HTTP API, three roles, real samples', () => {
+  let srv: TestServer;
+  let tech: Api;
+  let otherTech: Api;
+  let ecgReader: Api;
+  let radReader: Api;
+  let admin: Api;
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    [tech, otherTech, ecgReader, radReader, admin] = await Promise.all(
+      ['tech-a', 'tech-b', 'ecg-reader', 'rad-reader', 'admin'].map((u) => Api.login(srv.url, u)),
+    );
+  });
+  afterAll(async () => srv?.close());
+
+  const studies = [
+    { file: 'ecg-12lead-mortara-explicit-le.dcm', pool: 'ecg', reader: () => ecgReader, modality: 'ECG' },
+    { file: 'xray-cr-chest-16bit-uncompressed-explicit-le.dcm', pool: 'radiography', reader: () => radReader, modality: 'CR' },
+    { file: 'xray-dx-8bit-uncompressed-highdicom.dcm', pool: 'radiography', reader: () => radReader, modality: 'DX' },
+    { file: 'us-rgb-uncompressed-single-frame.dcm', pool: 'ultrasound', reader: () => radReader, modality: 'US' },
+    { file: 'us-multiframe-30f-jpeg-baseline-ybr422.dcm', pool: 'ultrasound', reader: () => radReader, modality: 'US' },
+  ];
+
+  for (const s of studies) {
+    it(`${s.file}: submission → upload → QUEUED in ${s.pool} → read → sign → delivered → acknowledged`, async () => {
+      const bytes = new Uint8Array(readFileSync(join(SAMPLES, s.file)));
+      const sub = await tech.submit([{ name: s.file, bytes }], { priority: 'urgent' });
+      const queued = await tech.waitCase(sub.caseId, (c) => c.status !== 'AWAITING_FILES');
+      expect(queued.status).toBe('QUEUED');
+      expect(queued.pool).toBe(s.pool);
+      expect(queued.modality).toBe(s.modality);
+      expect(queued.timeline.AWAITING_FILES).toBeTruthy();
+      expect(queued.timeline.QUEUED).toBeTruthy();
+      expect(queued.study.instance.SOPInstanceUID).toMatch(/^[0-9.]+$/);
+      if (s.pool === 'ecg') {
+        expect(queued.ecg.advisory).toBe(true);
+        expect(queued.ecg.measurements.heartRate).toBeGreaterThan(30);
+      }
+
+      // Another clinic cannot see it; a reader of another pool cannot either.
+      expect((await otherTech.call('GET', `/api/cases/${sub.caseId}`)).status).toBe(404);
+      const wrongReader = s.pool === 'ecg' ? radReader : ecgReader;
+      expect((await wrongReader.call('GET', `/api/cases/${sub.caseId}`)).status).toBe(404);
+
+      const reader = s.reader();
+      const next = await reader.call('POST', '/api/reads/next', {});
+      expect(next.status).toBe(200);
+      expect(next.json.case.caseId).toBe(sub.caseId);
+      expect(next.json.case.status).toBe('CLAIMED');
+      expect(Date.parse(next.json.lease.expiresAt)).toBeGreaterThan(Date.now());
+
+      const dicom = await fetch(`${srv.url}/api/cases/${sub.caseId}/instances/0`, { headers: { authorization: `Bearer ${reader.token}` } });
+      expect(dicom.status).toBe(200);
+      expect(Buffer.from(await dicom.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+
+      expect((await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`)).status).toBe(200);
+      const draft = await reader.call('PUT', `/api/cases/${sub.caseId}/report`, {
+        findings: '所见：未见明显异常。',
+        impression: '印象：正常。',
+        critical: false,
+      });
+      expect(draft.status).toBe(200);
+      expect((await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '000000' })).json.error.code).toBe('SIGN.BAD_PIN');
+      const signed = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: DEMO_PIN });
+      expect(signed.status).toBe(200);
+      expect(signed.json.version).toBe(1);
+
+      const delivered = await tech.waitCase(sub.caseId, (c) => c.status === 'DELIVERED');
+      expect(delivered.report.version).toBe(1);
+      const got = await tech.call('GET', `/api/cases/${sub.caseId}/report`);
+      expect(got.status).toBe(200);
+      expect(got.json.report.caseId).toBe(sub.caseId);
+      expect(got.json.report.instances[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(got.json.report.StudyInstanceUID).toBe(queued.study.study.StudyInstanceUID);
+
+      const jwks = (await (await fetch(`${srv.url}/api/keys`)).json()) as JSONWebKeySet;
+      const ok = await verifyDetached(got.json.report, got.json.jws, jwks);
+      expect(ok.protectedHeader.alg).toBe('ES256');
+      // Any change to the report breaks the signature.
+      const tampered = { ...got.json.report, impression: got.json.report.impression + ' ' };
+      await expect(verifyDetached(tampered, got.json.jws, jwks)).rejects.toThrow();
+      const otherBytes = JSON.parse(JSON.stringify(got.json.report));
+      otherBytes.instances[0].sha256 = otherBytes.instances[0].sha256.replace(/^./, (ch: string) => (ch === '0' ? '1' : '0'));
+      await expect(verifyDetached(otherBytes, got.json.jws, jwks)).rejects.toThrow();
+
+      const ack = await tech.call('POST', `/api/cases/${sub.caseId}/acknowledge`, {});
+      expect(ack.status).toBe(200);
+      expect(ack.json.status).toBe('ACKNOWLEDGED');
+      const final = await admin.call('GET', `/api/cases/${sub.caseId}`);
+      expect(Object.keys(final.json.timeline)).toEqual(['AWAITING_FILES', 'QUEUED', 'CLAIMED', 'SIGNED', 'DELIVERED', 'ACKNOWLEDGED']);
+    });
+  }
+
+  it('a critical report needs a read-back to be acknowledged', async () => {
+    const bytes = new Uint8Array(readFileSync(join(SAMPLES, 'ecg-12lead-eli250-explicit-le-cabolabs.dcm')));
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes }], { priority: 'stat' });
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const next = await ecgReader.call('POST', '/api/reads/next', {});
+    expect(next.json.case.caseId).toBe(sub.caseId);
+    await ecgReader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '三度房室传导阻滞', impression: '危急值：三度房室传导阻滞', critical: true });
+    expect((await ecgReader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: DEMO_PIN })).status).toBe(200);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'DELIVERED');
+    const noReadBack = await tech.call('POST', `/api/cases/${sub.caseId}/acknowledge`, {});
+    expect(noReadBack.status).toBe(400);
+    expect(noReadBack.json.error.code).toBe('ACK.READ_BACK_REQUIRED');
+    const ok = await tech.call('POST', `/api/cases/${sub.caseId}/acknowledge`, { receivedBy: '值班医生 张三', readBack: '三度房室传导阻滞' });
+    expect(ok.json.status).toBe('ACKNOWLEDGED');
+    expect(ok.json.acknowledgement.readBack).toBe('三度房室传导阻滞');
+    const notes = await tech.call('GET', '/api/notifications');
+    expect(notes.json.items.some((n: { kind: string; caseId: string }) => n.kind === 'report.critical' && n.caseId === sub.caseId)).toBe(true);
+  });
+
+  it('a submission without consent is refused and nothing is created', async () => {
+    const before = (await tech.call('GET', '/api/cases?limit=200')).json.items.length;
+    const r = await tech.call('POST', '/api/submissions', {
+      patient: { id: 'P1', name: 'X' },
+      priority: 'routine',
+      files: [{ name: 'a.dcm', size: 10 }],
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('REQUEST.INVALID');
+    expect(r.json.error.message).toMatch(/consent/);
+    const r2 = await tech.call('POST', '/api/submissions', {
+      patient: { id: 'P1', name: 'X' },
+      consent: { obtained: false },
+      priority: 'routine',
+      files: [{ name: 'a.dcm', size: 10 }],
+    });
+    expect(r2.status).toBe(400);
+    expect((await tech.call('GET', '/api/cases?limit=200')).json.items.length).toBe(before);
+  });
+
+  it('the OpenAPI description lists every route of the API v1', async () => {
+    const doc = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [m, p] of [
+      ['post', '/api/auth/login'],
+      ['post', '/api/submissions'],
+      ['get', '/api/cases'],
+      ['get', '/api/cases/{caseId}'],
+      ['get', '/api/cases/{caseId}/instances/{n}'],
+      ['post', '/api/reads/next'],
+      ['post', '/api/reads/{caseId}/heartbeat'],
+      ['post', '/api/reads/{caseId}/release'],
+      ['put', '/api/cases/{caseId}/report'],
+      ['post', '/api/cases/{caseId}/report/sign'],
+      ['get', '/api/cases/{caseId}/report'],
+      ['get', '/api/keys'],
+      ['post', '/api/cases/{caseId}/acknowledge'],
+    ] as const) {
+      expect(doc.paths[p]?.[m], `${m} ${p}`).toBeTruthy();
+    }
+  });
+});
