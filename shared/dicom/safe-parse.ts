@@ -236,7 +236,6 @@ function refuseKnownNonDicom(b: Uint8Array, fileSize: number): void {
 function sniffRawDataset(b: Uint8Array, fileSize: number): string | null {
   if (b.length < 16 || u16le(b, 0) !== 0x0008) return null;
   const elem = u16le(b, 2);
-  if (elem & 1) return null;
   const vr = vrAt(b, 4);
   if (vr && VALID_VRS.has(vr)) {
     const long = LONG_LENGTH_VRS.has(vr);
@@ -381,7 +380,7 @@ function checkElements(ds: DataSet, explicit: boolean, limit: number, depth: num
   if (depth > MAX_NESTING_DEPTH) throw tooDeep();
   let worst: BoundsProblem = null;
   for (const el of Object.values(ds.elements)) {
-    if (explicit && depth >= 0 && el.vr !== undefined && !VALID_VRS.has(el.vr))
+    if (explicit && el.vr !== undefined && !el.tag.startsWith('xfffe') && !VALID_VRS.has(el.vr))
       refuse(
         'DICOM.INVALID_VR',
         `The DICOM file contains an element with an invalid value representation ('${el.vr.replace(/[^ -~]/g, '?')}'); the exporting software wrote a non-conformant file. ${REEXPORT}`,

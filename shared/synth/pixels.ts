@@ -51,7 +51,7 @@ export function chestImage(seed: number, o: ChestOptions): Uint8Array {
   for (let x = 0; x < columns; x++) {
     const v = (x - columns / 2) / (columns / 2);
     xn[x] = v;
-    spine[x] = Math.exp(-(v / 0.075) ** 2);
+    spine[x] = Math.exp(-((v / 0.075) ** 2));
   }
   let noiseState = (rng.u32() | 1) >>> 0;
 
@@ -78,12 +78,12 @@ export function chestImage(seed: number, o: ChestOptions): Uint8Array {
       }
       // Heart shadow over the left lung (image right).
       const dh = (v - heartX) / heartRx;
-      a += 0.22 * smooth01((1 - (dh * dh + dhy * dhy)) * 3);
+      a += 0.15 * smooth01((1 - (dh * dh + dhy * dhy)) * 3);
       // Diaphragm / abdomen: brighter below a dome on each side.
       const dome = diaphragmBase - 0.06 * Math.cos(ax * 4);
       a += 0.18 * smooth01((yn - dome) * 25) * smooth01((halfWidth - ax) * 12);
       // Spine down the middle, clavicles near the top.
-      a += 0.32 * spine[x]! * smooth01((halfWidth - ax) * 12);
+      a += 0.24 * spine[x]! * smooth01((halfWidth - ax) * 12);
       const clav = (yn - 0.17 - 0.05 * ax) / 0.012;
       if (ax > 0.08 && ax < 0.55) a += 0.12 * Math.exp(-clav * clav);
       // Detector gradient.

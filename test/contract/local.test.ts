@@ -159,6 +159,21 @@ describe('local adapters: beyond the port contracts', () => {
     await store.put('a/b', Buffer.from('x'));
     await writeFile(join(root, 'a', 'c~tmp~0123'), 'partial');
     expect(await store.list('a/')).toEqual(['a/b']);
+    // The start-up sweeper removes what a crash left, once it is old enough.
+    expect(await store.removeStaleTempFiles(60_000)).toBe(0);
+    expect(await store.removeStaleTempFiles(60_000, new Date(Date.now() + 120_000))).toBe(1);
+    expect((await walk(root)).map((p) => p.slice(root.length + 1))).toEqual(['a/b']);
+  });
+
+  it('FsBlobStore: an object and a prefix cannot share a name here (BLOB.KEY_CONFLICT), and nothing is half-written', async () => {
+    const root = join(s.file, '..', 'blobs');
+    const store = new FsBlobStore(root);
+    await store.put('x/obj', Buffer.from('object'));
+    await expectAppError(store.put('x/obj/child', Buffer.from('child')), 'BLOB.KEY_CONFLICT', 'conflict');
+    await store.put('y/dir/child', Buffer.from('child'));
+    await expectAppError(store.put('y/dir', Buffer.from('object')), 'BLOB.KEY_CONFLICT', 'conflict');
+    expect(await store.list('')).toEqual(['x/obj', 'y/dir/child']);
+    expect((await walk(root)).length).toBe(2);
   });
 
   it('SqliteAuditLog: the hash chain verifies, and the first altered or removed row is reported', async () => {
@@ -215,12 +230,16 @@ describe('local adapters: beyond the port contracts', () => {
     insert();
     const worker = fileURLToPath(new URL('./support/queue-worker.ts', import.meta.url));
     const run = promisify(execFile);
+    s.db.exec('CREATE TABLE worker_ready (pid INTEGER)');
     const outs = await Promise.all(
       Array.from({ length: 4 }, () =>
-        run(process.execPath, ['--import', 'tsx', worker, s.file, 'ingest'], { cwd: process.cwd(), timeout: 50_000 }),
+        run(process.execPath, ['--import', 'tsx', worker, s.file, 'ingest', '4'], { cwd: process.cwd(), timeout: 50_000 }),
       ),
     );
-    const got = outs.flatMap((o) => JSON.parse(o.stdout) as number[]);
+    const perProcess = outs.map((o) => JSON.parse(o.stdout) as number[]);
+    const got = perProcess.flat();
+    // They contended: more than one process received work.
+    expect(perProcess.filter((p) => p.length > 0).length).toBeGreaterThanOrEqual(2);
     expect(got).toHaveLength(N);
     expect(new Set(got).size).toBe(N);
     expect(await q.depth('ingest')).toEqual({ visible: 0, inFlight: 0, dead: 0 });

@@ -267,6 +267,36 @@ export class FsBlobStore implements BlobStore {
     await walk(join(this.rootDir, ...dirParts), dirParts.join('/'));
     return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
+
+  /**
+   * Remove temp files a crash left behind (a put interrupted by kill -9 or power loss), if older than
+   * `olderThanMs`. Call at start-up or from a sweeper; never affects stored objects. Returns how many.
+   */
+  async removeStaleTempFiles(olderThanMs = 60 * 60 * 1000, now: Date = new Date()): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
+        throw e;
+      }
+      for (const ent of entries) {
+        const p = join(dir, ent.name);
+        if (ent.isDirectory()) await walk(p);
+        else if (ent.isFile() && ent.name.includes(TEMP_MARK)) {
+          const st = await stat(p).catch(() => null);
+          if (st && now.getTime() - st.mtimeMs >= olderThanMs) {
+            await unlink(p).catch(() => undefined);
+            removed++;
+          }
+        }
+      }
+    };
+    await walk(this.rootDir);
+    return removed;
+  }
 }
 
 function tooLarge(max: number): AppError {

@@ -11,7 +11,7 @@ const MAX_LIST = 500;
 export class SqliteNotifier implements Notifier {
   private readonly st: {
     insert: Statement<unknown[]>;
-    list: Statement<unknown[], { doc: string }>;
+    list: Statement<[{ clinicId: string | null; userId: string | null; limit: number }], { doc: string }>;
   };
 
   constructor(db: Database) {
@@ -22,8 +22,8 @@ export class SqliteNotifier implements Notifier {
       ),
       list: db.prepare(
         `SELECT doc FROM notifications
-         WHERE (?1 IS NOT NULL AND to_clinic_id = ?1) OR (?2 IS NOT NULL AND to_user_id = ?2)
-         ORDER BY seq DESC LIMIT ?3`,
+         WHERE (@clinicId IS NOT NULL AND to_clinic_id = @clinicId) OR (@userId IS NOT NULL AND to_user_id = @userId)
+         ORDER BY seq DESC LIMIT @limit`,
       ),
     };
   }
@@ -39,6 +39,8 @@ export class SqliteNotifier implements Notifier {
   async list(to: { clinicId?: string; userId?: string }, limit: number): Promise<Notification[]> {
     if (to.clinicId === undefined && to.userId === undefined) return [];
     const n = Math.min(MAX_LIST, Math.max(0, Math.floor(limit)));
-    return this.st.list.all(to.clinicId ?? null, to.userId ?? null, n).map((r) => JSON.parse(r.doc) as Notification);
+    return this.st.list
+      .all({ clinicId: to.clinicId ?? null, userId: to.userId ?? null, limit: n })
+      .map((r) => JSON.parse(r.doc) as Notification);
   }
 }

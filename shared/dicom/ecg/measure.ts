@@ -1,0 +1,459 @@
+/**
+ * Advisory ECG measurements: QRS detection (Pan–Tompkins), rhythm figures from the RR series, and
+ * PR / QRS / QT from a median beat. Pure and synchronous; no I/O.
+ *
+ *  1. Detection signal, robust to the choice of lead: every lead is band-passed 5–15 Hz (2nd-order
+ *     Butterworth high- and low-pass, zero-phase), differentiated and squared; the squares are summed
+ *     over leads (each lead weighted by its robust slope scale, floored so a near-flat lead's noise is
+ *     not amplified) and integrated over a 150 ms moving window.
+ *  2. Pan–Tompkins decision on the integrated signal's peaks: signal/noise peak levels SPKI/NPKI,
+ *     THRESHOLD1 = NPKI + ¼(SPKI − NPKI), THRESHOLD2 = ½ THRESHOLD1, a 200 ms refractory period,
+ *     T-wave rejection (a peak within 360 ms of the last QRS with less than half its slope), and
+ *     search-back with THRESHOLD2 when no QRS came within 166 % of the mean of the last 8 RR intervals.
+ *  3. Median beat: leads filtered 0.5–40 Hz, beats aligned on the QRS energy maximum, sample-wise median.
+ *     QRS onset/offset where the sum over leads of |dV/dt| falls below 12 % of its QRS peak (above the
+ *     PR-segment floor) for 8 ms; P onset the same way on a 20 Hz low-passed copy within the PR window;
+ *     T end by the tangent method (steepest descent after the T peak crossing the isoelectric level) on
+ *     the root-mean-square of the leads about their PR-segment level.
+ *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
+ */
+import { argMax, derivative, filtfilt, highPass, lowPass, mean, median, movingAverage, percentile, sd } from './dsp.ts';
+import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
+
+const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
+
+/** Tunables of the critical-value flags (published Chinese ECG critical values; see DESIGN.md). */
+export const FLAG_RULES = {
+  bradycardiaBpm: 35,
+  bradycardiaWithAvBlockBpm: 40,
+  /** PR beyond which, at a rate < 40, AV block is suspected (as it is when no P wave precedes the QRS). */
+  avBlockPrMs: 300,
+  tachycardiaBpm: 150,
+  /** "Sustained": this share of the beats at an instantaneous rate ≥ tachycardiaBpm − tolerance. */
+  tachycardiaSustainedShare: 0.8,
+  tachycardiaToleranceBpm: 5,
+  pauseMs: 3000,
+  fastIrregularBpm: 180,
+  /** Irregular when median |ΔRR| / median RR exceeds this (needs ≥ 4 RR intervals). */
+  irregularity: 0.08,
+} as const;
+
+const EMPTY: EcgMeasurements = {
+  heartRate: null,
+  rrMeanMs: null,
+  rrSdMs: null,
+  rrIrregular: null,
+  prMs: null,
+  qrsMs: null,
+  qtMs: null,
+  qtcBazettMs: null,
+  qtcFridericiaMs: null,
+  longestRrMs: null,
+  beats: 0,
+};
+
+function groupLength(g: EcgGroup): number {
+  return g.leads.length ? Math.min(...g.leads.map((l) => l.mv.length)) : 0;
+}
+
+function usableLeads(g: EcgGroup, n: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (const l of g.leads) {
+    const x = new Float64Array(n);
+    let lo = Infinity;
+    let hi = -Infinity;
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const v = l.mv[i]!;
+      if (!Number.isFinite(v)) {
+        ok = false;
+        break;
+      }
+      x[i] = v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (ok && hi - lo > 0.02) out.push(x);
+  }
+  return out;
+}
+
+// ───────────────────────────── QRS detection ─────────────────────────────
+
+interface Detection {
+  /** QRS fiducials (sample index of the QRS energy maximum). */
+  fiducials: number[];
+}
+
+export function detectQrs(leads: Float64Array[], fs: number): Detection {
+  const n = leads[0]?.length ?? 0;
+  if (n < fs) return { fiducials: [] };
+  const band = [highPass(5, fs), lowPass(15, fs)];
+  const slopes = leads.map((x) => derivative(filtfilt(x, band, Math.round(fs)), fs));
+  const scales = slopes.map((d) => {
+    const a = new Float64Array(d.length);
+    for (let i = 0; i < d.length; i++) a[i] = Math.abs(d[i]!);
+    return percentile(a, 99);
+  });
+  const floor = 0.25 * median(scales);
+  const energy = new Float64Array(n);
+  slopes.forEach((d, k) => {
+    const w = 1 / Math.max(scales[k]!, floor, 1e-9);
+    for (let i = 0; i < n; i++) energy[i] += (d[i]! * w) ** 2;
+  });
+  const mwi = movingAverage(energy, Math.max(1, Math.round(0.15 * fs)));
+
+  const refractory = Math.round(0.2 * fs);
+  const tWindow = Math.round(0.36 * fs);
+  const slopeHalf = Math.round(0.08 * fs);
+  const slopeOf = (i: number): number => {
+    let m = 0;
+    for (let j = Math.max(0, i - slopeHalf); j < Math.min(n, i + slopeHalf); j++) if (energy[j]! > m) m = energy[j]!;
+    return Math.sqrt(m);
+  };
+
+  const candidates: number[] = [];
+  for (let i = 1; i < n - 1; i++) if (mwi[i]! > mwi[i - 1]! && mwi[i]! >= mwi[i + 1]!) candidates.push(i);
+
+  const learn = Math.min(n, Math.round(2 * fs));
+  let spki = 0;
+  let npki = 0;
+  for (let i = 0; i < learn; i++) {
+    spki = Math.max(spki, mwi[i]!);
+    npki += mwi[i]!;
+  }
+  spki /= 3;
+  npki = npki / learn / 2;
+  let thr1 = npki + 0.25 * (spki - npki);
+
+  const qrs: number[] = [];
+  const qrsSlope: number[] = [];
+  let noise: number[] = [];
+  const rrAvg = (): number | null => {
+    if (qrs.length < 2) return null;
+    const rr: number[] = [];
+    for (let k = Math.max(1, qrs.length - 8); k < qrs.length; k++) rr.push(qrs[k]! - qrs[k - 1]!);
+    return mean(rr);
+  };
+  const isTWave = (i: number, slope: number): boolean => {
+    const last = qrs[qrs.length - 1];
+    return last !== undefined && i - last < tWindow && slope < 0.5 * qrsSlope[qrsSlope.length - 1]!;
+  };
+  const accept = (i: number, weight: number): void => {
+    spki = weight * mwi[i]! + (1 - weight) * spki;
+    qrs.push(i);
+    qrsSlope.push(slopeOf(i));
+    noise = [];
+    thr1 = npki + 0.25 * (spki - npki);
+  };
+  const searchBack = (upTo: number): void => {
+    for (;;) {
+      const avg = rrAvg();
+      const last = qrs[qrs.length - 1];
+      if (avg === null || last === undefined || upTo - last <= 1.66 * avg) return;
+      const thr2 = 0.5 * thr1;
+      let best = -1;
+      for (const c of noise) {
+        if (c <= last + refractory || c >= upTo) continue;
+        if (mwi[c]! <= thr2 || isTWave(c, slopeOf(c))) continue;
+        if (best < 0 || mwi[c]! > mwi[best]!) best = c;
+      }
+      if (best < 0) return;
+      noise = noise.filter((c) => c > best);
+      accept(best, 0.25);
+    }
+  };
+
+  for (const c of candidates) {
+    searchBack(c);
+    const last = qrs[qrs.length - 1];
+    if (last !== undefined && c - last < refractory) continue;
+    const v = mwi[c]!;
+    if (v > thr1 && !isTWave(c, slopeOf(c))) {
+      accept(c, 0.125);
+    } else {
+      npki = 0.125 * v + 0.875 * npki;
+      thr1 = npki + 0.25 * (spki - npki);
+      noise.push(c);
+    }
+  }
+  searchBack(n);
+
+  // Fiducial: the centre of QRS energy near each detection (stabler than its maximum when R and S
+  // are alike, as in wide complexes); merge any two closer than the refractory period.
+  const fiducials: number[] = [];
+  const centroid = (c: number): number => {
+    let w = 0;
+    let m = 0;
+    for (let j = Math.max(0, c - slopeHalf); j < Math.min(n, c + slopeHalf + 1); j++) {
+      w += energy[j]!;
+      m += energy[j]! * j;
+    }
+    return w > 0 ? Math.round(m / w) : c;
+  };
+  for (const c of qrs) {
+    const f = centroid(centroid(centroid(c)));
+    const prev = fiducials[fiducials.length - 1];
+    if (prev !== undefined && f - prev < refractory) {
+      if (energy[f]! > energy[prev]!) fiducials[fiducials.length - 1] = f;
+    } else fiducials.push(f);
+  }
+  return { fiducials };
+}
+
+// ───────────────────────────── median beat ─────────────────────────────
+
+interface Beat {
+  leads: Float64Array[];
+  /** Index of the QRS fiducial inside the beat. */
+  fid: number;
+  fs: number;
+}
+
+function morphologyFilter(x: Float64Array, fs: number): Float64Array {
+  const filters = [highPass(0.5, fs)];
+  if (fs > 100) filters.push(lowPass(40, fs));
+  return filtfilt(x, filters, Math.round(2 * fs));
+}
+
+function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[], rrMs: number): Beat | null {
+  if (fiducials.length < 3) return null;
+  const pre = Math.round(Math.min(0.5, Math.max(0.3, (0.8 * rrMs) / 1000)) * fs);
+  const post = Math.round(Math.min(0.8, Math.max(0.45, (1.2 * rrMs) / 1000)) * fs);
+  const len = pre + post;
+  const filtered = leads.map((x) => morphologyFilter(x, fs));
+  const n = leads[0]!.length;
+  const buf = new Float64Array(fiducials.length);
+  const out = filtered.map((x) => {
+    const m = new Float64Array(len);
+    for (let k = 0; k < len; k++) {
+      let c = 0;
+      for (const f of fiducials) {
+        const i = f - pre + k;
+        if (i >= 0 && i < n) buf[c++] = x[i]!;
+      }
+      m[k] = c ? median(buf.subarray(0, c)) : 0;
+    }
+    return m;
+  });
+  return { leads: out, fid: pre, fs };
+}
+
+interface BeatFiducials {
+  pOnset: number | null;
+  qrsOnset: number | null;
+  qrsOffset: number | null;
+  tEnd: number | null;
+}
+
+function absSlopeSum(leads: Float64Array[], fs: number, smoothMs: number): Float64Array {
+  const n = leads[0]!.length;
+  const s = new Float64Array(n);
+  for (const x of leads) {
+    const d = derivative(x, fs);
+    for (let i = 0; i < n; i++) s[i] += Math.abs(d[i]!);
+  }
+  return movingAverage(s, Math.max(1, Math.round((smoothMs / 1000) * fs)));
+}
+
+/** Walk from `from` in direction `dir` while the signal is above thr; stop after `run` samples below it. */
+function walk(s: Float64Array, from: number, dir: 1 | -1, thr: number, run: number, limit: number): number | null {
+  let lastAbove = from;
+  for (let i = from; dir < 0 ? i >= limit : i <= limit; i += dir) {
+    if (s[i]! >= thr) lastAbove = i;
+    else if (Math.abs(lastAbove - i) >= run) return lastAbove;
+  }
+  return null;
+}
+
+export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
+  const { leads, fs, fid } = beat;
+  const n = leads[0]!.length;
+  const ms = (v: number) => Math.round((v / 1000) * fs);
+  const none: BeatFiducials = { pOnset: null, qrsOnset: null, qrsOffset: null, tEnd: null };
+
+  // QRS onset/offset.
+  const s = absSlopeSum(leads, fs, 8);
+  const pk = argMax(s, fid - ms(60), fid + ms(60) + 1);
+  const floorWin = s.subarray(Math.max(0, fid - ms(300)), Math.max(1, fid - ms(60)));
+  const floorLevel = floorWin.length ? percentile(floorWin, 10) : 0;
+  const thr = floorLevel + Number(process.env.QF ?? 0.05) * (s[pk]! - floorLevel);
+  const run = Math.max(2, ms(8));
+  const qrsOnset = walk(s, pk, -1, thr, run, Math.max(0, fid - ms(200)));
+  const qrsOffset = walk(s, pk, 1, thr, run, Math.min(n - 1, fid + ms(260)));
+  if (qrsOnset === null || qrsOffset === null) return none;
+
+  // P onset on a 20 Hz low-passed copy, in the window before the QRS.
+  let pOnset: number | null = null;
+  const lp = [lowPass(20, fs)];
+  const sp = absSlopeSum(
+    leads.map((x) => filtfilt(x, lp, ms(100))),
+    fs,
+    8,
+  );
+  const pLo = Math.max(1, qrsOnset - ms(Math.min(350, 0.6 * rrMs)));
+  const pHi = qrsOnset - ms(40);
+  if (pHi - pLo > ms(40)) {
+    const pPeak = argMax(sp, pLo, pHi + 1);
+    const base = percentile(sp.subarray(pLo, pHi + 1), 10);
+    const prSeg = Math.min(...Array.from(sp.subarray(pPeak, qrsOnset)));
+    if (pPeak > pLo + ms(20) && sp[pPeak]! > 2.5 * Math.max(base, 1e-6) && sp[pPeak]! > 2 * prSeg) {
+      pOnset = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
+    }
+  }
+
+  // T end: tangent method on the RMS of the leads about their PR-segment level.
+  let tEnd: number | null = null;
+  const isoFrom = Math.max(0, qrsOnset - ms(25));
+  const isoTo = Math.max(isoFrom + 1, qrsOnset - ms(5));
+  const rms = new Float64Array(n);
+  for (const x of leads) {
+    const b = mean(x.subarray(isoFrom, isoTo));
+    for (let i = 0; i < n; i++) rms[i] += (x[i]! - b) ** 2;
+  }
+  for (let i = 0; i < n; i++) rms[i] = Math.sqrt(rms[i]! / leads.length);
+  const level = mean(rms.subarray(isoFrom, isoTo));
+  const tLo = qrsOffset + ms(60);
+  const tHi = Math.min(n - 2, fid + ms(Math.min(700, 0.85 * rrMs)));
+  if (tHi - tLo > ms(40)) {
+    const tPeak = argMax(rms, tLo, tHi + 1);
+    if (rms[tPeak]! - level > 0.04 && tPeak < tHi) {
+      const d = derivative(rms, fs);
+      let stop = tPeak + 1;
+      while (stop < tHi && rms[stop + 1]! <= rms[stop]!) stop++;
+      let steep = tPeak;
+      for (let i = tPeak; i <= stop; i++) if (d[i]! < d[steep]!) steep = i;
+      if (d[steep]! < 0) {
+        const t = steep + ((level - rms[steep]!) / d[steep]!) * fs;
+        if (t > tPeak && t < Math.min(n, tHi + ms(80))) tEnd = Math.round(t);
+      }
+    }
+  }
+  return { pOnset, qrsOnset, qrsOffset, tEnd };
+}
+
+function beatFromGroup(g: EcgGroup): Beat | null {
+  const n = groupLength(g);
+  const fs = g.samplingFrequency;
+  const leads = usableLeads(g, n).map((x) => (fs > 100 ? filtfilt(x, [lowPass(40, fs)], Math.round(0.05 * fs)) : x));
+  if (leads.length === 0 || n < 0.3 * fs) return null;
+  const s = absSlopeSum(leads, fs, 8);
+  const edge = Math.round(0.1 * n);
+  return { leads, fs, fid: argMax(s, edge, n - edge) };
+}
+
+// ───────────────────────────── measurements and flags ─────────────────────────────
+
+const round = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : Math.round(v));
+
+function intervals(f: BeatFiducials, fs: number): { prMs: number | null; qrsMs: number | null; qtMs: number | null } {
+  const toMs = (a: number | null, b: number | null) => (a === null || b === null ? null : ((b - a) * 1000) / fs);
+  return { prMs: round(toMs(f.pOnset, f.qrsOnset)), qrsMs: round(toMs(f.qrsOnset, f.qrsOffset)), qtMs: round(toMs(f.qrsOnset, f.tEnd)) };
+}
+
+export function measureEcg(rec: EcgRecording): EcgAnalysis {
+  const withData = rec.groups.filter((g) => g.leads.length > 0 && g.samplingFrequency > 0);
+  const rhythmCandidates = withData.filter((g) => !MEDIAN_LABEL.test(g.label));
+  const pool = rhythmCandidates.length ? rhythmCandidates : withData;
+  const rhythm = pool.reduce<EcgGroup | null>(
+    (best, g) => (best === null || groupLength(g) / g.samplingFrequency > groupLength(best) / best.samplingFrequency ? g : best),
+    null,
+  );
+  const fileMedian = withData.find((g) => MEDIAN_LABEL.test(g.label) && g !== rhythm) ?? null;
+  const detail: EcgAnalysisDetail = {
+    group: rhythm?.label ?? '',
+    samplingFrequency: rhythm?.samplingFrequency ?? 0,
+    qrsTimesS: [],
+    qrsOnsetsS: [],
+    qrsOffsetsS: [],
+    medianBeat: null,
+    fileMedianBeat: null,
+    medianBeatConsistent: null,
+  };
+  if (!rhythm) return { measurements: { ...EMPTY }, flags: [], detail };
+
+  const fs = rhythm.samplingFrequency;
+  const n = groupLength(rhythm);
+  const leads = usableLeads(rhythm, n);
+  const { fiducials } = leads.length ? detectQrs(leads, fs) : { fiducials: [] };
+  detail.qrsTimesS = fiducials.map((f) => f / fs);
+
+  const rr: number[] = [];
+  for (let k = 1; k < fiducials.length; k++) rr.push(((fiducials[k]! - fiducials[k - 1]!) * 1000) / fs);
+  const m: EcgMeasurements = { ...EMPTY, beats: fiducials.length };
+  if (rr.length >= 1) {
+    const rrMean = mean(rr);
+    m.rrMeanMs = round(rrMean);
+    m.rrSdMs = round(sd(rr));
+    m.heartRate = round(60000 / rrMean);
+    m.longestRrMs = round(Math.max(...rr));
+    if (rr.length >= 4) {
+      const diffs = rr.slice(1).map((v, i) => Math.abs(v - rr[i]!));
+      m.rrIrregular = median(diffs) / median(rr) > FLAG_RULES.irregularity;
+    }
+  }
+
+  // Median beat from the rhythm, and the file's own median beat when there is one.
+  const rrMedian = rr.length ? median(rr) : 1000;
+  const ours = leads.length ? buildMedianBeat(leads, fs, fiducials, rrMedian) : null;
+  let fid: BeatFiducials | null = null;
+  let fromFile: ReturnType<typeof intervals> | null = null;
+  if (ours) {
+    fid = beatFiducials(ours, rrMedian);
+    const rel = (v: number | null) => (v === null ? null : Math.round(((v - ours.fid) * 1000) / fs));
+    detail.medianBeat = { pOnsetMs: rel(fid.pOnset), qrsOnsetMs: rel(fid.qrsOnset), qrsOffsetMs: rel(fid.qrsOffset), tEndMs: rel(fid.tEnd) };
+    if (fid.qrsOnset !== null && fid.qrsOffset !== null) {
+      detail.qrsOnsetsS = fiducials.map((f) => (f + fid!.qrsOnset! - ours.fid) / fs);
+      detail.qrsOffsetsS = fiducials.map((f) => (f + fid!.qrsOffset! - ours.fid) / fs);
+    }
+  }
+  if (fileMedian) {
+    const beat = beatFromGroup(fileMedian);
+    if (beat) {
+      fromFile = intervals(beatFiducials(beat, rrMedian), beat.fs);
+      detail.fileMedianBeat = fromFile;
+    }
+  }
+  const own = fid ? intervals(fid, fs) : null;
+  const chosen = own && own.qrsMs !== null ? own : fromFile ?? own;
+  if (chosen) {
+    m.prMs = chosen.prMs;
+    m.qrsMs = chosen.qrsMs;
+    m.qtMs = chosen.qtMs;
+  }
+  if (own && fromFile && own.qrsMs !== null && fromFile.qrsMs !== null) {
+    detail.medianBeatConsistent =
+      Math.abs(own.qrsMs - fromFile.qrsMs) <= 20 && (own.qtMs === null || fromFile.qtMs === null || Math.abs(own.qtMs - fromFile.qtMs) <= 40);
+  }
+  if (m.qtMs !== null && m.rrMeanMs !== null) {
+    const rrS = m.rrMeanMs / 1000;
+    m.qtcBazettMs = round(m.qtMs / Math.sqrt(rrS));
+    m.qtcFridericiaMs = round(m.qtMs / Math.cbrt(rrS));
+  }
+
+  return { measurements: m, flags: flagsFor(m, rr, fiducials, n, fs), detail };
+}
+
+function flagsFor(m: EcgMeasurements, rr: number[], fiducials: number[], n: number, fs: number): EcgFlag[] {
+  const flags: EcgFlag[] = [];
+  const hr = m.heartRate;
+  if (hr !== null) {
+    const avBlockSuspected = m.prMs === null || m.prMs > FLAG_RULES.avBlockPrMs;
+    if (hr < FLAG_RULES.bradycardiaBpm || (hr < FLAG_RULES.bradycardiaWithAvBlockBpm && avBlockSuspected)) {
+      flags.push('SUSPECTED_CRITICAL_BRADYCARDIA');
+    }
+    const fastShare = rr.filter((v) => 60000 / v >= FLAG_RULES.tachycardiaBpm - FLAG_RULES.tachycardiaToleranceBpm).length / rr.length;
+    if (hr >= FLAG_RULES.tachycardiaBpm && rr.length >= 4 && fastShare >= FLAG_RULES.tachycardiaSustainedShare) {
+      flags.push('SUSPECTED_CRITICAL_TACHYCARDIA');
+    }
+  }
+  // A pause: the longest RR, or a silent stretch at either end of the record (its RR is at least that long).
+  const first = fiducials[0];
+  const last = fiducials[fiducials.length - 1];
+  const edgeGapMs = first === undefined || last === undefined ? 0 : (Math.max(first, n - 1 - last) * 1000) / fs;
+  if ((m.longestRrMs ?? 0) >= FLAG_RULES.pauseMs || (fiducials.length >= 2 && edgeGapMs >= FLAG_RULES.pauseMs)) {
+    flags.push('SUSPECTED_CRITICAL_PAUSE');
+  }
+  if (hr !== null && hr >= FLAG_RULES.fastIrregularBpm && m.rrIrregular === true) flags.push('SUSPECTED_CRITICAL_FAST_IRREGULAR');
+  return flags;
+}

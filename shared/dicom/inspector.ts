@@ -1,0 +1,278 @@
+/**
+ * The StudyInspector adapter: reads as little of an upload as routing needs (a growing prefix up to
+ * PixelData for images, the whole object for ECG waveforms), parses it in a worker_threads pool with
+ * resource limits and a per-file timeout, and checks encapsulated pixel data through the ByteSource.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ByteSource, InspectOutcome, StudyInspector } from '../ports/study-inspector.ts';
+import { REEXPORT } from './codes.ts';
+import { walkEncapsulated, windowedReader } from './pixel-check.ts';
+import { analyzeBuffer, type AnalyzeOptions, type AnalyzeResult } from './worker-core.ts';
+
+export interface DicomInspectorOptions {
+  /** Parse workers (default: min(2, cores)). */
+  workers?: number;
+  /** Time one file may spend in the parser before the worker is killed (default 10 s). */
+  timeoutMs?: number;
+  /** Largest header prefix read for an image (default 8 MiB). */
+  maxHeaderBytes?: number;
+  /** Largest waveform (or deflated) object read whole (default 32 MiB). */
+  maxWaveformBytes?: number;
+  /** Largest inflated size of a deflated dataset (default 64 MiB). */
+  maxInflatedBytes?: number;
+  /** Largest file accepted at all (default 4 GiB). */
+  maxFileBytes?: number;
+  /** First prefix read (default 256 KiB). */
+  initialPrefixBytes?: number;
+  /** Worker heap cap (old generation, MiB; default 256). */
+  maxOldGenerationSizeMb?: number;
+  /** Worker stack size (MiB; default 4). */
+  stackSizeMb?: number;
+  /** Run the ECG module on waveforms (default true). */
+  ecg?: boolean;
+}
+
+type Analyze = (bytes: Uint8Array, fileSize: number, timeoutMs: number) => Promise<AnalyzeResult>;
+
+const MiB = 1024 * 1024;
+
+interface Resolved {
+  timeoutMs: number;
+  maxHeaderBytes: number;
+  maxWaveformBytes: number;
+  maxFileBytes: number;
+  initialPrefixBytes: number;
+}
+
+function resolve(o: DicomInspectorOptions): Resolved {
+  return {
+    timeoutMs: o.timeoutMs ?? 10_000,
+    maxHeaderBytes: o.maxHeaderBytes ?? 8 * MiB,
+    maxWaveformBytes: o.maxWaveformBytes ?? 32 * MiB,
+    maxFileBytes: o.maxFileBytes ?? 4 * 1024 * MiB,
+    initialPrefixBytes: o.initialPrefixBytes ?? 256 * 1024,
+  };
+}
+
+const refusal = (code: string, message: string): InspectOutcome => ({ ok: false, code, message });
+
+const mib = (n: number) => `${Math.round((n / MiB) * 10) / 10} MiB`;
+
+/** The read / analyse / grow loop shared by the worker pool and the in-process inspector. */
+export async function runInspection(source: ByteSource, analyze: Analyze, r: Resolved): Promise<InspectOutcome> {
+  const size = source.size;
+  if (!Number.isSafeInteger(size) || size < 0) return refusal('FILE.READ_FAILED', 'The uploaded file could not be read. Upload it again.');
+  if (size === 0)
+    return refusal('FILE.EMPTY', 'The file is empty (0 bytes). The export or the copy failed: export the study from the device again.');
+  if (size > r.maxFileBytes)
+    return refusal('FILE.TOO_LARGE', `The file is ${mib(size)}, more than the ${mib(r.maxFileBytes)} TeleRead accepts. Export fewer frames or a compressed (JPEG) version.`);
+  const deadline = Date.now() + r.timeoutMs;
+  let len = Math.min(size, r.initialPrefixBytes, r.maxHeaderBytes);
+  for (let round = 0; round < 64; round++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await source.readRange(0, len);
+    } catch {
+      return refusal('FILE.READ_FAILED', 'The uploaded file could not be read from storage. Upload it again.');
+    }
+    if (bytes.length !== len) return refusal('FILE.READ_FAILED', 'The uploaded file could not be read completely. Upload it again.');
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return timeoutRefusal();
+    const res = await analyze(bytes, size, remaining);
+    if (res.kind === 'refused') return refusal(res.code, res.message);
+    if (res.kind === 'ok') {
+      if (res.pixelCheck) {
+        const w = await walkEncapsulated(windowedReader(source), size, res.pixelCheck.offset, res.pixelCheck.frames).catch(() => null);
+        if (!w) return refusal('FILE.READ_FAILED', 'The uploaded file could not be read from storage. Upload it again.');
+        if (!w.ok) return refusal(w.code, w.message);
+      }
+      return { ok: true, metadata: res.metadata, ecg: res.ecg };
+    }
+    if (len >= size) return refusal('DICOM.MALFORMED', `The DICOM file's structure is damaged and cannot be read safely. ${REEXPORT}`);
+    const cap = res.whole ? r.maxWaveformBytes : r.maxHeaderBytes;
+    let next = Math.min(size, Math.max(res.atLeast, len * 2));
+    if (next > cap) {
+      if (res.whole)
+        return refusal(
+          'FILE.TOO_LARGE',
+          `This ECG (waveform) file is ${mib(size)}; TeleRead reads ECG files of up to ${mib(cap)}. Export a single 10-second 12-lead ECG.`,
+        );
+      if (len >= cap)
+        return refusal(
+          'DICOM.HEADER_TOO_LARGE',
+          `The DICOM header (everything before the image data) is larger than ${mib(cap)}, which no X-ray or ultrasound device writes; the file is damaged. ${REEXPORT}`,
+        );
+      next = cap;
+    }
+    len = next;
+  }
+  return refusal('DICOM.MALFORMED', `The DICOM file's structure is damaged and cannot be read safely. ${REEXPORT}`);
+}
+
+const timeoutRefusal = () =>
+  refusal(
+    'FILE.PARSE_TIMEOUT',
+    `Reading this file took too long and was stopped; the file is probably damaged. ${REEXPORT}`,
+  );
+
+/** Inspect in the calling thread (tests, fuzzing, tools). No isolation: use createDicomInspector for uploads. */
+export function inspectInProcess(source: ByteSource, opts: DicomInspectorOptions = {}): Promise<InspectOutcome> {
+  const analyzeOpts: AnalyzeOptions = { ecg: opts.ecg ?? true, maxInflatedBytes: opts.maxInflatedBytes ?? 64 * MiB };
+  return runInspection(source, (b, size) => analyzeBuffer(b, size, analyzeOpts), resolve(opts));
+}
+
+/** A ByteSource over bytes in memory. */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    async readRange(offset, length) {
+      if (offset < 0 || length < 0 || offset + length > bytes.length) throw new RangeError('read past end');
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker pool.
+
+interface Task {
+  bytes: Uint8Array;
+  fileSize: number;
+  timeoutMs: number;
+  resolve: (r: AnalyzeResult) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  timer: NodeJS.Timeout | null;
+  taskId: number;
+}
+
+const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+
+class ParsePool {
+  private slots: Slot[] = [];
+  private queue: Task[] = [];
+  private closed = false;
+  private nextId = 1;
+
+  constructor(
+    private readonly size: number,
+    private readonly analyzeOpts: AnalyzeOptions,
+    private readonly limits: { maxOldGenerationSizeMb: number; stackSizeMb: number },
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_URL, {
+      execArgv: [],
+      workerData: { options: this.analyzeOpts },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: 32,
+        stackSizeMb: this.limits.stackSizeMb,
+      },
+    });
+    const slot: Slot = { worker, task: null, timer: null, taskId: 0 };
+    worker.unref();
+    worker.on('message', (msg: { id: number; result: AnalyzeResult }) => {
+      if (msg.id !== slot.taskId || !slot.task) return;
+      this.finish(slot, msg.result, false);
+    });
+    worker.on('error', () => {
+      this.crash(slot);
+    });
+    worker.on('exit', () => {
+      this.crash(slot);
+    });
+    return slot;
+  }
+
+  private crash(slot: Slot) {
+    if (!this.slots.includes(slot)) return;
+    this.finish(slot, {
+      kind: 'refused',
+      code: 'FILE.PARSE_CRASHED',
+      message: `Reading this file exhausted the reader's memory or stack and was stopped; the file is probably damaged or hostile. ${REEXPORT}`,
+    }, true);
+  }
+
+  private finish(slot: Slot, result: AnalyzeResult, replace: boolean) {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    const task = slot.task;
+    slot.task = null;
+    if (replace) {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) {
+        this.slots.splice(i, 1);
+        void slot.worker.terminate().catch(() => undefined);
+        if (!this.closed) this.slots.push(this.spawn());
+      }
+    }
+    task?.resolve(result);
+    this.pump();
+  }
+
+  run(bytes: Uint8Array, fileSize: number, timeoutMs: number): Promise<AnalyzeResult> {
+    if (this.closed)
+      return Promise.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+    return new Promise((resolve) => {
+      this.queue.push({ bytes, fileSize, timeoutMs, resolve });
+      this.pump();
+    });
+  }
+
+  private pump() {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.task) continue;
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.taskId = this.nextId++;
+      // Copy into a fresh buffer we own, then transfer it (no copy across the thread boundary).
+      const owned = new Uint8Array(task.bytes.length);
+      owned.set(task.bytes);
+      slot.timer = setTimeout(() => {
+        this.finish(slot, { kind: 'refused', code: 'FILE.PARSE_TIMEOUT', message: timeoutRefusalMessage() }, true);
+      }, task.timeoutMs);
+      slot.worker.ref();
+      slot.worker.postMessage({ id: slot.taskId, bytes: owned, fileSize: task.fileSize }, [owned.buffer]);
+    }
+    for (const slot of this.slots) if (!slot.task) slot.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots;
+    this.slots = [];
+    for (const t of this.queue.splice(0)) t.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+    await Promise.all(
+      slots.map(async (s) => {
+        if (s.timer) clearTimeout(s.timer);
+        s.task?.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+        await s.worker.terminate().catch(() => undefined);
+      }),
+    );
+  }
+}
+
+const timeoutRefusalMessage = () =>
+  `Reading this file took too long and was stopped; the file is probably damaged. ${REEXPORT}`;
+
+/** The StudyInspector used by ingest: header-only parsing in an isolated worker pool. */
+export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyInspector {
+  const r = resolve(opts);
+  const pool = new ParsePool(
+    Math.max(1, opts.workers ?? Math.min(2, availableParallelism())),
+    { ecg: opts.ecg ?? true, maxInflatedBytes: opts.maxInflatedBytes ?? 64 * MiB },
+    { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 256, stackSizeMb: opts.stackSizeMb ?? 4 },
+  );
+  return {
+    inspect: (source) => runInspection(source, (b, size, t) => pool.run(b, size, t), r),
+    close: () => pool.close(),
+  };
+}

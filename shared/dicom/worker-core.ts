@@ -1,0 +1,244 @@
+/**
+ * The pure analysis of a file's bytes (a prefix or all of it): what runs inside the parse worker,
+ * and what the fuzz suite calls in-process. Never throws: every outcome is a plain object.
+ */
+import type { StudyMetadata } from '../contracts/study.ts';
+import type { EcgSummary } from '../domain/case.ts';
+import { DicomParseError, REEXPORT } from './codes.ts';
+import {
+  buildStudyMetadata,
+  datasetCharset,
+  displayValues,
+  readGeometry,
+  readWaveformLayout,
+  type RawGeometry,
+} from './metadata.ts';
+import {
+  PIXEL_DATA_TAG,
+  SUPPORTED_TRANSFER_SYNTAXES,
+  normaliseThrown,
+  safeParse,
+  type DataSet,
+  type ParsedDicom,
+} from './safe-parse.ts';
+import { sopPolicy } from './sop-classes.ts';
+import { walkEncapsulated, bufferReader } from './pixel-check.ts';
+
+export interface AnalyzeOptions {
+  /** Cap on the inflated size of deflated datasets. */
+  maxInflatedBytes?: number;
+  /** Run the ECG module (decode + measure) on waveform objects when it is present. Default true. */
+  ecg?: boolean;
+}
+
+/** Where the main thread must check encapsulated pixel data through the ByteSource. */
+export interface EncapsulatedCheck {
+  kind: 'encapsulated';
+  /** File offset of the first item header (after the PixelData element header). */
+  offset: number;
+  frames: number;
+}
+
+export type AnalyzeResult =
+  | { kind: 'refused'; code: string; message: string }
+  | { kind: 'need-more'; atLeast: number; whole: boolean }
+  | { kind: 'ok'; metadata: StudyMetadata; ecg: EcgSummary | null; pixelCheck: EncapsulatedCheck | null };
+
+const refused = (e: DicomParseError): AnalyzeResult => ({ kind: 'refused', code: e.code, message: e.message });
+
+/** Largest single decoded frame accepted (bytes): the most a 32-bit native length can hold. */
+const MAX_FRAME_BYTES = 0xfffffffe;
+const MAX_FRAMES = 100_000;
+
+function fail(code: DicomParseError['code'], message: string): never {
+  throw new DicomParseError(code, message);
+}
+
+function checkGeometry(g: RawGeometry, hasPixelData: boolean): NonNullable<StudyMetadata['image']> | undefined {
+  const present = g.Rows !== undefined || g.Columns !== undefined;
+  if (!present && !hasPixelData) return undefined;
+  if (g.Rows === undefined || g.Columns === undefined)
+    fail('DICOM.MISSING_ATTRIBUTE', `The image lacks Rows (0028,0010) or Columns (0028,0011). ${REEXPORT}`);
+  const rows = g.Rows!;
+  const cols = g.Columns!;
+  const spp = g.SamplesPerPixel ?? 1;
+  const bits = g.BitsAllocated ?? 0;
+  const frames = g.NumberOfFrames ?? 1;
+  const bad = (what: string) =>
+    fail('DICOM.INVALID_GEOMETRY', `The image header is impossible: ${what}. The file is corrupt; ${REEXPORT}`);
+  if (rows === 0 || cols === 0) bad('it has zero rows or columns');
+  if (spp !== 1 && spp !== 3 && spp !== 4) bad(`it declares ${spp} samples per pixel`);
+  if (![1, 8, 16, 32, 64].includes(bits)) bad(`it declares ${bits} bits allocated per sample`);
+  if (frames < 1 || frames > MAX_FRAMES) bad(`it declares ${frames} frames`);
+  const frameBytes = bits === 1 ? Math.ceil((rows * cols * spp) / 8) : rows * cols * spp * (bits / 8);
+  if (frameBytes > MAX_FRAME_BYTES)
+    bad(`it claims ${rows} × ${cols} pixels (${Math.round(frameBytes / 2 ** 30)} GiB per frame), which no X-ray or ultrasound device produces`);
+  return {
+    Rows: rows,
+    Columns: cols,
+    SamplesPerPixel: spp,
+    BitsAllocated: bits,
+    BitsStored: g.BitsStored ?? bits,
+    PixelRepresentation: g.PixelRepresentation ?? 0,
+    PhotometricInterpretation: g.PhotometricInterpretation ?? '',
+    NumberOfFrames: frames,
+    ...(g.FrameTime !== undefined ? { FrameTime: g.FrameTime } : {}),
+    ...(g.PixelSpacing ? { PixelSpacing: g.PixelSpacing } : {}),
+    ...(g.ImagerPixelSpacing ? { ImagerPixelSpacing: g.ImagerPixelSpacing } : {}),
+    encapsulated: false,
+  };
+}
+
+function expectedNativeLength(img: NonNullable<StudyMetadata['image']>): number {
+  const pixels = img.Rows * img.Columns * img.SamplesPerPixel * img.NumberOfFrames;
+  return img.BitsAllocated === 1 ? Math.ceil(pixels / 8) : pixels * (img.BitsAllocated / 8);
+}
+
+// ECG module (written separately). Loaded lazily by path so this file works with or without it.
+interface EcgModule {
+  decodeDicomWaveform(ds: DataSet): { deviceMeasurements?: Record<string, number | null> };
+  measureEcg(rec: unknown): { measurements: Record<string, unknown>; flags: string[] };
+}
+let ecgModule: Promise<EcgModule | null> | undefined;
+export function loadEcgModule(): Promise<EcgModule | null> {
+  if (!ecgModule) {
+    const spec = './ecg/index.ts';
+    ecgModule = import(spec).then(
+      (m: Partial<EcgModule>) =>
+        typeof m.decodeDicomWaveform === 'function' && typeof m.measureEcg === 'function' ? (m as EcgModule) : null,
+      () => null,
+    );
+  }
+  return ecgModule;
+}
+
+async function ecgSummary(ds: DataSet): Promise<EcgSummary | null> {
+  const mod = await loadEcgModule();
+  if (!mod) return null;
+  try {
+    const rec = mod.decodeDicomWaveform(ds);
+    const { measurements, flags } = mod.measureEcg(rec);
+    const m: Record<string, number | null> = {};
+    for (const [k, v] of Object.entries(measurements)) {
+      if (typeof v === 'number') m[k] = Number.isFinite(v) ? v : null;
+      else if (typeof v === 'boolean') m[k] = v ? 1 : 0;
+      else if (v === null) m[k] = null;
+    }
+    return { measurements: m, flags: [...flags], deviceMeasurements: rec.deviceMeasurements ?? undefined };
+  } catch {
+    // The structure was valid; a signal the ECG module cannot measure is shown without measurements.
+    return null;
+  }
+}
+
+function analyzeParsed(p: ParsedDicom, fileSize: number): {
+  metadata: StudyMetadata;
+  wantEcg: boolean;
+  pixelCheck: EncapsulatedCheck | null;
+  inflatedCheck: { offset: number; frames: number } | null;
+} {
+  const ds = p.dataSet;
+  const pixel = ds.elements[PIXEL_DATA_TAG];
+  // 1. Values that must parse (IS/DS/US of the geometry).
+  const geometry = readGeometry(ds);
+  // 2. Lost sync on a wrong length: the pixel data (if any) can no longer be found.
+  if (p.desync) {
+    if (geometry.Rows !== undefined && !pixel)
+      fail(
+        'DICOM.PIXEL_DATA_MISSING',
+        `The image data cannot be found: an element in the file (often a vendor-private one) has a wrong length, so the structure breaks before the pixels. ${REEXPORT}`,
+      );
+    fail('DICOM.MALFORMED', `The DICOM file's structure is damaged (an element has a wrong length). ${REEXPORT}`);
+  }
+  // 3. SOP class policy.
+  const sopClass = ds.string('x00080016')?.trim() || p.meta?.mediaStorageSOPClassUID;
+  const policy = sopClass ? sopPolicy(sopClass) : null;
+  if (policy?.kind === 'refused')
+    fail('DICOM.UNSUPPORTED_SOP_CLASS', `This file is ${policy.what}. ${policy.todo}`);
+  // 4. Image geometry plausibility.
+  const image = policy?.kind === 'ecg' ? undefined : checkGeometry(geometry, !!pixel);
+  // 5. Identifiers.
+  const base = {
+    transferSyntaxUID: p.transferSyntaxUID,
+    sniffed: p.sniffed,
+    mediaStorageSOPClassUID: p.meta?.mediaStorageSOPClassUID,
+    mediaStorageSOPInstanceUID: p.meta?.mediaStorageSOPInstanceUID,
+  };
+  buildStudyMetadata(ds, base);
+  // 6. Payload: ECG waveform or pixel data.
+  if (policy?.kind === 'ecg') {
+    const waveform = readWaveformLayout(ds, datasetCharset(ds));
+    return { metadata: buildStudyMetadata(ds, { ...base, waveform }), wantEcg: true, pixelCheck: null, inflatedCheck: null };
+  }
+  if (!image || !pixel)
+    fail(
+      'DICOM.PIXEL_DATA_MISSING',
+      `The DICOM file contains no image data (Pixel Data is absent): it is a header-only or incomplete export. ${REEXPORT}`,
+    );
+  const tsInfo = SUPPORTED_TRANSFER_SYNTAXES[p.transferSyntaxUID]!;
+  const undefinedLength = pixel!.length === 0xffffffff;
+  if (tsInfo.encapsulated !== undefinedLength)
+    fail(
+      'DICOM.TRANSFER_SYNTAX_MISMATCH',
+      tsInfo.encapsulated
+        ? `The file header says the image is compressed (${tsInfo.name}) but the pixel data is stored uncompressed. ${REEXPORT}`
+        : `The file header says the image is uncompressed but the pixel data is stored compressed. ${REEXPORT}`,
+    );
+  const limit = p.fileOffsets ? fileSize : ds.byteArray.length;
+  const disp = displayValues(ds);
+  const finalImage = {
+    ...image!,
+    ...Object.fromEntries(Object.entries(disp).filter(([, v]) => v !== undefined)),
+    encapsulated: tsInfo.encapsulated,
+  };
+  let pixelCheck: EncapsulatedCheck | null = null;
+  let inflatedCheck: { offset: number; frames: number } | null = null;
+  if (!tsInfo.encapsulated) {
+    const expected = expectedNativeLength(finalImage);
+    const len = pixel!.length;
+    if (len !== expected && !(expected % 2 === 1 && len === expected + 1))
+      fail(
+        'DICOM.PIXEL_DATA_LENGTH_MISMATCH',
+        `The image data holds ${len} bytes but the header describes ${finalImage.Rows} × ${finalImage.Columns} pixels × ${finalImage.NumberOfFrames} frame(s) (${expected} bytes); the file is corrupt. ${REEXPORT}`,
+      );
+    if (pixel!.dataOffset + len > limit)
+      fail(
+        'DICOM.PIXEL_DATA_TRUNCATED',
+        `The image data is cut short: the file ends ${pixel!.dataOffset + len - limit} bytes before the end of the pixels (incomplete copy or upload). Upload the complete file again, or ${REEXPORT.toLowerCase()}`,
+      );
+  } else if (p.fileOffsets) {
+    pixelCheck = { kind: 'encapsulated', offset: pixel!.dataOffset, frames: finalImage.NumberOfFrames };
+  } else {
+    inflatedCheck = { offset: pixel!.dataOffset, frames: finalImage.NumberOfFrames };
+  }
+  return {
+    metadata: buildStudyMetadata(ds, { ...base, image: finalImage }),
+    wantEcg: false,
+    pixelCheck,
+    inflatedCheck,
+  };
+}
+
+/**
+ * Analyse `bytes` (a prefix of a `fileSize`-byte file, or all of it). Returns a refusal, a request
+ * for more bytes, or the metadata (+ a pixel check the caller performs through the ByteSource).
+ */
+export async function analyzeBuffer(
+  bytes: Uint8Array,
+  fileSize: number,
+  options: AnalyzeOptions = {},
+): Promise<AnalyzeResult> {
+  try {
+    const step = safeParse(bytes, fileSize, options);
+    if (step.kind === 'need-more') return { kind: 'need-more', atLeast: step.atLeast, whole: step.whole };
+    const r = analyzeParsed(step.parsed, fileSize);
+    if (r.inflatedCheck) {
+      const w = await walkEncapsulated(bufferReader(step.parsed.dataSet.byteArray), step.parsed.dataSet.byteArray.length, r.inflatedCheck.offset, r.inflatedCheck.frames);
+      if (!w.ok) return { kind: 'refused', code: w.code, message: w.message };
+    }
+    const ecg = r.wantEcg && options.ecg !== false ? await ecgSummary(step.parsed.dataSet) : null;
+    return { kind: 'ok', metadata: r.metadata, ecg, pixelCheck: r.pixelCheck };
+  } catch (e) {
+    return refused(normaliseThrown(e));
+  }
+}

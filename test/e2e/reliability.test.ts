@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestObject } from '../../shared/application/ingest.ts';
+import { uploadKey } from '../../shared/application/keys.ts';
+import { sweepLeases } from '../../shared/application/reads.ts';
+import { createSubmission } from '../../shared/application/submissions.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+import { Api, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
+
+const ecg = () => new Uint8Array(readFileSync(join(SAMPLES, 'ecg-12lead-eli250-explicit-le-cabolabs.dcm')));
+const tech = { userId: 'tech-a', role: 'technician' as const, clinicId: 'clinic-a' };
+
+describe('reliability: idempotent ingest, one lease, lease expiry', () => {
+  let srv: TestServer;
+  const clock = new FakeClock();
+
+  beforeAll(async () => {
+    srv = await startTestServer({ clock, settings: { leaseSeconds: 60 } });
+  });
+  afterAll(async () => srv?.close());
+
+  it('the same upload ingested three times, then by three concurrent jobs → one instance, one case, one read message', async () => {
+    const { deps } = srv.sys;
+    const bytes = ecg();
+    const sub = await createSubmission(deps, tech, {
+      patient: { id: 'P-R1', name: 'Reliability' },
+      consent: { obtained: true },
+      priority: 'routine',
+      files: [{ name: 'ecg.dcm', size: bytes.length }],
+    });
+    const key = uploadKey('clinic-a', sub.submissionId, 0);
+    await deps.blobs.put(key, bytes);
+    const before = await deps.readQueue.depth('ecg.routine');
+    const seq = [];
+    for (let i = 0; i < 3; i++) seq.push(await ingestObject(deps, key));
+    const conc = await Promise.all([ingestObject(deps, key), ingestObject(deps, key), ingestObject(deps, key)]);
+    expect(seq[0]).toMatchObject({ result: 'accepted', caseStatus: 'QUEUED' });
+    for (const r of [...seq.slice(1), ...conc]) expect(r).toMatchObject({ result: 'duplicate', caseStatus: 'QUEUED' });
+    expect(await deps.cases.listInstances(sub.caseId)).toHaveLength(1);
+    expect(await deps.cases.listFileOutcomes(sub.caseId)).toHaveLength(1);
+    const after = await deps.readQueue.depth('ecg.routine');
+    expect(after.visible - before.visible).toBe(1);
+    const all = await deps.cases.list({ limit: 200 });
+    expect(all.items.filter((c) => c.submissionId === sub.submissionId)).toHaveLength(1);
+  });
+
+  it('three concurrent first ingests of a fresh upload → one instance and one read message', async () => {
+    const { deps } = srv.sys;
+    const bytes = new Uint8Array(readFileSync(join(SAMPLES, 'ecg-12lead-mortara-explicit-le.dcm')));
+    const sub = await createSubmission(deps, tech, {
+      patient: { id: 'P-R2', name: 'Reliability' },
+      consent: { obtained: true },
+      priority: 'urgent',
+      files: [{ name: 'ecg.dcm', size: bytes.length }],
+    });
+    const key = uploadKey('clinic-a', sub.submissionId, 0);
+    await deps.blobs.put(key, bytes);
+    const before = await deps.readQueue.depth('ecg.urgent');
+    const rs = await Promise.all([ingestObject(deps, key), ingestObject(deps, key), ingestObject(deps, key)]);
+    expect(rs.every((r) => 'caseStatus' in r && r.caseStatus === 'QUEUED')).toBe(true);
+    expect(await deps.cases.listInstances(sub.caseId)).toHaveLength(1);
+    expect((await deps.readQueue.depth('ecg.urgent')).visible - before.visible).toBe(1);
+  });
+
+  it('50 concurrent reads/next for one waiting case → exactly one lease', async () => {
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    // Drain what earlier tests queued so exactly one case waits.
+    while ((await reader.call('POST', '/api/reads/next', {})).status === 200) {
+      /* drained */
+    }
+    const t = await Api.login(srv.url, 'tech-a');
+    const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R3', name: 'Concurrent' } });
+    await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const results = await Promise.all(Array.from({ length: 50 }, () => reader.call('POST', '/api/reads/next', {})));
+    const won = results.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 204)).toHaveLength(49);
+    expect(won[0]!.json.case.caseId).toBe(sub.caseId);
+  });
+
+  it('a lease that is not renewed returns the case to the queue and another reader can take it', async () => {
+    const { deps } = srv.sys;
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    const t = await Api.login(srv.url, 'tech-a');
+    const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R4', name: 'Lease' } });
+    await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const first = await reader.call('POST', '/api/reads/next', {});
+    expect(first.json.case.caseId).toBe(sub.caseId);
+    // Before expiry nobody else can take it.
+    expect((await reader.call('POST', '/api/reads/next', {})).status).toBe(204);
+    clock.advance(61_000);
+    const swept = await sweepLeases(deps);
+    expect(swept.expired).toBeGreaterThanOrEqual(1);
+    const back = await t.call('GET', `/api/cases/${sub.caseId}`);
+    expect(back.json.status).toBe('QUEUED');
+    expect(back.json.events.some((e: { reason?: string }) => e.reason === 'lease-expired')).toBe(true);
+    // The old holder's heartbeat now fails; the case can be taken again.
+    expect((await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`)).status).toBe(409);
+    const again = await reader.call('POST', '/api/reads/next', {});
+    expect(again.status).toBe(200);
+    expect(again.json.case.caseId).toBe(sub.caseId);
+    expect(again.json.lease.id).not.toBe(first.json.lease.id);
+  });
+
+  it('release gives the case back at once, with a fresh message', async () => {
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    const t = await Api.login(srv.url, 'tech-a');
+    const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R5', name: 'Release' } });
+    await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    let got = await reader.call('POST', '/api/reads/next', {});
+    while (got.status === 200 && got.json.case.caseId !== sub.caseId) got = await reader.call('POST', '/api/reads/next', {});
+    expect(got.json.case.caseId).toBe(sub.caseId);
+    expect((await reader.call('POST', `/api/reads/${sub.caseId}/release`)).status).toBe(200);
+    const again = await reader.call('POST', '/api/reads/next', {});
+    expect(again.json.case.caseId).toBe(sub.caseId);
+  });
+});
