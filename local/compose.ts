@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
 import { deliverReport } from '../shared/application/reports.ts';
-import { ingestObject } from '../shared/application/ingest.ts';
+import { ingestObject, reconcileUploads } from '../shared/application/ingest.ts';
 import { sweepLeases } from '../shared/application/reads.ts';
 import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
 import { FileDirectory } from '../shared/adapters/local/file-directory.ts';
@@ -170,8 +170,15 @@ export async function composeLocal(
     start() {
       ingestWorker.start();
       deliveryWorker.start();
+      const fail = (e: unknown) => log.error('sweep failed', { error: (e as { code?: string })?.code ?? (e as Error)?.name });
+      // At start nothing of this process is in flight, so every stored upload without an outcome needs a job.
+      reconcileUploads(deps, 0)
+        .then((n) => n && ingestWorker.wake())
+        .catch(fail);
       sweeper = setInterval(() => {
-        sweepLeases(deps).catch((e: unknown) => log.error('sweep failed', { error: (e as { code?: string })?.code }));
+        sweepLeases(deps)
+          .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
+          .catch(fail);
       }, 5000);
       sweeper.unref();
     },

@@ -6,7 +6,7 @@ import { readQueueName, routeModality } from '../domain/routing.ts';
 import type { FileOutcome } from '../ports/case-repository.ts';
 import type { Deps } from './deps.ts';
 import { routingOf } from './deps.ts';
-import { caseIdForSubmission, parseUploadKey, quarantineKey } from './keys.ts';
+import { caseIdForSubmission, parseUploadKey, quarantineKey, uploadKey } from './keys.ts';
 import { updateWithRetry } from './update.ts';
 
 export type IngestResult =
@@ -161,4 +161,33 @@ export async function ensureReadEnqueued(deps: Deps, c: Case): Promise<Case> {
   const queuedAt = Date.parse(c.events.at(-1)?.at ?? c.updatedAt);
   if (deps.clock.now().getTime() - queuedAt < deps.settings.enqueueGraceSeconds * 1000) return c;
   return sendRead(deps, c);
+}
+
+/**
+ * Repair for a crash between "object stored" and "ingest job sent" (the one machine has no S3 event
+ * guarantee): every stored upload of a case still AWAITING_FILES without an outcome gets an ingest job.
+ * Duplicates are harmless (ingest is idempotent). `minAgeSeconds` skips uploads that may be in flight.
+ */
+export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promise<number> {
+  const now = deps.clock.now().getTime();
+  let sent = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.cases.list({ status: 'AWAITING_FILES', limit: 200, cursor });
+    for (const c of page.items) {
+      if (now - Date.parse(c.updatedAt) < minAgeSeconds * 1000) continue;
+      const done = new Set((await deps.cases.listFileOutcomes(c.caseId)).map((o) => o.fileIndex));
+      for (let i = 0; i < c.declaredFiles; i++) {
+        if (done.has(i)) continue;
+        const key = uploadKey(c.clinicId, c.submissionId, i);
+        if (await deps.blobs.head(key)) {
+          await deps.jobQueue.send('ingest', { type: 'ingest', key });
+          sent++;
+        }
+      }
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  if (sent) deps.log.info('re-sent ingest jobs for stored uploads', { jobs: sent });
+  return sent;
 }

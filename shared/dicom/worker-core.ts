@@ -115,8 +115,17 @@ export function loadEcgModule(): Promise<EcgModule | null> {
 async function ecgSummary(ds: DataSet): Promise<EcgSummary | null> {
   const mod = await loadEcgModule();
   if (!mod) return null;
+  let rec: ReturnType<EcgModule['decodeDicomWaveform']>;
   try {
-    const rec = mod.decodeDicomWaveform(ds);
+    rec = mod.decodeDicomWaveform(ds);
+  } catch (e) {
+    // The ECG module's own refusals (ECG.NO_ECG_LEADS, ECG.WAVEFORM_TRUNCATED, …) are the file's fault.
+    const err = e as { code?: unknown; message?: unknown; name?: unknown };
+    if (err && err.name === 'EcgDecodeError' && typeof err.code === 'string' && typeof err.message === 'string')
+      throw new EcgRefusal(err.code, err.message);
+    return null;
+  }
+  try {
     const { measurements, flags } = mod.measureEcg(rec);
     const m: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(measurements)) {
@@ -126,8 +135,18 @@ async function ecgSummary(ds: DataSet): Promise<EcgSummary | null> {
     }
     return { measurements: m, flags: [...flags], deviceMeasurements: rec.deviceMeasurements ?? undefined };
   } catch {
-    // The structure was valid; a signal the ECG module cannot measure is shown without measurements.
+    // A decodable signal the measurement code cannot handle is shown without measurements.
     return null;
+  }
+}
+
+/** A refusal raised by the ECG module, carried through with its own code. */
+class EcgRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
@@ -239,6 +258,7 @@ export async function analyzeBuffer(
     const ecg = r.wantEcg && options.ecg !== false ? await ecgSummary(step.parsed.dataSet) : null;
     return { kind: 'ok', metadata: r.metadata, ecg, pixelCheck: r.pixelCheck };
   } catch (e) {
+    if (e instanceof EcgRefusal) return { kind: 'refused', code: e.code, message: e.message };
     return refused(normaliseThrown(e));
   }
 }

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -243,5 +244,37 @@ describe('local adapters: beyond the port contracts', () => {
     expect(got).toHaveLength(N);
     expect(new Set(got).size).toBe(N);
     expect(await q.depth('ingest')).toEqual({ visible: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('kill -9 mid-write: every acknowledged case, message and blob survives; no object is half-written', async () => {
+    const dir = join(s.file, '..');
+    s.db.close();
+    const writer = fileURLToPath(new URL('./support/crash-writer.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acked: string[] = [];
+    let buf = '';
+    await new Promise<void>((resolveKill, reject) => {
+      child.on('error', reject);
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        acked.push(...lines);
+        if (acked.length >= 25 && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolveKill());
+    });
+    expect(acked.length).toBeGreaterThanOrEqual(25);
+    const db = s.connect();
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const repo = new SqliteCaseRepository(db);
+    const jobs = new SqliteJobQueue(db);
+    const blobs = new FsBlobStore(join(dir, 'blobs'));
+    for (const id of acked) expect((await repo.get(id))?.caseId).toBe(id);
+    expect((await jobs.depth('ingest')).visible).toBeGreaterThanOrEqual(acked.length);
+    const full = createHash('sha256').update(Buffer.alloc(256 * 1024, 7)).digest('hex');
+    const keys = await blobs.list('uploads/');
+    for (const id of acked) expect(keys).toContain(`uploads/c/${id}/0`);
+    for (const k of keys) expect(await blobs.sha256(k)).toBe(full);
   });
 });

@@ -5,10 +5,13 @@ import { ingestObject } from '../../shared/application/ingest.ts';
 import { uploadKey } from '../../shared/application/keys.ts';
 import { sweepLeases } from '../../shared/application/reads.ts';
 import { createSubmission } from '../../shared/application/submissions.ts';
+import { syntheticEcg } from '../../shared/synth/studies.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { Api, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
 
-const ecg = () => new Uint8Array(readFileSync(join(SAMPLES, 'ecg-12lead-eli250-explicit-le-cabolabs.dcm')));
+let seed = 1000;
+/** A fresh synthetic ECG each call: distinct SOPInstanceUIDs, so no upload is a duplicate of another. */
+const ecg = () => syntheticEcg({ seed: seed++, heartRate: 72 }).bytes;
 const tech = { userId: 'tech-a', role: 'technician' as const, clinicId: 'clinic-a' };
 
 describe('reliability: idempotent ingest, one lease, lease expiry', () => {
@@ -85,7 +88,8 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     const t = await Api.login(srv.url, 'tech-a');
     const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R4', name: 'Lease' } });
     await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
-    const first = await reader.call('POST', '/api/reads/next', {});
+    let first = await reader.call('POST', '/api/reads/next', {});
+    while (first.status === 200 && first.json.case.caseId !== sub.caseId) first = await reader.call('POST', '/api/reads/next', {});
     expect(first.json.case.caseId).toBe(sub.caseId);
     // Before expiry nobody else can take it.
     expect((await reader.call('POST', '/api/reads/next', {})).status).toBe(204);
@@ -97,7 +101,11 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(back.json.events.some((e: { reason?: string }) => e.reason === 'lease-expired')).toBe(true);
     // The old holder's heartbeat now fails; the case can be taken again.
     expect((await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`)).status).toBe(409);
-    const again = await reader.call('POST', '/api/reads/next', {});
+    // Earlier tests' leases expired too; take cases until ours comes (STAT, so it is among the first).
+    let again = await reader.call('POST', '/api/reads/next', {});
+    for (let i = 0; i < 10 && again.status === 200 && again.json.case.caseId !== sub.caseId; i++) {
+      again = await reader.call('POST', '/api/reads/next', {});
+    }
     expect(again.status).toBe(200);
     expect(again.json.case.caseId).toBe(sub.caseId);
     expect(again.json.lease.id).not.toBe(first.json.lease.id);

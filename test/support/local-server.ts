@@ -108,6 +108,7 @@ export class Api {
     for (;;) {
       const r = await this.call('GET', `/api/cases/${caseId}`);
       if (r.status === 200 && done(r.json)) return r.json;
+      if (r.status === 200 && r.json.status === 'REJECTED') throw new Error(`case ${caseId} was rejected: ${JSON.stringify(r.json.rejection)}`);
       if (Date.now() > until) throw new Error(`case ${caseId} did not get there: ${r.status} ${JSON.stringify(r.json?.status ?? r.json)}`);
       await new Promise((res) => setTimeout(res, 50));
     }

@@ -268,15 +268,29 @@ export function decodeDicomWaveform(dataSet: DataSet): EcgRecording {
 
     const frame = nch * fmt.bytes;
     let padded = 0;
+    const raw = new Float64Array(ns);
+    const minRun = Math.max(2, Math.round(0.1 * fs));
     const leads: EcgLead[] = plans.map((p) => {
       const mv = new Float32Array(ns);
       let pos = data.dataOffset + p.index * fmt.bytes;
-      for (let s = 0; s < ns; s++, pos += frame) {
-        const raw = fmt.read(view, pos, little);
-        if (raw === padding) {
-          mv[s] = Number.NaN;
-          padded++;
-        } else mv[s] = raw * p.scale + p.offsetMv;
+      for (let s = 0; s < ns; s++, pos += frame) raw[s] = fmt.read(view, pos, little);
+      // Padding: the declared Waveform Padding Value, or (SS) the most negative code, which encoders
+      // use for "no data" even when they do not declare it. Honoured for runs at either end of the
+      // channel or internal runs of ≥ 100 ms, so a real sample that happens to equal it is kept
+      // (one encoder declares 0 as padding).
+      const isPad = (v: number) => v === padding || (interp === 'SS' && v === -32768);
+      for (let s = 0; s < ns; ) {
+        if (!isPad(raw[s]!)) {
+          mv[s] = raw[s]! * p.scale + p.offsetMv;
+          s++;
+          continue;
+        }
+        let e = s;
+        while (e < ns && isPad(raw[e]!)) e++;
+        const pad = s === 0 || e === ns || e - s >= minRun;
+        for (let k = s; k < e; k++) mv[k] = pad ? Number.NaN : raw[k]! * p.scale + p.offsetMv;
+        if (pad) padded += e - s;
+        s = e;
       }
       fillGaps(mv);
       if (p.skewSamples > 0) {

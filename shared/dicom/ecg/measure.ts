@@ -11,16 +11,18 @@
  *     T-wave rejection (a peak within 360 ms of the last QRS with less than half its slope), and
  *     search-back with THRESHOLD2 when no QRS came within 166 % of the mean of the last 8 RR intervals.
  *  3. Median beat: leads filtered 0.5–40 Hz, beats aligned on the QRS energy maximum, sample-wise median.
- *     QRS onset/offset where the sum over leads of |dV/dt| falls below 12 % of its QRS peak (above the
+ *     QRS onset/offset where the sum over leads of |dV/dt| falls below 5 % of its QRS peak (above the
  *     PR-segment floor) for 8 ms; P onset the same way on a 20 Hz low-passed copy within the PR window;
  *     T end by the tangent method (steepest descent after the T peak crossing the isoelectric level) on
  *     the root-mean-square of the leads about their PR-segment level.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, derivative, filtfilt, highPass, lowPass, mean, median, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, derivative, filtfilt, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
+/** QRS boundary: share of the QRS peak of Σ|dV/dt| (above the PR-segment floor). */
+const QRS_THRESHOLD = 0.05;
 
 /** Tunables of the critical-value flags (published Chinese ECG critical values; see DESIGN.md). */
 export const FLAG_RULES = {
@@ -99,7 +101,7 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   const energy = new Float64Array(n);
   slopes.forEach((d, k) => {
     const w = 1 / Math.max(scales[k]!, floor, 1e-9);
-    for (let i = 0; i < n; i++) energy[i] += (d[i]! * w) ** 2;
+    for (let i = 0; i < n; i++) energy[i] = energy[i]! + (d[i]! * w) ** 2;
   });
   const mwi = movingAverage(energy, Math.max(1, Math.round(0.15 * fs)));
 
@@ -232,7 +234,7 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
         const i = f - pre + k;
         if (i >= 0 && i < n) buf[c++] = x[i]!;
       }
-      m[k] = c ? median(buf.subarray(0, c)) : 0;
+      m[k] = c ? medianInPlace(buf.subarray(0, c)) : 0;
     }
     return m;
   });
@@ -251,7 +253,7 @@ function absSlopeSum(leads: Float64Array[], fs: number, smoothMs: number): Float
   const s = new Float64Array(n);
   for (const x of leads) {
     const d = derivative(x, fs);
-    for (let i = 0; i < n; i++) s[i] += Math.abs(d[i]!);
+    for (let i = 0; i < n; i++) s[i] = s[i]! + Math.abs(d[i]!);
   }
   return movingAverage(s, Math.max(1, Math.round((smoothMs / 1000) * fs)));
 }
@@ -277,7 +279,7 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
   const pk = argMax(s, fid - ms(60), fid + ms(60) + 1);
   const floorWin = s.subarray(Math.max(0, fid - ms(300)), Math.max(1, fid - ms(60)));
   const floorLevel = floorWin.length ? percentile(floorWin, 10) : 0;
-  const thr = floorLevel + Number(process.env.QF ?? 0.05) * (s[pk]! - floorLevel);
+  const thr = floorLevel + QRS_THRESHOLD * (s[pk]! - floorLevel);
   const run = Math.max(2, ms(8));
   const qrsOnset = walk(s, pk, -1, thr, run, Math.max(0, fid - ms(200)));
   const qrsOffset = walk(s, pk, 1, thr, run, Math.min(n - 1, fid + ms(260)));
@@ -309,7 +311,7 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
   const rms = new Float64Array(n);
   for (const x of leads) {
     const b = mean(x.subarray(isoFrom, isoTo));
-    for (let i = 0; i < n; i++) rms[i] += (x[i]! - b) ** 2;
+    for (let i = 0; i < n; i++) rms[i] = rms[i]! + (x[i]! - b) ** 2;
   }
   for (let i = 0; i < n; i++) rms[i] = Math.sqrt(rms[i]! / leads.length);
   const level = mean(rms.subarray(isoFrom, isoTo));
