@@ -32,7 +32,7 @@ export const CreateSubmissionSchema = z.object({
     .array(
       z.object({
         name: z.string().min(1).max(255),
-        size: z.number().int().positive('file size must be > 0 bytes'),
+        size: z.number().int().nonnegative('file size is a number of bytes, 0 or more'),
         contentType: z.string().max(100).optional(),
       }),
     )

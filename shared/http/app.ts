@@ -87,10 +87,11 @@ export function createApp(deps: Deps, x: HttpExtras) {
   if (x.receiveUpload) {
     const receive = x.receiveUpload;
     app.put('/api/uploads/:token', async (c) => {
-      const raw = c.req.raw.body;
-      if (!raw) throw new AppError('UPLOAD.EMPTY', 'invalid', 'The upload has no body: send the file bytes.');
+      // An empty body is stored as an empty file: ingest then refuses it with FILE.EMPTY, so the
+      // technician sees the reason on the case instead of a bare transport error.
+      const raw = (c.req.raw.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
       const len = c.req.header('content-length');
-      const r = await receive(c.req.param('token'), raw as unknown as AsyncIterable<Uint8Array>, len ? Number(len) : null);
+      const r = await receive(c.req.param('token'), raw, len ? Number(len) : null);
       return c.json({ size: r.size }, 201);
     });
     doc({ method: 'put', path: '/api/uploads/{token}', summary: 'Upload the bytes of one declared file (signed URL)', roles: 'the holder of the URL', responses: { '201': 'Stored', '410': 'URL expired', '413': 'Larger than declared' } });

@@ -41,6 +41,8 @@ export interface SyntheticEcgOptions {
   baselineWanderHz?: number;
   /** Multiply every wave amplitude (default 1). */
   amplitude?: number;
+  /** Multiply the T wave only (default 1; e.g. 3 for hyperacute T waves). */
+  tWaveScale?: number;
   /** Optional power-line interference amplitude (mV) and frequency (Hz, default 50). */
   mainsMv?: number;
   mainsHz?: number;
@@ -134,6 +136,7 @@ export function syntheticEcg(options: SyntheticEcgOptions = {}): SyntheticEcg {
   const pr = (options.prMs ?? 160) / 1000;
   const qrs = (options.qrsMs ?? 90) / 1000;
   const amp = options.amplitude ?? 1;
+  const tScale = options.tWaveScale ?? 1;
   const rrList = options.rrMs?.length ? options.rrMs.map((v) => v / 1000) : [60 / (options.heartRate ?? 75)];
   if (rrList.some((v) => !(v > 0))) throw new RangeError('RR intervals and heart rate must be positive');
   const meanRr = rrList.reduce((a, b) => a + b, 0) / rrList.length;
@@ -179,7 +182,7 @@ export function syntheticEcg(options: SyntheticEcgOptions = {}): SyntheticEcg {
         v += waves.Q[li]! * bump(ti, q0, q0 + 0.3 * qrs);
         v += waves.R[li]! * bump(ti, q0 + 0.15 * qrs, q0 + 0.75 * qrs);
         v += waves.S[li]! * bump(ti, q0 + 0.55 * qrs, q0 + qrs);
-        v += waves.T[li]! * asymBump(ti, q0 + qt - tDur, q0 + qt, 0.6);
+        v += tScale * waves.T[li]! * asymBump(ti, q0 + qt - tDur, q0 + qt, 0.6);
         mv[i] = mv[i]! + amp * v;
       }
     }

@@ -200,8 +200,14 @@ export class UltrasoundFrames {
   }
 
   frame(index: number): Uint8Array {
+    return this.frameInto(index, new Uint8Array(this.frameBytes));
+  }
+
+  /** Renders frame `index` into `out` (frameBytes long, overwritten) and returns it. */
+  frameInto(index: number, out: Uint8Array): Uint8Array {
     const { rows, columns, rgb } = this.o;
-    const out = new Uint8Array(this.frameBytes);
+    if (out.length !== this.frameBytes) throw new Error(`frame buffer must be ${this.frameBytes} bytes`);
+    out.fill(0);
     const base = this.base;
     const noise = this.noise;
     const mask = this.noiseMask;

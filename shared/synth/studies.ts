@@ -95,8 +95,18 @@ export interface SyntheticStudy {
 }
 
 export interface SyntheticStudyStream {
-  /** Part 10 bytes in order; iterate once. Frames are generated as the consumer pulls. */
+  /**
+   * Part 10 bytes in order; iterate once. Frames are generated as the consumer pulls, each in a
+   * fresh buffer (safe to keep). Memory does not grow with the file, but freed frames wait for the
+   * garbage collector, so expect some tens of MB of slack.
+   */
   stream: AsyncIterable<Uint8Array>;
+  /**
+   * The same bytes pushed to `write`, awaited chunk by chunk, frames rendered into one reused
+   * buffer: a chunk is only valid until the returned promise settles (copy it to keep it).
+   * Memory stays at about one frame. Can be used instead of `stream`, not as well.
+   */
+  writeTo(write: (chunk: Uint8Array) => Promise<void> | void): Promise<void>;
   metadata: SyntheticMetadata;
 }
 
@@ -424,10 +434,30 @@ export function syntheticUltrasoundStream(o: UltrasoundOptions & { frames: numbe
   const sizeBytes = part10StreamSize(opts, pixelLength);
   const gen = p.gen;
   const frames = p.frames;
-  function* pixelFrames(): Generator<Uint8Array> {
+  let used = false;
+  const once = (): void => {
+    if (used) throw new Error('a synthetic stream can be consumed once');
+    used = true;
+  };
+  function* freshFrames(): Generator<Uint8Array> {
     for (let f = 0; f < frames; f++) yield gen.frame(f);
   }
-  return { stream: writePart10Stream(opts, pixelFrames(), pixelLength), metadata: usMetadata(p, o, sizeBytes) };
+  function* reusedFrames(): Generator<Uint8Array> {
+    const buf = new Uint8Array(gen.frameBytes);
+    for (let f = 0; f < frames; f++) yield gen.frameInto(f, buf);
+  }
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    once();
+    yield* writePart10Stream(opts, freshFrames(), pixelLength);
+  }
+  return {
+    stream: stream(),
+    async writeTo(write) {
+      once();
+      for await (const chunk of writePart10Stream(opts, reusedFrames(), pixelLength)) await write(chunk);
+    },
+    metadata: usMetadata(p, o, sizeBytes),
+  };
 }
 
 // ───────────────────────────── 12-lead ECG ─────────────────────────────

@@ -23,6 +23,8 @@ import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
 /** QRS boundary: share of the QRS peak of Σ|dV/dt| (above the PR-segment floor). */
 const QRS_THRESHOLD = 0.05;
+/** Smallest P wave (peak-to-peak, mV, in its largest lead) taken as a P wave rather than noise. */
+const P_MIN_MV = 0.04;
 
 /** Tunables of the critical-value flags (published Chinese ECG critical values; see DESIGN.md). */
 export const FLAG_RULES = {
@@ -300,7 +302,21 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
     const base = percentile(sp.subarray(pLo, pHi + 1), 10);
     const prSeg = Math.min(...Array.from(sp.subarray(pPeak, qrsOnset)));
     if (pPeak > pLo + ms(20) && sp[pPeak]! > 2.5 * Math.max(base, 1e-6) && sp[pPeak]! > 2 * prSeg) {
-      pOnset = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
+      const on = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
+      // A P wave must also stand out in amplitude (≥ 0.04 mV peak-to-peak in some lead), not only in slope.
+      if (on !== null) {
+        let range = 0;
+        for (const x of leads) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          for (let i = on; i <= pHi; i++) {
+            lo = Math.min(lo, x[i]!);
+            hi = Math.max(hi, x[i]!);
+          }
+          range = Math.max(range, hi - lo);
+        }
+        if (range >= P_MIN_MV) pOnset = on;
+      }
     }
   }
 

@@ -1,0 +1,99 @@
+/**
+ * Fuzzing the door. Bulk in-process on the pure analysis (same code the worker runs), plus a smaller
+ * batch through the worker pool. Every input must end as ok or a refusal with a known code; no
+ * uncaught error; no single inspection over 2 s; the pool survives.
+ *
+ * Truncations: every point of the first 4 KiB of each seed (where the header structure lives) plus an
+ * even spread over the rest, ≥ 2,000 points per seed (all points for seeds under 2,000 + 4 KiB).
+ * Mutations: 10,000 deterministic (seeded) random mutations spread over the seeds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesSource, createDicomInspector, inspectInProcess } from '../../../shared/dicom/inspector.ts';
+import type { StudyInspector } from '../../../shared/ports/study-inspector.ts';
+import { FUZZ_SEEDS, mutate, outcomeProblem, prng, truncationPoints } from './fuzz-support.ts';
+import { readSample, samplesPresent } from './support.ts';
+
+const MAX_MS = 2000;
+const MUTATIONS = 10_000;
+
+async function runOne(bytes: Uint8Array, label: string, failures: string[], stats: { max: number; n: number }) {
+  const t = performance.now();
+  let r: unknown;
+  try {
+    r = await inspectInProcess(bytesSource(bytes), { ecg: false, timeoutMs: 10_000 });
+  } catch (e) {
+    failures.push(`${label}: threw ${String(e)}`);
+    return;
+  }
+  const ms = performance.now() - t;
+  stats.n++;
+  stats.max = Math.max(stats.max, ms);
+  if (ms > MAX_MS) failures.push(`${label}: took ${Math.round(ms)} ms`);
+  const p = outcomeProblem(r);
+  if (p) failures.push(`${label}: ${p}`);
+}
+
+describe.skipIf(!samplesPresent())('fuzz', () => {
+  it('seeds are accepted as they are', async () => {
+    for (const s of FUZZ_SEEDS) {
+      const r = await inspectInProcess(bytesSource(readSample(s)), { ecg: false });
+      expect(r.ok, s).toBe(true);
+    }
+  });
+
+  for (const seed of FUZZ_SEEDS) {
+    it(`truncations of ${seed}`, async () => {
+      const bytes = readSample(seed);
+      const pts = truncationPoints(bytes.length, 4096, 2000);
+      expect(pts.length).toBeGreaterThanOrEqual(Math.min(2000, bytes.length));
+      const failures: string[] = [];
+      const stats = { max: 0, n: 0 };
+      let accepted = 0;
+      for (const n of pts) {
+        await runOne(bytes.subarray(0, n), `${seed}@${n}`, failures, stats);
+        if (n > 0 && n < bytes.length) {
+          const r = await inspectInProcess(bytesSource(bytes.subarray(0, n)), { ecg: false });
+          if (r.ok) accepted++;
+        }
+      }
+      expect(failures.slice(0, 10)).toEqual([]);
+      // A cut file is never accepted (except cuts inside trailing padding after the data).
+      expect(accepted, `${seed}: truncated copies accepted`).toBe(0);
+    });
+  }
+
+  it(`${MUTATIONS} seeded random mutations`, async () => {
+    const rnd = prng(0x7e1e5ead);
+    const seeds = FUZZ_SEEDS.map((s) => readSample(s));
+    const failures: string[] = [];
+    const stats = { max: 0, n: 0 };
+    for (let i = 0; i < MUTATIONS; i++) {
+      const k = i % seeds.length;
+      await runOne(mutate(seeds[k]!, rnd), `mutation #${i} of ${FUZZ_SEEDS[k]}`, failures, stats);
+    }
+    expect(stats.n).toBe(MUTATIONS);
+    expect(failures.slice(0, 10)).toEqual([]);
+  });
+
+  describe('through the worker pool', () => {
+    let insp: StudyInspector;
+    beforeAll(() => {
+      insp = createDicomInspector({ workers: 2, timeoutMs: 2000 });
+    });
+    afterAll(async () => {
+      await insp.close();
+    });
+    it('300 mutations (with the ECG module on) keep the pool alive and answer each one', async () => {
+      const rnd = prng(0xdeadbeef);
+      const seeds = FUZZ_SEEDS.map((s) => readSample(s));
+      const inputs = Array.from({ length: 300 }, (_, i) => mutate(seeds[i % seeds.length]!, rnd));
+      const outcomes = await Promise.all(inputs.map((b) => insp.inspect(bytesSource(b))));
+      const problems = outcomes.map(outcomeProblem).filter((p) => p !== null);
+      expect(problems).toEqual([]);
+      expect(outcomes.filter((o) => !o.ok && o.code === 'FILE.PARSE_CRASHED')).toEqual([]);
+      // and the pool still answers a valid file
+      const r = await insp.inspect(bytesSource(readSample('xray-cr-16x16-16bit-uncompressed-pydicom.dcm')));
+      expect(r.ok).toBe(true);
+    });
+  });
+});
