@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import {
   AcknowledgeSchema,
   CaseViewSchema,
@@ -7,19 +6,19 @@ import {
   CreateSubmissionSchema,
   ListCasesQuerySchema,
   NextReadSchema,
-  ReportBodySchema,
-  SignSchema,
 } from '../contracts/api.ts';
-import { LoginRequestSchema, LoginResponseSchema, type Principal } from '../contracts/auth.ts';
+import { LoginRequestSchema, LoginResponseSchema } from '../contracts/auth.ts';
 import { acknowledge, getCase, getInstance, listCases } from '../application/cases.ts';
 import { login } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
 import { claimNextRead, heartbeat, release } from '../application/reads.ts';
-import { getReport, saveDraft, signReport, type Canonicalize } from '../application/reports.ts';
+import type { Canonicalize } from '../application/reports.ts';
 import { createSubmission } from '../application/submissions.ts';
 import { AppError } from '../domain/errors.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
+import { caseIdParam, parseBody, type Env, type RouteKit } from './kit.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
 /** Adapter-specific pieces the one HTTP app needs besides the use-case deps. */
@@ -34,7 +33,6 @@ export interface HttpExtras {
   staticPage?: (path: string) => Promise<Response | null>;
 }
 
-type Env = { Variables: { principal: Principal } };
 
 /** The TeleRead HTTP API v1: same app on one machine (node-server) and on Lambda (hono/aws-lambda). */
 export function createApp(deps: Deps, x: HttpExtras) {
@@ -45,18 +43,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.onError((e, c) => errorResponse(c, e, deps.log));
   app.notFound((c) => c.json({ error: { code: 'ROUTE.NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
 
-  const body = async <T>(c: Context, schema: z.ZodType<T>): Promise<T> => {
-    const text = await c.req.text();
-    let raw: unknown = {};
-    if (text.trim()) {
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw new AppError('REQUEST.INVALID_JSON', 'invalid', 'The request body is not valid JSON.');
-      }
-    }
-    return schema.parse(raw);
-  };
+  const body = parseBody;
 
   const auth = async (c: Context<Env>, next: () => Promise<void>) => {
     const h = c.req.header('authorization') ?? '';
@@ -66,11 +53,8 @@ export function createApp(deps: Deps, x: HttpExtras) {
     await next();
   };
   const me = (c: Context<Env>) => c.get('principal');
-  const caseId = (c: Context) => {
-    const id = c.req.param('caseId') ?? '';
-    if (!/^case-[A-Za-z0-9_-]{6,64}$/.test(id)) throw new AppError('CASE.NOT_FOUND', 'not_found', 'No such case.');
-    return id;
-  };
+  const caseId = caseIdParam;
+  const kit: RouteKit = { app, deps, x, doc, body, me, caseId };
 
   app.get('/api/health', (c) => c.json({ ok: true }));
   doc({ method: 'get', path: '/api/health', summary: 'Liveness', roles: 'anyone' });
@@ -169,31 +153,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
   });
   doc({ method: 'post', path: '/api/reads/{caseId}/release', summary: 'Give the case back to the queue', roles: 'lease holder' });
 
-  app.put('/api/cases/:caseId/report', async (c) => {
-    const b = await body(c, ReportBodySchema);
-    await saveDraft(deps, me(c), caseId(c), b);
-    return c.json({ saved: true });
-  });
-  doc({ method: 'put', path: '/api/cases/{caseId}/report', summary: 'Save the report draft', roles: 'lease holder', body: ReportBodySchema });
-
-  app.post('/api/cases/:caseId/report/sign', async (c) => {
-    const b = await body(c, SignSchema);
-    return c.json(await signReport(deps, x.canonicalize, me(c), caseId(c), b.pin));
-  });
-  doc({ method: 'post', path: '/api/cases/{caseId}/report/sign', summary: 'Sign the draft with your PIN; returns {version, report, jws}', roles: 'lease holder', body: SignSchema });
-
-  app.get('/api/cases/:caseId/report', async (c) => {
-    const v = c.req.query('version');
-    const version = v === undefined ? undefined : Number(v);
-    if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
-      throw new AppError('REQUEST.INVALID', 'invalid', 'version is a positive integer.');
-    }
-    if (c.req.query('format') === 'pdf') {
-      throw new AppError('REPORT.PDF_NOT_AVAILABLE', 'not_found', 'PDF reports are not produced yet; use the JSON report and its signature.');
-    }
-    return c.json(await getReport(deps, me(c), caseId(c), version));
-  });
-  doc({ method: 'get', path: '/api/cases/{caseId}/report', summary: 'Latest signed report {report, jws}; ?version=n for an earlier one', roles: 'reader of the pool, owning clinic, admin' });
+  registerReportRoutes(kit);
 
   app.post('/api/cases/:caseId/acknowledge', async (c) => {
     const b = await body(c, AcknowledgeSchema);

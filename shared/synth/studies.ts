@@ -14,7 +14,7 @@ import {
   writePart10Stream,
   type Item,
 } from './dicom-writer.ts';
-import { generateEcgSignal } from './ecg-source.ts';
+import { generateEcgSignal, type EcgSignalExtras } from './ecg-source.ts';
 import { syntheticPatient, type SyntheticPatientOptions } from './patients.ts';
 import { chestImage, UltrasoundFrames } from './pixels.ts';
 import { Rng, uid225 } from './random.ts';
@@ -463,7 +463,7 @@ export function syntheticUltrasoundStream(o: UltrasoundOptions & { frames: numbe
 // ───────────────────────────── 12-lead ECG ─────────────────────────────
 
 export interface EcgOptions extends CommonSynthOptions {
-  /** Mean heart rate in bpm (default 72; ignored when rrMs is given). */
+  /** Mean heart rate in bpm (default 75; ignored when rrMs is given). */
   heartRate?: number;
   /** RR intervals in ms, cycled (for irregular rhythms or pauses). */
   rrMs?: number[];
@@ -471,11 +471,13 @@ export interface EcgOptions extends CommonSynthOptions {
   pr?: number;
   /** QRS duration, ms (default 90). */
   qrs?: number;
-  /** QT interval, ms (default 380). */
+  /** QT interval, ms (default: the generator's rate-consistent value, 400·∛RR). */
   qt?: number;
   durationS?: number;
   /** Sampling frequency, Hz (200–1000 for the ECG SOP classes; default 500). */
   fs?: number;
+  /** Further knobs of the signal generator (no P waves, T-wave scale, noise, mains hum, …). */
+  signal?: EcgSignalExtras;
 }
 
 /** CID 3001 (ECG Leads), coding scheme MDC. */
@@ -515,15 +517,16 @@ export function syntheticEcg(o: EcgOptions): SyntheticStudy & { recording: EcgRe
   const durationS = o.durationS ?? 10;
   if (!(fs >= 200 && fs <= 1000)) throw new Error(`fs ${fs} Hz outside 200–1000 Hz of the ECG waveform SOP classes`);
   if (!(durationS > 0 && durationS <= 600)) throw new Error('durationS must be in (0, 600]');
-  const recording = generateEcgSignal({
+  const { recording, measurements: truth } = generateEcgSignal({
     seed: o.seed,
     heartRate: o.heartRate,
     rrMs: o.rrMs,
-    prMs: o.pr ?? 160,
-    qrsMs: o.qrs ?? 90,
-    qtMs: o.qt ?? 380,
+    prMs: o.pr,
+    qrsMs: o.qrs,
+    qtMs: o.qt,
     durationS,
     fs,
+    extras: o.signal,
   });
   const group = recording.groups[0];
   if (!group) throw new Error('ECG signal generator returned no group');
@@ -581,18 +584,18 @@ export function syntheticEcg(o: EcgOptions): SyntheticStudy & { recording: EcgRe
     { tag: '54001010', vr: 'OW', value: data },
   ];
 
-  const requested: Record<string, number | undefined> = {
-    heartRate: numberOrUndefined(recording.deviceMeasurements.heartRate) ?? (o.rrMs ? undefined : o.heartRate),
-    rrMs: numberOrUndefined(recording.deviceMeasurements.rrMs),
-    prMs: o.pr ?? numberOrUndefined(recording.deviceMeasurements.prMs) ?? 160,
-    qrsMs: o.qrs ?? numberOrUndefined(recording.deviceMeasurements.qrsMs) ?? 90,
-    qtMs: o.qt ?? numberOrUndefined(recording.deviceMeasurements.qtMs) ?? 380,
+  const requested: Record<string, number | null> = {
+    heartRate: truth.heartRate,
+    rrMs: truth.rrMs,
+    prMs: truth.prMs,
+    qrsMs: truth.qrsMs,
+    qtMs: truth.qtMs,
   };
   const measurements: Record<string, number> = {};
   const annotations: Item[][] = [];
   for (const m of ECG_MEASUREMENT_CODES) {
     const v = requested[m.key];
-    if (v === undefined || !Number.isFinite(v)) continue;
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
     const value = Math.round(v);
     measurements[m.key] = value;
     annotations.push([
@@ -637,8 +640,4 @@ export function syntheticEcg(o: EcgOptions): SyntheticStudy & { recording: EcgRe
       sizeBytes: bytes.length,
     },
   };
-}
-
-function numberOrUndefined(v: number | null | undefined): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

@@ -8,7 +8,8 @@
  *     not amplified) and integrated over a 150 ms moving window.
  *  2. Pan–Tompkins decision on the integrated signal's peaks: signal/noise peak levels SPKI/NPKI,
  *     THRESHOLD1 = NPKI + ¼(SPKI − NPKI), THRESHOLD2 = ½ THRESHOLD1, a 200 ms refractory period,
- *     T-wave rejection (a peak within 360 ms of the last QRS with less than half its slope), and
+ *     T-wave rejection (a peak within 360 ms of the last QRS with less than half its slope, slopes
+ *     measured in a 12–40 Hz band where T waves have little energy), and
  *     search-back with THRESHOLD2 when no QRS came within 166 % of the mean of the last 8 RR intervals.
  *  3. Median beat: leads filtered 0.5–40 Hz, beats aligned on the QRS energy maximum, sample-wise median.
  *     QRS onset/offset where the sum over leads of |dV/dt| falls below 5 % of its QRS peak (above the
@@ -106,13 +107,21 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
     for (let i = 0; i < n; i++) energy[i] = energy[i]! + (d[i]! * w) ** 2;
   });
   const mwi = movingAverage(energy, Math.max(1, Math.round(0.15 * fs)));
+  // Slopes for telling a QRS from a T wave are taken above the T wave's band (12–40 Hz), where even a
+  // tall, peaked T wave has little energy left.
+  const hfBand = [highPass(12, fs), lowPass(Math.min(40, 0.4 * fs), fs)];
+  const hfEnergy = new Float64Array(n);
+  for (const x of leads) {
+    const d = derivative(filtfilt(x, hfBand, Math.round(0.5 * fs)), fs);
+    for (let i = 0; i < n; i++) hfEnergy[i] = hfEnergy[i]! + d[i]! * d[i]!;
+  }
 
   const refractory = Math.round(0.2 * fs);
   const tWindow = Math.round(0.36 * fs);
   const slopeHalf = Math.round(0.08 * fs);
   const slopeOf = (i: number): number => {
     let m = 0;
-    for (let j = Math.max(0, i - slopeHalf); j < Math.min(n, i + slopeHalf); j++) if (energy[j]! > m) m = energy[j]!;
+    for (let j = Math.max(0, i - slopeHalf); j < Math.min(n, i + slopeHalf); j++) if (hfEnergy[j]! > m) m = hfEnergy[j]!;
     return Math.sqrt(m);
   };
 
@@ -183,6 +192,20 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   }
   searchBack(n);
 
+  // The first detection had no QRS before it to be compared with: drop any beat, the first included,
+  // that lies within 360 ms of a neighbour and has less than half the median QRS slope (a T wave).
+  // Within 250 ms of either end of the record, where filter edge effects inflate slopes, a detection
+  // must also look like the median QRS (≥ 70 % of its slope, ≥ 40 % of its integrated energy).
+  const medSlope = median(qrsSlope);
+  const medMwi = median(qrs.map((c) => mwi[c]!));
+  const edge = Math.round(0.25 * fs);
+  const kept = qrs.filter((c, k) => {
+    const near = (qrs[k - 1] !== undefined && c - qrs[k - 1]! < tWindow) || (qrs[k + 1] !== undefined && qrs[k + 1]! - c < tWindow);
+    if (near && qrsSlope[k]! < 0.5 * medSlope) return false;
+    if ((c < edge || c > n - edge) && (qrsSlope[k]! < 0.7 * medSlope || mwi[c]! < 0.4 * medMwi)) return false;
+    return true;
+  });
+
   // Fiducial: the centre of QRS energy near each detection (stabler than its maximum when R and S
   // are alike, as in wide complexes); merge any two closer than the refractory period.
   const fiducials: number[] = [];
@@ -195,7 +218,7 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
     }
     return w > 0 ? Math.round(m / w) : c;
   };
-  for (const c of qrs) {
+  for (const c of kept) {
     const f = centroid(centroid(centroid(c)));
     const prev = fiducials[fiducials.length - 1];
     if (prev !== undefined && f - prev < refractory) {

@@ -44,8 +44,8 @@ export function truncationPoints(size: number, dense: number, min: number): numb
 /** Deterministic mutation of `seed` bytes: byte sets, bit flips, length-field smashes, chunk deletes/dups. */
 export function mutate(seed: Uint8Array, rnd: () => number): Uint8Array {
   let b = seed.slice();
-  const hot = Math.min(b.length, 4096); // most structure lives in the first KiB
-  const pos = () => (rnd() < 0.85 ? Math.floor(rnd() * hot) : Math.floor(rnd() * b.length));
+  // Most of the structure lives in the first few KiB.
+  const pos = () => (rnd() < 0.85 ? Math.floor(rnd() * Math.min(b.length, 4096)) : Math.floor(rnd() * b.length));
   const ops = 1 + Math.floor(rnd() * 6);
   for (let k = 0; k < ops && b.length > 0; k++) {
     const p = pos();
@@ -64,10 +64,10 @@ export function mutate(seed: Uint8Array, rnd: () => number): Uint8Array {
         break;
       case 4: {
         // delete a chunk
-        const len = 1 + Math.floor(rnd() * 64);
-        const nb = new Uint8Array(Math.max(0, b.length - len));
+        const len = Math.min(1 + Math.floor(rnd() * 64), b.length - p);
+        const nb = new Uint8Array(b.length - len);
         nb.set(b.subarray(0, p));
-        nb.set(b.subarray(Math.min(b.length, p + len)), p);
+        nb.set(b.subarray(p + len), p);
         b = nb;
         break;
       }
