@@ -93,6 +93,11 @@ export async function runInspection(source: ByteSource, analyze: Analyze, r: Res
     const cap = res.whole ? r.maxWaveformBytes : r.maxHeaderBytes;
     let next = Math.min(size, Math.max(res.atLeast, len * 2));
     if (next > cap) {
+      if (res.whole && res.deflated)
+        return refusal(
+          'FILE.TOO_LARGE',
+          `This file is compressed as a whole (Deflated transfer syntax) and is ${mib(size)}; TeleRead reads such files up to ${mib(cap)}. Re-export from the device as uncompressed or JPEG.`,
+        );
       if (res.whole)
         return refusal(
           'FILE.TOO_LARGE',

@@ -10,6 +10,8 @@ import { inflateRawSync } from 'node:zlib';
 import type * as DP from 'dicom-parser';
 import { DicomParseError, REEXPORT, refuse } from './codes.ts';
 
+export { DicomParseError, DICOM_CODES, type DicomCode } from './codes.ts';
+
 const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof DP;
 export type DataSet = DP.DataSet;
 export type Element = DP.Element;
@@ -96,7 +98,7 @@ export interface ParsedDicom {
 
 export type ParseStep =
   | { kind: 'parsed'; parsed: ParsedDicom }
-  | { kind: 'need-more'; atLeast: number; whole: boolean; sopClassUID?: string | undefined };
+  | { kind: 'need-more'; atLeast: number; whole: boolean; deflated?: boolean; sopClassUID?: string | undefined };
 
 export interface SafeParseOptions {
   /** Cap on the inflated size of a deflated dataset (bytes). */
@@ -480,7 +482,7 @@ export function safeParse(bytes: Uint8Array, fileSize: number, options: SafePars
   let body = bytes;
   let start = bodyOffset;
   if (deflated) {
-    if (!complete) return more(fileSize, true, meta?.mediaStorageSOPClassUID);
+    if (!complete) return { ...more(fileSize, true, meta?.mediaStorageSOPClassUID), deflated: true };
     body = inflateCapped(bytes.subarray(bodyOffset), maxInflated);
     start = 0;
   }
@@ -507,6 +509,14 @@ export function safeParse(bytes: Uint8Array, fileSize: number, options: SafePars
     throw normaliseThrown(parseError);
   }
 
+  // A sequence or item of undefined length still open at the end of the bytes: cut short.
+  if (dataSet.warnings.some((w) => /eof encountered before finding (sequence|item)/.test(w) && !/peeking/.test(w))) {
+    if (!complete) return more(bytes.length * 2, isWaveformSopClass(peekSopClass(meta, dataSet)), peekSopClass(meta, dataSet));
+    throw new DicomParseError(
+      'DICOM.TRUNCATED',
+      `The DICOM file ends inside a sequence (its end markers are missing): it was cut short, probably during copying or upload. ${REEXPORT}`,
+    );
+  }
   const pixelDataReached = !!dataSet.elements[PIXEL_DATA_TAG];
   const desync = dropAfterDesync(dataSet);
   const limit = deflated ? body.length : fileSize;

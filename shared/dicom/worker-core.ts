@@ -41,7 +41,7 @@ export interface EncapsulatedCheck {
 
 export type AnalyzeResult =
   | { kind: 'refused'; code: string; message: string }
-  | { kind: 'need-more'; atLeast: number; whole: boolean }
+  | { kind: 'need-more'; atLeast: number; whole: boolean; deflated?: boolean }
   | { kind: 'ok'; metadata: StudyMetadata; ecg: EcgSummary | null; pixelCheck: EncapsulatedCheck | null };
 
 const refused = (e: DicomParseError): AnalyzeResult => ({ kind: 'refused', code: e.code, message: e.message });
@@ -249,7 +249,8 @@ export async function analyzeBuffer(
 ): Promise<AnalyzeResult> {
   try {
     const step = safeParse(bytes, fileSize, options);
-    if (step.kind === 'need-more') return { kind: 'need-more', atLeast: step.atLeast, whole: step.whole };
+    if (step.kind === 'need-more')
+      return { kind: 'need-more', atLeast: step.atLeast, whole: step.whole, ...(step.deflated ? { deflated: true } : {}) };
     const r = analyzeParsed(step.parsed, fileSize);
     if (r.inflatedCheck) {
       const w = await walkEncapsulated(bufferReader(step.parsed.dataSet.byteArray), step.parsed.dataSet.byteArray.length, r.inflatedCheck.offset, r.inflatedCheck.frames);

@@ -8,6 +8,8 @@
  * File i (0-based) of --count uses seed + i. us-cine streams its pixel data to disk (default 100
  * frames; --frames 600 --rgb gives about 550 MB). Prints one JSON line of metadata per file.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-writer.ts';
 import { writeSyntheticFile } from './files.ts';
@@ -118,7 +120,15 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /cli\.[cm]?[jt]s$/.test(process.argv[1]) && import.meta.url.endsWith('/synth/cli.ts');
+const invokedDirectly = (() => {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+})();
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -41,62 +41,88 @@ export function chestImage(seed: number, o: ChestOptions): Uint8Array {
   const heartRx = rng.range(0.2, 0.27);
   const heartRy = rng.range(0.14, 0.19);
   const ribFreq = rng.range(8.5, 10.5);
-  const tilt = rng.range(-0.03, 0.03);
+  const shift = rng.range(-0.03, 0.03);
   const gain = rng.range(0.82, 0.92);
 
   const out = new Uint8Array(rows * columns * 2);
   const px = new Uint16Array(out.buffer);
-  const xn = new Float64Array(columns);
-  const spine = new Float64Array(columns);
+  // Everything that depends on the column only, computed once.
+  const AX = new Float64Array(columns);
+  const SPINE = new Float64Array(columns);
+  const LUNG_X2 = new Float64Array(columns);
+  const HEART_X2 = new Float64Array(columns);
+  const DOME = new Float64Array(columns);
+  const RIB_X = new Float64Array(columns);
+  const CLAV_X = new Float64Array(columns);
   for (let x = 0; x < columns; x++) {
-    const v = (x - columns / 2) / (columns / 2);
-    xn[x] = v;
-    spine[x] = Math.exp(-((v / 0.075) ** 2));
+    const v = (x - columns / 2) / (columns / 2) + shift;
+    const ax = Math.abs(v);
+    AX[x] = ax;
+    SPINE[x] = 0.24 * Math.exp(-((v / 0.075) ** 2));
+    LUNG_X2[x] = ((ax - lungX) / lungRx) ** 2;
+    HEART_X2[x] = ((v - heartX) / heartRx) ** 2;
+    DOME[x] = 0.06 * Math.cos(ax * 4);
+    RIB_X[x] = 1.6 * v * v;
+    CLAV_X[x] = ax > 0.08 && ax < 0.55 ? 0.17 + 0.05 * ax : Number.NaN;
+  }
+  // Rib profile over one period: max(0, sin)^4.
+  const RIB = new Float64Array(1025);
+  for (let i = 0; i <= 1024; i++) {
+    const r = Math.sin((2 * Math.PI * i) / 1024);
+    RIB[i] = r > 0 ? r * r * r * r : 0;
   }
   let noiseState = (rng.u32() | 1) >>> 0;
+  const noiseScale = (0.015 * max) / 255;
+  const inv = o.monochrome1 === true;
 
   for (let y = 0; y < rows; y++) {
     const yn = y / rows;
     // Torso half-width: neck at the top widening to the shoulders, then the chest.
     const halfWidth = yn < 0.1 ? 0.25 + yn * 2 : Math.min(0.92, 0.45 + (yn - 0.1) * 4);
-    const dy = (yn - lungY) / lungRy;
-    const dhy = (yn - heartY) / heartRy;
-    const diaphragmBase = lungY + lungRy * 0.85;
+    const dy2 = ((yn - lungY) / lungRy) ** 2;
+    const dhy2 = ((yn - heartY) / heartRy) ** 2;
+    const inLungRows = dy2 < 1;
+    const inHeartRows = dhy2 < 1;
+    const nearClavicle = Math.abs(yn - 0.19) < 0.08;
+    const domeBase = lungY + lungRy * 0.85;
+    const ribY = yn * ribFreq;
+    const rowGain = (gain + 0.06 * yn) * max;
     const row = y * columns;
     for (let x = 0; x < columns; x++) {
-      const v = xn[x]! + tilt * (yn - 0.5);
-      const ax = v < 0 ? -v : v;
+      const ax = AX[x]!;
       // Soft tissue of the body (air outside is dark).
-      let a = 0.08 + 0.42 * smooth01((halfWidth - ax) * 12);
-      // Lungs: darker ellipses with ribs.
-      const dl = (ax - lungX) / lungRx;
-      const lung = smooth01((1 - (dl * dl + dy * dy)) * 4);
-      if (lung > 0) {
-        let rib = Math.sin(6.2832 * (yn * ribFreq - 1.6 * v * v));
-        rib = rib > 0 ? rib * rib * rib * rib : 0;
-        a -= lung * (0.27 - 0.09 * rib);
+      const body = smooth01((halfWidth - ax) * 12);
+      let a = 0.08 + 0.42 * body + SPINE[x]! * body;
+      // Lungs: darker ellipses crossed by ribs.
+      if (inLungRows) {
+        const l = 1 - (LUNG_X2[x]! + dy2);
+        if (l > 0) {
+          const phase = ribY - RIB_X[x]!;
+          const rib = RIB[((phase - Math.floor(phase)) * 1024) | 0]!;
+          a -= smooth01(l * 4) * (0.27 - 0.09 * rib);
+        }
       }
       // Heart shadow over the left lung (image right).
-      const dh = (v - heartX) / heartRx;
-      a += 0.15 * smooth01((1 - (dh * dh + dhy * dhy)) * 3);
+      if (inHeartRows) {
+        const h = 1 - (HEART_X2[x]! + dhy2);
+        if (h > 0) a += 0.15 * smooth01(h * 3);
+      }
       // Diaphragm / abdomen: brighter below a dome on each side.
-      const dome = diaphragmBase - 0.06 * Math.cos(ax * 4);
-      a += 0.18 * smooth01((yn - dome) * 25) * smooth01((halfWidth - ax) * 12);
-      // Spine down the middle, clavicles near the top.
-      a += 0.24 * spine[x]! * smooth01((halfWidth - ax) * 12);
-      const clav = (yn - 0.17 - 0.05 * ax) / 0.012;
-      if (ax > 0.08 && ax < 0.55) a += 0.12 * Math.exp(-clav * clav);
-      // Detector gradient.
-      a *= gain + 0.06 * yn;
+      const d = (yn - domeBase + DOME[x]!) * 25;
+      if (d > 0) a += 0.18 * smooth01(d) * body;
+      // Clavicles near the top.
+      if (nearClavicle) {
+        const c = (yn - CLAV_X[x]!) / 0.012;
+        if (c > -3 && c < 3) a += 0.12 * Math.exp(-c * c);
+      }
       // Noise: triangular from two bytes of xorshift32.
       noiseState ^= noiseState << 13;
       noiseState ^= noiseState >>> 17;
       noiseState ^= noiseState << 5;
-      const nz = ((noiseState & 0xff) + ((noiseState >>> 8) & 0xff) - 255) / 255;
-      let val = Math.round((a + 0.015 * nz) * max);
+      let val = Math.round(a * rowGain + ((noiseState & 0xff) + ((noiseState >>> 8) & 0xff) - 255) * noiseScale);
       if (val < 0) val = 0;
       else if (val > max) val = max;
-      px[row + x] = o.monochrome1 ? max - val : val;
+      px[row + x] = inv ? max - val : val;
     }
   }
   if (!LITTLE_ENDIAN) {

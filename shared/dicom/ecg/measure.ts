@@ -230,6 +230,27 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
 
 // ───────────────────────────── median beat ─────────────────────────────
 
+/**
+ * Leads fit for morphology: drop those whose sample-to-sample noise (MAD of first differences) is
+ * over 3× the leads' median and over 0.02 mV, keeping at least the 3 quietest.
+ */
+function quietLeads(leads: Float64Array[]): Float64Array[] {
+  if (leads.length <= 3) return leads;
+  const noise = leads.map((x) => {
+    const d = new Float64Array(x.length - 1);
+    for (let i = 1; i < x.length; i++) d[i - 1] = Math.abs(x[i]! - x[i - 1]!);
+    return medianInPlace(d) / 0.6745 / Math.SQRT2;
+  });
+  const limit = Math.max(3 * median(noise), 0.02);
+  const keep = leads.filter((_, k) => noise[k]! <= limit);
+  if (keep.length >= 3) return keep;
+  return leads
+    .map((x, k) => ({ x, v: noise[k]! }))
+    .sort((a, b) => a.v - b.v)
+    .slice(0, 3)
+    .map((e) => e.x);
+}
+
 interface Beat {
   leads: Float64Array[];
   /** Index of the QRS fiducial inside the beat. */
@@ -310,39 +331,6 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
   const qrsOffset = walk(s, pk, 1, thr, run, Math.min(n - 1, fid + ms(260)));
   if (qrsOnset === null || qrsOffset === null) return none;
 
-  // P onset on a 20 Hz low-passed copy, in the window before the QRS.
-  let pOnset: number | null = null;
-  const lp = [lowPass(20, fs)];
-  const sp = absSlopeSum(
-    leads.map((x) => filtfilt(x, lp, ms(100))),
-    fs,
-    8,
-  );
-  const pLo = Math.max(1, qrsOnset - ms(Math.min(350, 0.6 * rrMs)));
-  const pHi = qrsOnset - ms(40);
-  if (pHi - pLo > ms(40)) {
-    const pPeak = argMax(sp, pLo, pHi + 1);
-    const base = percentile(sp.subarray(pLo, pHi + 1), 10);
-    const prSeg = Math.min(...Array.from(sp.subarray(pPeak, qrsOnset)));
-    if (pPeak > pLo + ms(20) && sp[pPeak]! > 2.5 * Math.max(base, 1e-6) && sp[pPeak]! > 2 * prSeg) {
-      const on = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
-      // A P wave must also stand out in amplitude (≥ 0.04 mV peak-to-peak in some lead), not only in slope.
-      if (on !== null) {
-        let range = 0;
-        for (const x of leads) {
-          let lo = Infinity;
-          let hi = -Infinity;
-          for (let i = on; i <= pHi; i++) {
-            lo = Math.min(lo, x[i]!);
-            hi = Math.max(hi, x[i]!);
-          }
-          range = Math.max(range, hi - lo);
-        }
-        if (range >= P_MIN_MV) pOnset = on;
-      }
-    }
-  }
-
   // T end: tangent method on the RMS of the leads about their PR-segment level.
   let tEnd: number | null = null;
   const isoFrom = Math.max(0, qrsOnset - ms(25));
@@ -370,6 +358,41 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
       }
     }
   }
+  // P onset on a 20 Hz low-passed copy, in the window before the QRS.
+  let pOnset: number | null = null;
+  const lp = [lowPass(20, fs)];
+  const sp = absSlopeSum(
+    leads.map((x) => filtfilt(x, lp, ms(100))),
+    fs,
+    8,
+  );
+  // The P window opens after the previous beat's T wave (when this beat's T end is known).
+  const afterPrevT = tEnd !== null ? tEnd - ms(rrMs) + ms(20) : 1;
+  const pLo = Math.max(1, afterPrevT, qrsOnset - ms(Math.min(350, 0.6 * rrMs)));
+  const pHi = qrsOnset - ms(40);
+  if (pHi - pLo > ms(40)) {
+    const pPeak = argMax(sp, pLo, pHi + 1);
+    const base = percentile(sp.subarray(pLo, pHi + 1), 10);
+    const prSeg = Math.min(...Array.from(sp.subarray(pPeak, qrsOnset)));
+    if (pPeak > pLo + ms(20) && sp[pPeak]! > 2.5 * Math.max(base, 1e-6) && sp[pPeak]! > 2 * prSeg) {
+      const on = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
+      // A P wave must also stand out in amplitude (≥ 0.04 mV peak-to-peak in some lead), not only in slope.
+      if (on !== null) {
+        let range = 0;
+        for (const x of leads) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          for (let i = on; i <= pHi; i++) {
+            lo = Math.min(lo, x[i]!);
+            hi = Math.max(hi, x[i]!);
+          }
+          range = Math.max(range, hi - lo);
+        }
+        if (range >= P_MIN_MV) pOnset = on;
+      }
+    }
+  }
+
   return { pOnset, qrsOnset, qrsOffset, tEnd };
 }
 
@@ -436,7 +459,8 @@ export function measureEcg(rec: EcgRecording): EcgAnalysis {
 
   // Median beat from the rhythm, and the file's own median beat when there is one.
   const rrMedian = rr.length ? median(rr) : 1000;
-  const ours = leads.length ? buildMedianBeat(leads, fs, fiducials, rrMedian) : null;
+  const quiet = quietLeads(leads);
+  const ours = quiet.length ? buildMedianBeat(quiet, fs, fiducials, rrMedian) : null;
   let fid: BeatFiducials | null = null;
   let fromFile: ReturnType<typeof intervals> | null = null;
   if (ours) {

@@ -55,14 +55,18 @@ describe.skipIf(!samplesPresent())('fuzz', () => {
       expect(pts.length).toBeGreaterThanOrEqual(Math.min(2000, bytes.length));
       const failures: string[] = [];
       const stats = { max: 0, n: 0 };
-      let accepted = 0;
+      const full = await inspectInProcess(bytesSource(bytes), { ecg: false });
+      const accepted: number[] = [];
       for (const n of pts) {
         const r = await runOne(bytes.subarray(0, n), `${seed}@${n}`, failures, stats);
-        if (r?.ok) accepted++;
+        if (!r?.ok) continue;
+        // The only cuts that may pass are inside trailing bytes that carry no data (the deflated
+        // seed has 8 bytes after the end of its deflate stream): the metadata must be unchanged.
+        const harmless = n >= bytes.length - 16 && full.ok && JSON.stringify(r.metadata) === JSON.stringify(full.metadata);
+        if (!harmless) accepted.push(n);
       }
       expect(failures.slice(0, 10)).toEqual([]);
-      // A cut file is never accepted (except cuts inside trailing padding after the data).
-      expect(accepted, `${seed}: truncated copies accepted`).toBe(0);
+      expect(accepted, `${seed}: truncated copies accepted`).toEqual([]);
     });
   }
 

@@ -36,6 +36,8 @@ const CASES: Array<{ name: string; options: SyntheticEcgOptions; flags: string[]
   { name: '60 bpm @250 Hz', options: { heartRate: 60, samplingFrequency: 250 }, flags: [] },
   { name: '80 bpm, noise 0.05 mV, wander 0.5 mV', options: { heartRate: 80, noiseMv: 0.05, baselineWanderMv: 0.5 }, flags: [] },
   { name: '70 bpm, wide QRS 140 ms, PR 200 ms', options: { heartRate: 70, qrsMs: 140, prMs: 200 }, flags: [] },
+  { name: '100 bpm, peaked T waves (×4)', options: { heartRate: 100, tWaveScale: 4 }, flags: [] },
+  { name: '120 bpm @250 Hz', options: { heartRate: 120, samplingFrequency: 250 }, flags: [] },
   { name: '38 bpm without P waves (AV dissociation)', options: { heartRate: 38, pWaves: false }, flags: ['SUSPECTED_CRITICAL_BRADYCARDIA'] },
   { name: '38 bpm with P waves, PR 160', options: { heartRate: 38 }, flags: [] },
 ];
@@ -97,6 +99,24 @@ describe('measureEcg on synthetic ECGs with known fiducials', () => {
       expect(Math.abs(m.heartRate! - 72)).toBeLessThanOrEqual(2);
       expect(m.beats).toBeGreaterThanOrEqual(truth.qrsOnsetsS.length - 1);
     }
+  });
+
+  it('keeps measuring when three chest leads are swamped by noise and one lead is off', () => {
+    const { recording, truth } = syntheticEcg({ seed: 1, heartRate: 70 });
+    const leads = recording.groups[0]!.leads;
+    let s = 12345;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return s / 0x7fffffff - 0.5;
+    };
+    for (const l of leads.slice(6, 9)) for (let i = 0; i < l.mv.length; i++) l.mv[i] = l.mv[i]! + 3.4 * rnd(); // σ ≈ 1 mV
+    leads[11]!.mv.fill(0);
+    const m = measureEcg(recording).measurements;
+    expect(m.heartRate).toBe(70);
+    expect(m.beats).toBe(truth.qrsOnsetsS.length);
+    expect(Math.abs(m.qrsMs! - truth.qrsMs)).toBeLessThanOrEqual(10);
+    expect(Math.abs(m.qtMs! - truth.qtMs)).toBeLessThanOrEqual(40);
+    expect(Math.abs(m.prMs! - truth.prMs!)).toBeLessThanOrEqual(20);
   });
 
   it('returns nulls, not guesses, for a flat or too short record', () => {

@@ -77,6 +77,7 @@ function writeEl(o: Out, e: El, little: boolean): void {
     o.u32(e.value);
     return;
   }
+  if (!('value' in e) || typeof e.value !== 'string') throw new Error(`unsupported element ${e.tag.toString(16)}`);
   const b = ascii(e.value, e.vr === 'UI' ? '\0' : ' ');
   o.u16(b.length);
   o.bytes(b);
@@ -99,7 +100,8 @@ export function part10(dataset: El[], opts: { bigEndian?: boolean; sopClass?: st
   head.bytes(ascii('DICM', ' '));
   writeEl(head, { tag: 0x00020000, vr: 'UL', value: meta.length }, true);
   const body = new Out(!big);
-  const all: El[] = [{ tag: 0x00080016, vr: 'UI', value: sop }, ...dataset].sort((a, b) => a.tag - b.tag);
+  const sopEl: El = { tag: 0x00080016, vr: 'UI', value: sop };
+  const all: El[] = [sopEl, ...dataset].sort((a, b) => a.tag - b.tag);
   for (const e of all) writeEl(body, e, !big);
   const out = new Uint8Array(head.length + meta.length + body.length);
   out.set(head.result(), 0);

@@ -1,0 +1,62 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { PrincipalSchema, type Principal } from '../../contracts/auth.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { TokenService } from '../../ports/auth.ts';
+
+/** Claims as API Gateway's JWT authorizer passes them (`requestContext.authorizer.jwt.claims`). */
+export type VerifiedClaims = Record<string, string | number | boolean | string[] | undefined>;
+
+const invalid = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+
+/** `cognito:groups` arrives as an array, or stringified by API Gateway as "[a b]" / "a,b". */
+function list(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String).filter(Boolean);
+  if (typeof v !== 'string') return [];
+  return v
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Map verified Cognito claims to a principal: one role group, `custom:clinicId`, `custom:pools` (comma-separated). */
+export function principalFromClaims(claims: VerifiedClaims): Principal {
+  const groups = list(claims['cognito:groups']).filter((g) => ['technician', 'reader', 'admin'].includes(g));
+  if (groups.length !== 1) throw new AppError('AUTH.NO_ROLE', 'forbidden', 'Your account has no single TeleRead role; ask the administrator.');
+  const userId = claims['cognito:username'] ?? claims['username'] ?? claims['sub'];
+  const clinicId = claims['custom:clinicId'];
+  const pools = list(claims['custom:pools']);
+  const r = PrincipalSchema.safeParse({
+    userId,
+    role: groups[0],
+    clinicId: typeof clinicId === 'string' && clinicId ? clinicId : undefined,
+    pools: pools.length ? pools : undefined,
+  });
+  if (!r.success) throw invalid();
+  return r.data;
+}
+
+/**
+ * TokenService of the api function. API Gateway's Cognito JWT authorizer has already verified the
+ * token (signature, issuer, audience, expiry); the entry point runs each request inside
+ * `withClaims(claims, …)`, and `verify` answers the principal of those verified claims. Without
+ * verified claims (a route outside the authorizer) every token is refused. Tokens are issued by
+ * Cognito, never here.
+ */
+export class VerifiedClaimsTokenService implements TokenService {
+  private readonly als = new AsyncLocalStorage<VerifiedClaims | null>();
+
+  withClaims<T>(claims: VerifiedClaims | null | undefined, fn: () => T): T {
+    return this.als.run(claims ?? null, fn);
+  }
+
+  async issue(): Promise<string> {
+    throw new AppError('AUTH.NOT_SUPPORTED', 'invalid', 'Sign in through the TeleRead user pool (Cognito).');
+  }
+
+  async verify(_token: string): Promise<Principal> {
+    const claims = this.als.getStore();
+    if (!claims) throw invalid();
+    return principalFromClaims(claims);
+  }
+}

@@ -1,0 +1,183 @@
+import type { CaseView, CreateSubmission } from '../../shared/contracts/api.ts';
+import type { WaveformResponse } from '../../shared/contracts/ecg.ts';
+
+export type { CaseView, WaveformResponse };
+
+export interface User {
+  id: string;
+  role: 'technician' | 'reader' | 'admin';
+  displayName: string;
+  clinicId?: string;
+  pools?: string[];
+}
+
+export interface Session {
+  token: string;
+  user: User;
+}
+
+export interface UploadTarget {
+  index: number;
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+  expiresAt: string;
+  maxBytes: number;
+}
+
+export interface SignedReport {
+  report: {
+    caseId: string;
+    version: number;
+    findings: string;
+    impression: string;
+    critical: boolean;
+    signedAt: string;
+    signer?: { id?: string; name?: string; licenceNumber?: string; institution?: string };
+    fields?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+  jws: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KEY = 'teleread.session';
+
+export function loadSession(): Session | null {
+  try {
+    const s = sessionStorage.getItem(KEY);
+    return s ? (JSON.parse(s) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(s: Session | null): void {
+  if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
+  else sessionStorage.removeItem(KEY);
+}
+
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(f: () => void): void {
+  onUnauthorized = f;
+}
+
+function token(): string | undefined {
+  return loadSession()?.token;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown, opts: { keepalive?: boolean } = {}): Promise<T> {
+  const t = token();
+  const r = await fetch(path, {
+    method,
+    headers: {
+      ...(t ? { authorization: `Bearer ${t}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    keepalive: opts.keepalive,
+  });
+  if (r.status === 204) return null as T;
+  const text = await r.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!r.ok) {
+    const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    if (r.status === 401 && !path.endsWith('/auth/login')) onUnauthorized();
+    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`);
+  }
+  return json as T;
+}
+
+export async function fetchBytes(path: string): Promise<ArrayBuffer> {
+  const t = token();
+  const r = await fetch(path, { headers: t ? { authorization: `Bearer ${t}` } : {} });
+  if (!r.ok) throw new ApiError(r.status, `HTTP.${r.status}`, `${r.status} ${r.statusText}`);
+  return r.arrayBuffer();
+}
+
+export const api = {
+  login: (username: string, password: string) => call<Session>('POST', '/api/auth/login', { username, password }),
+  listCases: (q: Record<string, string | number | undefined> = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+    return call<{ items: CaseView[]; nextCursor: string | null }>('GET', `/api/cases?${p}`);
+  },
+  /** Every page of a listing (up to `max` cases). */
+  async listAll(q: Record<string, string | number | undefined> = {}, max = 1000): Promise<CaseView[]> {
+    const out: CaseView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.listCases({ ...q, limit: 200, cursor });
+      out.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && out.length < max);
+    return out;
+  },
+  getCase: (id: string) => call<CaseView>('GET', `/api/cases/${encodeURIComponent(id)}`),
+  submit: (b: CreateSubmission) =>
+    call<{ submissionId: string; caseId: string; uploads: UploadTarget[] }>('POST', '/api/submissions', b),
+  next: (pools?: string[]) => call<{ case: CaseView; lease: { id: string; expiresAt: string } } | null>('POST', '/api/reads/next', pools ? { pools } : {}),
+  heartbeat: (id: string) => call<{ lease: { id: string; expiresAt: string } }>('POST', `/api/reads/${encodeURIComponent(id)}/heartbeat`),
+  release: (id: string, keepalive = false) => call<unknown>('POST', `/api/reads/${encodeURIComponent(id)}/release`, undefined, { keepalive }),
+  saveDraft: (id: string, b: { findings: string; impression: string; critical: boolean; fields?: Record<string, string | number | boolean | null>; language: 'zh-CN' | 'en' }) =>
+    call<unknown>('PUT', `/api/cases/${encodeURIComponent(id)}/report`, b),
+  sign: (id: string, pin: string) => call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/sign`, { pin }),
+  report: (id: string) => call<SignedReport>('GET', `/api/cases/${encodeURIComponent(id)}/report`),
+  acknowledge: (id: string, b: { receivedBy?: string; readBack?: string }) => call<CaseView>('POST', `/api/cases/${encodeURIComponent(id)}/acknowledge`, b),
+  notifications: () => call<{ items: { kind: string; caseId?: string; at?: string; [k: string]: unknown }[] }>('GET', '/api/notifications'),
+  waveform: (id: string, n: number) => call<WaveformResponse>('GET', `/api/cases/${encodeURIComponent(id)}/instances/${n}/waveform`),
+};
+
+/** PUT one file to its upload target with progress (XHR: fetch has no upload progress). */
+export function uploadFile(
+  target: UploadTarget,
+  file: Blob,
+  onProgress: (loaded: number, total: number) => void,
+): { done: Promise<void>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<void>((resolve, reject) => {
+    xhr.open(target.method, target.url);
+    for (const [k, v] of Object.entries(target.headers)) {
+      if (k.toLowerCase() !== 'content-length' && k.toLowerCase() !== 'host') xhr.setRequestHeader(k, v);
+    }
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do.
+      if ((xhr.status >= 200 && xhr.status < 300) || xhr.status === 409) {
+        onProgress(file.size, file.size);
+        resolve();
+      } else {
+        let msg = `${xhr.status}`;
+        let code = `HTTP.${xhr.status}`;
+        try {
+          const e = (JSON.parse(xhr.responseText) as { error?: { code: string; message: string } }).error;
+          if (e) {
+            msg = e.message;
+            code = e.code;
+          }
+        } catch {
+          /* not JSON */
+        }
+        reject(new ApiError(xhr.status, code, msg));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'network error'));
+    xhr.onabort = () => reject(new ApiError(0, 'ABORTED', 'aborted'));
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
+}
