@@ -38,10 +38,36 @@ export interface IngestThroughput {
   uploadPhaseMs: number;
   uploadMbPerSec: number;
   perKind: Record<string, { files: number; bytes: number; settleAfterUploadMs: Summary }>;
-  server: { peakRssBytes: number | null; rssAfterBytes: number; peakSource: string };
+  server: ServerFigures;
   /** Upload-complete → QUEUED of the warm-up ECG, the first file a fresh server sees (not counted above). */
   coldFirstFileMs: number;
   results: IngestFileResult[];
+}
+
+export interface ServerFigures {
+  peakRssBytes: number | null;
+  rssAfterBytes: number;
+  peakSource: string;
+  /** Server CPU time (user+system, all threads) over the measured part, and per file. */
+  cpuMs: number;
+  cpuMsPerFile: number;
+  /** The product's log: job picked → outcome recorded, per file (ms). */
+  ingestJobMs: Summary;
+  problems: MemStats['problems'];
+}
+
+function serverFigures(mem: MemStats, files: number): ServerFigures {
+  const peak = peakOf(mem);
+  const cpu = mem.cpuUserMs + mem.cpuSystemMs;
+  return {
+    peakRssBytes: peak.value,
+    rssAfterBytes: mem.rss,
+    peakSource: peak.source,
+    cpuMs: round(cpu, 0),
+    cpuMsPerFile: round(cpu / files, 1),
+    ingestJobMs: summarize(mem.ingestMs),
+    problems: mem.problems,
+  };
 }
 
 function peakOf(s: MemStats): { value: number | null; source: string } {
@@ -114,7 +140,6 @@ export async function ingestThroughput(label: string, files: BenchFile[], opts: 
       const rs = results.filter((r) => r.kind === k);
       perKind[k] = { files: rs.length, bytes: rs.reduce((a, r) => a + r.size, 0), settleAfterUploadMs: summarize(rs.map((r) => r.settleAfterUploadMs)) };
     }
-    const peak = peakOf(mem);
     return {
       label,
       concurrency: opts.concurrency,
@@ -131,7 +156,7 @@ export async function ingestThroughput(label: string, files: BenchFile[], opts: 
       uploadPhaseMs: round(uploadsDone - t0, 1),
       uploadMbPerSec: round(bytes / MB / ((uploadsDone - t0) / 1000), 2),
       perKind,
-      server: { peakRssBytes: peak.value, rssAfterBytes: mem.rss, peakSource: peak.source },
+      server: serverFigures(mem, files.length),
       coldFirstFileMs: cold,
       results,
     };
@@ -156,7 +181,8 @@ export interface EcgLatency {
   targetP99Ms: number;
   met: boolean;
   slowest: { seq: number; recordLatencyMs: number }[];
-  serverPeakRssBytes: number | null;
+  /** Server figures over warm-up + measured uploads (the 5 ms polls' CPU included). */
+  server: ServerFigures;
 }
 
 /** N sequential synthetic ECG uploads; one in flight at a time, polled at `pollMs`. */
@@ -212,7 +238,7 @@ export async function ecgLatency(opts: { uploads: number; warmup: number; pollMs
       targetP99Ms: opts.targetP99Ms,
       met: recS.p99 < opts.targetP99Ms,
       slowest,
-      serverPeakRssBytes: peakOf(mem).value,
+      server: serverFigures(mem, total),
     };
   } finally {
     await srv.stop();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { syntheticUltrasoundStream } from '../shared/synth/studies.ts';
 import { onCleanup, tempDir } from './lib/cleanup.ts';
 import { Client, now } from './lib/client.ts';
-import { startServerProcess } from './lib/server-process.ts';
+import { startServerProcess, TSX } from './lib/server-process.ts';
 import { writeStreamToFile } from './lib/sources.ts';
 import { MB, round } from './lib/stats.ts';
 
@@ -62,7 +62,7 @@ const TIME = '/usr/bin/time';
 
 function runChild(file: string): Promise<{ report: ChildReport; timeMaxRss: number | null }> {
   const child = join(import.meta.dirname, 'memory-child.ts');
-  const nodeArgs = ['--expose-gc', '--import', 'tsx', child, file];
+  const nodeArgs = ['--expose-gc', '--import', TSX, child, file];
   const useTime = existsSync(TIME);
   const [cmd, args] = useTime ? [TIME, ['-v', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   return new Promise((resolve, reject) => {

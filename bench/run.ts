@@ -92,6 +92,9 @@ function printIngest(rs: IngestThroughput[]) {
     log(`  ${r.label}: upload-complete → settled (ms, under this load) by kind:`);
     for (const [k, v] of Object.entries(r.perKind)) log(`    ${k.padEnd(8)} n=${v.files}  p50 ${v.settleAfterUploadMs.p50}  p99 ${v.settleAfterUploadMs.p99}  max ${v.settleAfterUploadMs.max}`);
     log(`    cold first file (warm-up ECG on the fresh server): ${r.coldFirstFileMs} ms`);
+    const j = r.server.ingestJobMs;
+    log(`    server: CPU ${r.server.cpuMs} ms = ${r.server.cpuMsPerFile} ms/file; ingest job (picked → outcome, product log) p50 ${j.p50} p99 ${j.p99} max ${j.max} ms`);
+    for (const p of r.server.problems) log(`    server ${p.level}: ${p.msg} ${JSON.stringify(p.fields ?? {})}`);
     for (const x of r.rejected) log(`    refused: ${x.name} → ${x.code}`);
   }
 }
@@ -108,6 +111,9 @@ function printLatency(l: EcgLatency) {
     ]),
   );
   log(`  target p99 < ${l.targetP99Ms} ms: ${l.met ? 'MET' : 'MISSED'} (p99 ${l.recordLatencyMs.p99} ms); warm-up (not counted): ${l.warmupRecordLatencyMs.join(', ')} ms`);
+  const j = l.server.ingestJobMs;
+  log(`  server: ingest job (picked → outcome, product log) p50 ${j.p50} p99 ${j.p99} max ${j.max} ms; CPU ${l.server.cpuMsPerFile} ms per ECG (polls included)`);
+  for (const p of l.server.problems) log(`  server ${p.level}: ${p.msg} ${JSON.stringify(p.fields ?? {})}`);
 }
 
 function printParse(rs: ParseRun[]) {

@@ -2,9 +2,12 @@
  * A real local TeleRead in its own process, for the benchmarks: the parent drives it over HTTP and
  * asks it (IPC) for its memory figures. Env: BENCH_DATA_DIR (required, owned by the parent),
  * BENCH_INGEST_WORKERS (default 2). Peak RSS comes from the kernel (VmHWM in /proc/self/status),
- * reset on request through /proc/self/clear_refs, with a 10 ms sampler as a fallback.
+ * reset on request through /proc/self/clear_refs, with a 10 ms sampler as a fallback. `reset-peak`
+ * also restarts the CPU-time mark (process.cpuUsage: all threads, parse workers included) and the
+ * collected ingest durations and warnings.
  */
 import { startTestServer } from '../test/support/local-server.ts';
+import type { Logger } from '../shared/ports/logger.ts';
 import { resetHwm, vmHwmBytes } from './lib/mem.ts';
 
 const dataDir = process.env.BENCH_DATA_DIR;
@@ -17,7 +20,27 @@ const sampler = setInterval(() => {
 }, 10);
 sampler.unref();
 
-const srv = await startTestServer({ dataDir, env: { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
+/**
+ * The product's structured log, kept in memory: ingest's own "file accepted/rejected … ms" figures
+ * (time from picking the job to the recorded outcome) and any warnings/errors.
+ */
+let ingestMs: number[] = [];
+let problems: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+const log: Logger = {
+  info(msg, fields) {
+    if ((msg === 'file accepted' || msg === 'file rejected') && typeof fields?.ms === 'number') ingestMs.push(fields.ms);
+  },
+  warn(msg, fields) {
+    if (problems.length < 100) problems.push({ level: 'warn', msg, fields });
+  },
+  error(msg, fields) {
+    if (problems.length < 100) problems.push({ level: 'error', msg, fields });
+  },
+};
+
+let cpuMark = process.cpuUsage();
+
+const srv = await startTestServer({ dataDir, log, env: { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
 
 let closing: Promise<void> | null = null;
 const shutdown = (code: number) => {
@@ -30,10 +53,14 @@ const shutdown = (code: number) => {
 
 process.on('message', (m: { type: string }) => {
   if (m.type === 'stats') {
-    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes() });
+    const cpu = process.cpuUsage(cpuMark);
+    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, ingestMs, problems });
   } else if (m.type === 'reset-peak') {
     const ok = resetHwm();
     sampledPeak = process.memoryUsage().rss;
+    cpuMark = process.cpuUsage();
+    ingestMs = [];
+    problems = [];
     process.send!({ type: 'reset-peak', ok, rss: sampledPeak, vmHwm: vmHwmBytes() });
   } else if (m.type === 'close') {
     void shutdown(0);

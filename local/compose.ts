@@ -5,6 +5,7 @@ import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/ap
 import { deliverReport } from '../shared/application/reports.ts';
 import { ingestObject, reconcileUploads } from '../shared/application/ingest.ts';
 import { sweepLeases } from '../shared/application/reads.ts';
+import { sweepSla } from '../shared/application/sla.ts';
 import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
 import { FileDirectory } from '../shared/adapters/local/file-directory.ts';
 import { FsBlobStore } from '../shared/adapters/local/fs-blob-store.ts';
@@ -26,9 +27,12 @@ import { systemClock } from '../shared/ports/clock.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
+import { loadCjkFont } from '../shared/reports/font.ts';
+import { PdfReportRenderer } from '../shared/reports/pdf.ts';
 import { demoConsortium } from './demo.ts';
 import { AppError } from '../shared/domain/errors.ts';
 import { JobWorker } from './workers.ts';
+import { createStaticSite, WEB_DIST } from './static.ts';
 
 /** Read-queue messages are redelivered only on lease expiry; releases send a fresh message. */
 const READ_MAX_RECEIVES = 50;
@@ -97,6 +101,8 @@ export async function composeLocal(
     jobQueue: new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES }),
     inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
     signer,
+    // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
+    renderer: new PdfReportRenderer({ font: () => loadCjkFont({ cacheDir: join(dataDir, 'fonts') }) }),
     directory,
     uploads,
     notifier: new SqliteNotifier(db),
@@ -112,7 +118,7 @@ export async function composeLocal(
     deps.jobQueue,
     'ingest',
     async (m) => {
-      if (m.type === 'ingest') await ingestObject(deps, m.key);
+      if (m.type === 'ingest') await ingestObject(deps, m.key, m.storedAt);
     },
     { concurrency: cfg.TELEREAD_INGEST_WORKERS, visibilitySeconds: settings.ingestVisibilitySeconds, idleMs: 500 },
   );
@@ -144,7 +150,7 @@ export async function composeLocal(
       throw e;
     }
     // The local stand-in for "S3 object created → SQS ingest queue".
-    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key });
+    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString() });
     ingestWorker.wake();
     return { size: stored.size };
   };
@@ -154,7 +160,7 @@ export async function composeLocal(
     hasher,
     canonicalize: canonicalBytes,
     receiveUpload,
-    staticPage: async (path) => (path === '/' ? new Response(PLACEHOLDER, { headers: { 'content-type': 'text/html; charset=utf-8' } }) : null),
+    staticPage: createStaticSite(WEB_DIST),
   });
 
   let sweeper: NodeJS.Timeout | null = null;
@@ -178,6 +184,7 @@ export async function composeLocal(
       sweeper = setInterval(() => {
         sweepLeases(deps)
           .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
+          .then(() => sweepSla(deps))
           .catch(fail);
       }, 5000);
       sweeper.unref();
@@ -191,10 +198,3 @@ export async function composeLocal(
     },
   };
 }
-
-const PLACEHOLDER = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>TeleRead</title></head>
-<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
-<h1>TeleRead 远程诊断</h1>
-<p>The API is running. The web application arrives with its own issue; until then use the HTTP API
-(<a href="/api/openapi.json">/api/openapi.json</a>).</p>
-</body></html>`;

@@ -12,8 +12,10 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
     assetsInlineLimit: 0,
+    // dcmjs-imaging loads its WASM with a (harmless, same-origin) eval'd fetch.
+    rolldownOptions: { checks: { eval: false } },
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', rolldownOptions: { checks: { eval: false } } },
   server: {
     proxy: { '/api': process.env.TELEREAD_API ?? 'http://127.0.0.1:8080' },
   },

@@ -7,6 +7,13 @@ export interface MemStats {
   rss: number;
   sampledPeak: number;
   vmHwm: number | null;
+  /** CPU time of the whole server process (all threads) since the last reset-peak. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** The product's own "file accepted/rejected" durations (job picked → outcome recorded), ms. */
+  ingestMs: number[];
+  /** Warnings and errors the product logged since the last reset-peak. */
+  problems: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 
 export interface ServerProcess {
@@ -20,6 +27,8 @@ export interface ServerProcess {
 }
 
 const CHILD = join(import.meta.dirname, '..', 'server-child.ts');
+/** tsx's loader by absolute URL, so children start the same whatever the working directory. */
+export const TSX = import.meta.resolve('tsx');
 
 function request<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -38,7 +47,7 @@ function request<T>(child: ChildProcess, type: string): Promise<T> {
 
 export async function startServerProcess(opts: { ingestWorkers?: number; cpuProfDir?: string } = {}): Promise<ServerProcess> {
   const dir = tempDir('data');
-  const execArgv = ['--import', 'tsx'];
+  const execArgv = ['--import', TSX];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = fork(CHILD, [], {
     execArgv,
@@ -68,7 +77,9 @@ export async function startServerProcess(opts: { ingestWorkers?: number; cpuProf
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         child.send({ type: 'close' });
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
       }
       await untrack(); // SIGTERM/SIGKILL if it is still there
       await dir.remove();

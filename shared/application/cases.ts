@@ -6,6 +6,7 @@ import { AppError } from '../domain/errors.ts';
 import type { CasePage } from '../ports/case-repository.ts';
 import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
+import { criticalResultOf } from './sla.ts';
 import { updateWithRetry } from './update.ts';
 
 /** The case as its viewers see it: status, timeline, study projection, ECG advisory, rejection, report link. */
@@ -60,6 +61,9 @@ export async function toView(deps: Deps, c: Case, detailed: boolean): Promise<Ca
           ...(c.acknowledgement.readBack ? { readBack: c.acknowledgement.readBack } : {}),
         }
       : null,
+    escalations: (c.escalations ?? []).map((e) => ({ kind: e.kind, at: e.at, ...(e.fromPriority ? { fromPriority: e.fromPriority, toPriority: e.toPriority } : {}) })),
+    criticalResult: c.criticalResult ?? null,
+    uploadCompletedAt: c.uploadCompletedAt ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -113,11 +117,14 @@ export async function acknowledge(
     );
   }
   const now = deps.clock.now();
+  const cr = critical ? (c.criticalResult ?? (await criticalResultOf(deps, c))) : null;
   const done = await updateWithRetry(deps, caseId, (cur) =>
     cur.status === 'DELIVERED'
       ? {
           ...transition(cur, 'ACKNOWLEDGED', p.userId, now),
           acknowledgement: { by: p.userId, at: now.toISOString(), receivedBy: body.receivedBy, readBack: body.readBack, method: 'in-app' as const },
+          // The loop closes: receiver, time received and the read-back complete the ACR fields.
+          ...(cr ? { criticalResult: { ...cr, receiver: body.receivedBy, receivedAt: now.toISOString(), readBack: body.readBack, acknowledgedBy: p.userId } } : {}),
         }
       : null,
   );

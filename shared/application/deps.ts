@@ -8,6 +8,7 @@ import type { IdGenerator } from '../ports/ids.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { JobQueue, ReadQueue } from '../ports/queue.ts';
+import type { ReportRenderer } from '../ports/report-renderer.ts';
 import type { ReportSigner } from '../ports/signer.ts';
 import type { StudyInspector } from '../ports/study-inspector.ts';
 import type { UploadTargetSigner } from '../ports/upload-targets.ts';
@@ -41,6 +42,8 @@ export interface Deps {
   jobQueue: JobQueue;
   inspector: StudyInspector;
   signer: ReportSigner;
+  /** Renders the PDF of a signed report. */
+  renderer: ReportRenderer;
   directory: Directory;
   uploads: UploadTargetSigner;
   notifier: Notifier;

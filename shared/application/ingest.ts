@@ -20,7 +20,7 @@ const SYSTEM = 'system:ingest';
  * SOPInstanceUID) or the refusal (original kept byte-identical under quarantine/), and once every
  * declared file has an outcome, queue or reject the case. Safe to run any number of times, concurrently.
  */
-export async function ingestObject(deps: Deps, key: string): Promise<IngestResult> {
+export async function ingestObject(deps: Deps, key: string, storedAt?: string): Promise<IngestResult> {
   const parsed = parseUploadKey(key);
   if (!parsed) return { result: 'ignored', reason: 'not an upload key' };
   const caseId = caseIdForSubmission(parsed.submissionId);
@@ -30,12 +30,12 @@ export async function ingestObject(deps: Deps, key: string): Promise<IngestResul
 
   const existing = (await deps.cases.listFileOutcomes(caseId)).find((o) => o.fileIndex === parsed.index);
   let outcome: FileOutcome['outcome'] | 'duplicate' = existing ? 'duplicate' : 'accepted';
-  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index);
+  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index, storedAt);
   const after = await completeIfAllIn(deps, caseId);
   return { result: outcome, caseId, caseStatus: after.status };
 }
 
-async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number): Promise<'accepted' | 'rejected'> {
+async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, storedAt?: string): Promise<'accepted' | 'rejected'> {
   const head = await deps.blobs.head(key);
   if (!head) throw new Error('upload object vanished before ingest');
   const started = Date.now();
@@ -55,7 +55,7 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
     const r = refusal!;
     const qKey = quarantineKey(c.clinicId, c.submissionId, fileIndex);
     await deps.blobs.copy(key, qKey);
-    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', code: r.code, message: r.message, quarantineKey: qKey, at });
+    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', code: r.code, message: r.message, quarantineKey: qKey, storedAt, at });
     deps.log.info('file rejected', { caseId: c.caseId, fileIndex, code: r.code, bytes: head.size, ms: Date.now() - started });
     return 'rejected';
   }
@@ -81,7 +81,7 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
     };
     const qKey = quarantineKey(c.clinicId, c.submissionId, fileIndex);
     await deps.blobs.copy(key, qKey);
-    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', ...r, quarantineKey: qKey, at });
+    await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'rejected', ...r, quarantineKey: qKey, storedAt, at });
     return 'rejected';
   }
   // The first accepted file's projection and ECG summary describe the case. Written before the
@@ -89,7 +89,7 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
   await updateWithRetry(deps, c.caseId, (cur) =>
     cur.study ? null : { ...cur, study: m as unknown as Record<string, unknown>, modality: m.Modality, pool, ecg: res.ecg },
   );
-  await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'accepted', sopInstanceUID: m.instance.SOPInstanceUID, at });
+  await deps.cases.putFileOutcome({ caseId: c.caseId, fileIndex, key, outcome: 'accepted', sopInstanceUID: m.instance.SOPInstanceUID, storedAt, at });
   deps.log.info('file accepted', { caseId: c.caseId, fileIndex, pool, bytes: head.size, ms: Date.now() - started });
   return 'accepted';
 }
@@ -103,12 +103,18 @@ async function completeIfAllIn(deps: Deps, caseId: string): Promise<Case> {
   }
   const rejection = rejectionFor(outcomes, await poolsOf(deps, caseId));
   const now = deps.clock.now();
+  const uploadCompletedAt = outcomes.map((o) => o.storedAt ?? o.at).sort().at(-1) ?? null;
   const won = await updateWithRetry(deps, caseId, (cur) => {
     if (cur.status !== 'AWAITING_FILES') return null;
-    if (rejection) return { ...transition(cur, 'REJECTED', SYSTEM, now, rejection.code), rejection };
+    if (rejection) return { ...transition(cur, 'REJECTED', SYSTEM, now, rejection.code), rejection, uploadCompletedAt };
     const flagged = (cur.ecg?.flags.length ?? 0) > 0;
     const priority = flagged ? higherPriority(cur.priority, 'stat') : cur.priority;
-    return { ...transition({ ...cur, priority }, 'QUEUED', SYSTEM, now, flagged ? 'ecg-auto-flag' : undefined), readEnqueuedAt: null };
+    return {
+      ...transition({ ...cur, priority }, 'QUEUED', SYSTEM, now, flagged ? 'ecg-auto-flag' : undefined),
+      readEnqueuedAt: null,
+      uploadCompletedAt,
+      slaPriority: priority,
+    };
   });
   if (!won) return ensureReadEnqueued(deps, (await deps.cases.get(caseId))!);
   c = won;

@@ -1,5 +1,15 @@
 import type { Principal } from '../contracts/auth.ts';
 import type { ReportBody } from '../contracts/api.ts';
+import {
+  contentOf,
+  templateForModality,
+  verificationCode,
+  type AmendBody,
+  type AmendmentKind,
+  type FieldValue,
+  type ReportContent,
+  type SignedReportDocument,
+} from '../contracts/report.ts';
 import type { Case } from '../domain/case.ts';
 import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
@@ -11,6 +21,18 @@ import { updateWithRetry } from './update.ts';
 /** Serialises a report document to the exact bytes that are signed (RFC 8785). Injected: no crypto here. */
 export type Canonicalize = (doc: unknown) => Uint8Array;
 
+/** What signing a version answers: the API's `{version, report, jws}` plus rendering warnings. */
+export interface SignedVersion {
+  version: number;
+  report: SignedReportDocument;
+  jws: string;
+  warnings: { code: string; message: string; chars?: string[] }[];
+}
+
+const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+/** SHA-256 (hex) with the platform's WebCrypto (a global in Node 20 and Lambda: no import needed). */
+export const sha256Hex = async (bytes: Uint8Array): Promise<string> => hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+
 /** Save (replace) the lease holder's draft. */
 export async function saveDraft(deps: Deps, p: Principal, caseId: string, body: ReportBody): Promise<void> {
   requireRole(p, 'reader');
@@ -19,11 +41,124 @@ export async function saveDraft(deps: Deps, p: Principal, caseId: string, body: 
   await deps.cases.saveDraft({ caseId, authorId: p.userId, body, updatedAt: deps.clock.now().toISOString() });
 }
 
+interface ContentInput {
+  findings: string;
+  impression: string;
+  critical?: boolean | undefined;
+  fields?: Record<string, FieldValue> | undefined;
+  language?: 'zh-CN' | 'en' | undefined;
+}
+
+/** The content the signer attests, from the case record, the instances read and what they wrote. */
+async function buildContent(
+  deps: Deps,
+  p: Principal,
+  c: Case,
+  input: ContentInput,
+  at: Date,
+  version: number,
+  supersedes: number | null,
+  amendment?: { kind: AmendmentKind; reason: string },
+): Promise<ReportContent> {
+  if (!input.impression?.trim()) throw new AppError('REPORT.IMPRESSION_REQUIRED', 'invalid', 'A signed report needs an impression.');
+  const user = await deps.directory.getUser(p.userId);
+  if (!user) throw new AppError('AUTH.UNKNOWN_USER', 'unauthenticated', 'Your account no longer exists.');
+  const consortium = deps.directory.consortium();
+  const clinic = consortium.clinics.find((x) => x.id === c.clinicId);
+  const instances = (await deps.cases.listInstances(c.caseId)).sort((a, b) => a.fileIndex - b.fileIndex);
+  const template = templateForModality(c.modality);
+  return {
+    type: 'teleread.report',
+    schemaVersion: 2,
+    caseId: c.caseId,
+    clinic: { id: c.clinicId, name: clinic?.name ?? c.clinicId },
+    consortium: consortium.name,
+    patient: { id: c.patient.id, name: c.patient.name, ...(c.patient.sex ? { sex: c.patient.sex } : {}), ...(c.patient.birthDate ? { birthDate: c.patient.birthDate } : {}) },
+    StudyInstanceUID: instances[0]?.studyInstanceUID ?? '',
+    Modality: c.modality ?? '',
+    instances: instances.map((i) => ({ SOPInstanceUID: i.sopInstanceUID, sha256: i.sha256 })),
+    template: template.id,
+    findings: input.findings,
+    impression: input.impression,
+    critical: input.critical ?? false,
+    fields: input.fields ?? {},
+    language: input.language ?? 'zh-CN',
+    ...(c.ecg ? { advisoryMeasurements: { ...c.ecg.measurements }, automaticFlags: [...c.ecg.flags] } : {}),
+    signer: {
+      id: user.id,
+      name: user.displayName,
+      licenceNumber: user.licenceNumber ?? '',
+      institution: user.institution ?? consortium.county.name,
+    },
+    signedAt: at.toISOString(),
+    version,
+    supersedes,
+    ...(amendment ? { amendment } : {}),
+  };
+}
+
+/**
+ * Signs one report's content and renders its PDF, storing nothing: (1) the content is signed
+ * (contentSignature); (2) the PDF is rendered from the content, printing the verification code built
+ * from that signature; (3) the report = content + contentSignature + pdfSha256 is signed — the detached
+ * JWS the API returns. Both signatures are the signer's current key (SIGN.KEY_CHANGED otherwise).
+ */
+export async function sealReport(
+  ports: Pick<Deps, 'signer' | 'renderer'>,
+  canonicalize: Canonicalize,
+  signerId: string,
+  pin: string,
+  content: ReportContent,
+) {
+  const contentSigned = await ports.signer.signDetached(signerId, pin, canonicalize(content));
+  const code = verificationCode(content.caseId, content.version, contentSigned.jws);
+  const rendered = await ports.renderer.render(content, { verificationCode: code, kid: contentSigned.kid });
+  const pdfSha256 = await sha256Hex(rendered.pdf);
+  const report: SignedReportDocument = { ...content, contentSignature: contentSigned.jws, pdfSha256 };
+  const canonical = canonicalize(report);
+  const { jws, kid } = await ports.signer.signDetached(signerId, pin, canonical);
+  if (kid !== contentSigned.kid) {
+    throw new AppError('SIGN.KEY_CHANGED', 'conflict', 'Your signing key changed while signing; sign again.');
+  }
+  return { report, canonical, jws, kid, pdf: rendered.pdf, pdfSha256, verificationCode: code, missingGlyphs: rendered.missingGlyphs };
+}
+
+/**
+ * Signs and stores one report version. The PDF is stored under a key holding its hash before the
+ * version record, so a signed record never points at a missing or a different PDF (and a signer who
+ * loses a race for a version overwrites nothing).
+ */
+async function signVersion(deps: Deps, canonicalize: Canonicalize, p: Principal, c: Case, content: ReportContent, pin: string) {
+  const sealed = await sealReport(deps, canonicalize, p.userId, pin, content);
+  const pdfKey = `reports/${c.clinicId}/${c.caseId}/v${content.version}-${sealed.pdfSha256.slice(0, 16)}.pdf`;
+  await deps.blobs.put(pdfKey, sealed.pdf, { contentType: 'application/pdf' });
+  const record: SignedReportRecord = {
+    caseId: c.caseId,
+    version: content.version,
+    canonical: new TextDecoder().decode(sealed.canonical),
+    jws: sealed.jws,
+    signerId: p.userId,
+    signedAt: content.signedAt,
+    pdfKey,
+  };
+  await deps.cases.putSignedReport(record);
+  const warnings: SignedVersion['warnings'] = [];
+  if (sealed.missingGlyphs.length) {
+    warnings.push({
+      code: 'PDF.MISSING_GLYPHS',
+      message: `The PDF font has no glyph for ${sealed.missingGlyphs.join(' ')}; those characters print as a placeholder box (the signed JSON keeps them exactly).`,
+      chars: sealed.missingGlyphs,
+    });
+    deps.log.warn('report PDF has characters without glyphs', { caseId: c.caseId, version: content.version, count: sealed.missingGlyphs.length });
+  }
+  return { report: sealed.report, jws: sealed.jws, warnings };
+}
+
 /**
  * Sign the draft with the signer's own key (unsealed by their PIN): version n+1 of the report,
  * create-once; the case becomes SIGNED, its read message is deleted and delivery is queued.
  */
-export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, pin: string) {
+export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, pin: string): Promise<SignedVersion> {
   requireRole(p, 'reader');
   const c = assertCanSee(p, await deps.cases.get(caseId));
   const now = deps.clock.now();
@@ -33,49 +168,9 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     throw new AppError('REPORT.NO_DRAFT', 'conflict', 'Save the report (findings and impression) before signing it.');
   }
   const body = draft.body as ReportBody;
-  if (!body.impression?.trim()) throw new AppError('REPORT.IMPRESSION_REQUIRED', 'invalid', 'A signed report needs an impression.');
-  const user = await deps.directory.getUser(p.userId);
-  if (!user) throw new AppError('AUTH.UNKNOWN_USER', 'unauthenticated', 'Your account no longer exists.');
-  const clinic = deps.directory.consortium().clinics.find((x) => x.id === c.clinicId);
-  const instances = (await deps.cases.listInstances(caseId)).sort((a, b) => a.fileIndex - b.fileIndex);
   const version = c.reportVersion + 1;
-  const document = {
-    type: 'teleread.report',
-    schemaVersion: 1,
-    caseId,
-    clinic: { id: c.clinicId, name: clinic?.name ?? c.clinicId },
-    consortium: deps.directory.consortium().name,
-    patient: { id: c.patient.id, name: c.patient.name, ...(c.patient.sex ? { sex: c.patient.sex } : {}), ...(c.patient.birthDate ? { birthDate: c.patient.birthDate } : {}) },
-    StudyInstanceUID: instances[0]?.studyInstanceUID ?? '',
-    Modality: c.modality ?? '',
-    instances: instances.map((i) => ({ SOPInstanceUID: i.sopInstanceUID, sha256: i.sha256 })),
-    findings: body.findings,
-    impression: body.impression,
-    critical: body.critical ?? false,
-    fields: body.fields ?? {},
-    language: body.language ?? 'zh-CN',
-    ...(c.ecg ? { advisoryMeasurements: { ...c.ecg.measurements }, automaticFlags: [...c.ecg.flags] } : {}),
-    signer: {
-      id: user.id,
-      name: user.displayName,
-      licenceNumber: user.licenceNumber ?? '',
-      institution: user.institution ?? deps.directory.consortium().county.name,
-    },
-    signedAt: now.toISOString(),
-    version,
-    supersedes: c.reportVersion > 0 ? c.reportVersion : null,
-  };
-  const canonical = canonicalize(document);
-  const { jws } = await deps.signer.signDetached(p.userId, pin, canonical);
-  const record: SignedReportRecord = {
-    caseId,
-    version,
-    canonical: new TextDecoder().decode(canonical),
-    jws,
-    signerId: p.userId,
-    signedAt: document.signedAt,
-  };
-  await deps.cases.putSignedReport(record);
+  const content = await buildContent(deps, p, c, body, now, version, c.reportVersion > 0 ? c.reportVersion : null);
+  const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
   const lease = c.lease!;
   const signed = await updateWithRetry(deps, caseId, (cur) =>
     cur.status === 'CLAIMED' && cur.lease?.id === lease.id
@@ -90,29 +185,204 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
   await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
   await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
   deps.log.info('report signed', { caseId, version, readerId: p.userId });
-  return { version, report: document, jws };
+  return { version, report, jws, warnings };
 }
 
-/** Delivery job: SIGNED → DELIVERED and the clinic is told. Idempotent on caseId + version. */
+/**
+ * Amend a signed report: an addendum or a correction is signed as version n+1 with `supersedes: n`
+ * and a reason; version n stays exactly as signed. Any reader of the case's pool may amend (no lease:
+ * the case has been read). The case keeps its status (states only move forward); the new version is
+ * delivered to the clinic, which acknowledges it on its own (see acknowledgeReportVersion).
+ */
+export async function amendReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, body: AmendBody): Promise<SignedVersion> {
+  requireRole(p, 'reader');
+  const c = assertCanSee(p, await deps.cases.get(caseId));
+  if (c.reportVersion < 1 || !['SIGNED', 'DELIVERED', 'ACKNOWLEDGED'].includes(c.status)) {
+    throw new AppError('REPORT.NOT_SIGNED', 'conflict', 'Only a signed report can be amended; sign the first version from the reading lease.');
+  }
+  const previous = await deps.cases.getSignedReport(caseId);
+  const prevVersion = Math.max(previous?.version ?? 0, c.reportVersion);
+  const now = deps.clock.now();
+  const version = prevVersion + 1;
+  const content = await buildContent(deps, p, c, body, now, version, prevVersion, { kind: body.kind, reason: body.reason.trim() });
+  const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, body.pin);
+  await updateWithRetry(deps, caseId, (cur) => (cur.reportVersion < version ? { ...cur, reportVersion: version, updatedAt: now.toISOString() } : null));
+  await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
+  await deps.audit.append({
+    at: now.toISOString(),
+    actor: p.userId,
+    action: 'report.amend',
+    caseId,
+    detail: { version, supersedes: prevVersion, kind: body.kind },
+  });
+  deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
+  return { version, report, jws, warnings };
+}
+
+const isCritical = (r: SignedReportRecord | null) => (r ? (JSON.parse(r.canonical) as { critical?: boolean }).critical === true : false);
+
+/**
+ * Delivery job: SIGNED → DELIVERED and the clinic is told; for an amendment of a delivered report the
+ * clinic is told of the new version. Idempotent on caseId + version.
+ */
 export async function deliverReport(deps: Deps, caseId: string, version: number): Promise<Case | null> {
   const now = deps.clock.now();
   const c = await updateWithRetry(deps, caseId, (cur) =>
     cur.status === 'SIGNED' && cur.reportVersion === version ? transition(cur, 'DELIVERED', 'system:delivery', now) : null,
   );
-  if (!c) return null;
   const report = await deps.cases.getSignedReport(caseId, version);
-  const critical = report ? (JSON.parse(report.canonical) as { critical?: boolean }).critical === true : false;
-  await deps.notifier.notify({ to: { clinicId: c.clinicId }, kind: critical ? 'report.critical' : 'report.delivered', caseId, at: now.toISOString() });
-  deps.log.info('report delivered', { caseId, version, critical });
-  return c;
+  const critical = isCritical(report);
+  if (c) {
+    await deps.notifier.notify({ to: { clinicId: c.clinicId }, kind: critical ? 'report.critical' : 'report.delivered', caseId, at: now.toISOString(), version });
+    deps.log.info('report delivered', { caseId, version, critical });
+    return c;
+  }
+  const cur = await deps.cases.get(caseId);
+  if (!cur || !report || version < 2 || !['DELIVERED', 'ACKNOWLEDGED'].includes(cur.status)) return null;
+  // An amendment: tell the clinic once per version (a retried job finds the notice already there).
+  const kind = critical ? 'report.critical' : 'report.amended';
+  const inbox = await deps.notifier.list({ clinicId: cur.clinicId }, 500);
+  if (!inbox.some((n) => n.caseId === caseId && n.version === version && (n.kind === kind || n.kind === 'report.amended'))) {
+    await deps.notifier.notify({ to: { clinicId: cur.clinicId }, kind, caseId, at: now.toISOString(), version });
+  }
+  deps.log.info('report amendment delivered', { caseId, version, critical });
+  return cur;
+}
+
+export interface ReportHistoryEntry {
+  version: number;
+  signedAt: string;
+  signerId: string;
+  supersedes: number | null;
+  critical: boolean;
+  amendment: { kind: AmendmentKind; reason: string } | null;
+  pdfSha256: string | null;
+  /** When the owning clinic acknowledged this version, and who. */
+  acknowledged: { at: string; by: string } | null;
+}
+
+/** Acknowledgements per version: the case-level one covers the version current when it was given. */
+async function acknowledgements(deps: Deps, c: Case, records: SignedReportRecord[]): Promise<Map<number, { at: string; by: string }>> {
+  const out = new Map<number, { at: string; by: string }>();
+  if (c.acknowledgement) {
+    const covered = records.filter((r) => r.signedAt <= c.acknowledgement!.at).map((r) => r.version);
+    if (covered.length) out.set(Math.max(...covered), { at: c.acknowledgement.at, by: c.acknowledgement.by });
+  }
+  for (const e of await deps.audit.list({ caseId: c.caseId, limit: 1000 })) {
+    const v = e.detail?.version;
+    if (e.action === 'report.acknowledge-version' && typeof v === 'number' && !out.has(v)) out.set(v, { at: e.at, by: e.actor });
+  }
+  return out;
+}
+
+async function history(deps: Deps, c: Case): Promise<ReportHistoryEntry[]> {
+  const records = await deps.cases.listSignedReports(c.caseId);
+  const acks = await acknowledgements(deps, c, records);
+  return records.map((x) => {
+    const doc = JSON.parse(x.canonical) as Partial<SignedReportDocument>;
+    return {
+      version: x.version,
+      signedAt: x.signedAt,
+      signerId: x.signerId,
+      supersedes: doc.supersedes ?? null,
+      critical: doc.critical === true,
+      amendment: doc.amendment ?? null,
+      pdfSha256: doc.pdfSha256 ?? null,
+      acknowledged: acks.get(x.version) ?? null,
+    };
+  });
 }
 
 /** The latest (or a given) signed version, for readers of the pool, the owning clinic and admins. Recorded in the audit log. */
 export async function getReport(deps: Deps, p: Principal, caseId: string, version?: number) {
+  const c = assertCanSee(p, await deps.cases.get(caseId));
+  const r = await deps.cases.getSignedReport(caseId, version);
+  if (!r) throw new AppError('REPORT.NOT_FOUND', 'not_found', 'This case has no signed report yet.');
+  const hist = await history(deps, c);
+  await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'report.view', caseId, detail: { version: r.version } });
+  const latest = hist.length ? hist[hist.length - 1]!.version : r.version;
+  return {
+    version: r.version,
+    latestVersion: latest,
+    report: JSON.parse(r.canonical) as Record<string, unknown>,
+    jws: r.jws,
+    pdf: r.pdfKey ? { href: `/api/cases/${caseId}/report?format=pdf&version=${r.version}` } : null,
+    history: hist,
+  };
+}
+
+/**
+ * The PDF of the latest (or a given) version, checked against the pdfSha256 the report signs before it
+ * leaves. Recorded in the audit log (report.download). The bytes go to the authenticated caller only:
+ * there is no bearer-less link that could outlive the request.
+ */
+export async function getReportPdf(deps: Deps, p: Principal, caseId: string, version?: number) {
   assertCanSee(p, await deps.cases.get(caseId));
   const r = await deps.cases.getSignedReport(caseId, version);
   if (!r) throw new AppError('REPORT.NOT_FOUND', 'not_found', 'This case has no signed report yet.');
-  const history = (await deps.cases.listSignedReports(caseId)).map((x) => ({ version: x.version, signedAt: x.signedAt, signerId: x.signerId }));
-  await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'report.view', caseId, detail: { version: r.version } });
-  return { version: r.version, report: JSON.parse(r.canonical) as Record<string, unknown>, jws: r.jws, history };
+  const doc = JSON.parse(r.canonical) as { pdfSha256?: string };
+  if (!r.pdfKey || !doc.pdfSha256) {
+    throw new AppError('REPORT.PDF_NOT_AVAILABLE', 'not_found', 'This report version was signed before PDFs were produced; use the JSON report and its signature.');
+  }
+  const parts: Uint8Array[] = [];
+  for await (const chunk of deps.blobs.stream(r.pdfKey)) parts.push(chunk);
+  const bytes = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    bytes.set(x, at);
+    at += x.length;
+  }
+  const sha256 = await sha256Hex(bytes);
+  if (sha256 !== doc.pdfSha256) {
+    deps.log.error('stored report PDF does not match its signed hash', { caseId, version: r.version });
+    throw new AppError('REPORT.PDF_CORRUPT', 'internal', 'The stored PDF does not match the signed report.');
+  }
+  await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'report.download', caseId, detail: { version: r.version, format: 'pdf' } });
+  return { version: r.version, bytes, sha256, filename: `${caseId}-v${r.version}.pdf` };
 }
+
+/**
+ * The owning clinic acknowledges one report version (amendments are acknowledged one by one; the
+ * first delivered version is acknowledged by POST /acknowledge, which moves the case to ACKNOWLEDGED).
+ * A critical version needs receivedBy and readBack. Idempotent: a second acknowledgement answers the first.
+ */
+export async function acknowledgeReportVersion(
+  deps: Deps,
+  p: Principal,
+  caseId: string,
+  version: number,
+  body: { receivedBy?: string | undefined; readBack?: string | undefined },
+) {
+  requireRole(p, 'technician');
+  const c = assertCanSee(p, await deps.cases.get(caseId));
+  const r = await deps.cases.getSignedReport(caseId, version);
+  if (!r) throw new AppError('REPORT.NOT_FOUND', 'not_found', `This case has no signed report version ${version}.`);
+  if (c.status === 'DELIVERED') {
+    throw new AppError('ACK.CASE_FIRST', 'conflict', 'Acknowledge the delivered report with POST /api/cases/{caseId}/acknowledge first; it covers the latest version.');
+  }
+  if (c.status !== 'ACKNOWLEDGED') {
+    throw new AppError('CASE.NOT_DELIVERED', 'conflict', `There is no delivered report to acknowledge yet (the case is ${c.status}).`);
+  }
+  const existing = (await history(deps, c)).find((h) => h.version === version)?.acknowledged;
+  if (existing) return { version, acknowledged: existing };
+  const critical = isCritical(r);
+  if (critical && (!body.receivedBy || !body.readBack)) {
+    throw new AppError(
+      'ACK.READ_BACK_REQUIRED',
+      'invalid',
+      'This is a critical result: give receivedBy (who took the result) and readBack (the result as read back) to acknowledge it.',
+    );
+  }
+  const at = deps.clock.now().toISOString();
+  await deps.audit.append({
+    at,
+    actor: p.userId,
+    action: 'report.acknowledge-version',
+    caseId,
+    detail: { version, critical, ...(body.receivedBy ? { receivedBy: body.receivedBy } : {}), ...(body.readBack ? { readBack: body.readBack } : {}) },
+  });
+  return { version, acknowledged: { at, by: p.userId } };
+}
+
+/** The content a signed report's contentSignature covers (re-exported for verifiers of the API's answer). */
+export { contentOf };

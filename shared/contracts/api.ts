@@ -123,6 +123,24 @@ export const CaseViewSchema = z.object({
   acknowledgement: z
     .object({ by: z.string(), at: z.string(), receivedBy: z.string().optional(), readBack: z.string().optional() })
     .nullable(),
+  escalations: z.array(
+    z.object({ kind: z.enum(['sla-warning', 'sla-breach', 'critical-unacknowledged']), at: z.string(), fromPriority: PrioritySchema.optional(), toPriority: PrioritySchema.optional() }),
+  ),
+  criticalResult: z
+    .object({
+      finding: z.string(),
+      identifiedAt: z.string(),
+      readerId: z.string(),
+      reportVersion: z.number(),
+      notifiedAt: z.string(),
+      method: z.string(),
+      receiver: z.string().optional(),
+      receivedAt: z.string().optional(),
+      readBack: z.string().optional(),
+      acknowledgedBy: z.string().optional(),
+    })
+    .nullable(),
+  uploadCompletedAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

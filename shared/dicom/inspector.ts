@@ -31,6 +31,11 @@ export interface DicomInspectorOptions {
   stackSizeMb?: number;
   /** Run the ECG module on waveforms (default true). */
   ecg?: boolean;
+  /**
+   * Tests only: the worker hangs on a file starting with 'TELEREAD-TEST-HANG' and exhausts its heap
+   * on 'TELEREAD-TEST-OOM', so timeouts and crashes can be tested deterministically. Off by default.
+   */
+  testHooks?: boolean;
 }
 
 type Analyze = (bytes: Uint8Array, fileSize: number, timeoutMs: number) => Promise<AnalyzeResult>;
@@ -67,7 +72,8 @@ export async function runInspection(source: ByteSource, analyze: Analyze, r: Res
     return refusal('FILE.EMPTY', 'The file is empty (0 bytes). The export or the copy failed: export the study from the device again.');
   if (size > r.maxFileBytes)
     return refusal('FILE.TOO_LARGE', `The file is ${mib(size)}, more than the ${mib(r.maxFileBytes)} TeleRead accepts. Export fewer frames or a compressed (JPEG) version.`);
-  const deadline = Date.now() + r.timeoutMs;
+  // The timeout budget is parse time only (slow storage reads do not count against the file).
+  let budget = r.timeoutMs;
   let len = Math.min(size, r.initialPrefixBytes, r.maxHeaderBytes);
   for (let round = 0; round < 64; round++) {
     let bytes: Uint8Array;
@@ -77,9 +83,10 @@ export async function runInspection(source: ByteSource, analyze: Analyze, r: Res
       return refusal('FILE.READ_FAILED', 'The uploaded file could not be read from storage. Upload it again.');
     }
     if (bytes.length !== len) return refusal('FILE.READ_FAILED', 'The uploaded file could not be read completely. Upload it again.');
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return timeoutRefusal();
-    const res = await analyze(bytes, size, remaining);
+    if (budget <= 0) return timeoutRefusal();
+    const started = Date.now();
+    const res = await analyze(bytes, size, budget);
+    budget -= Date.now() - started;
     if (res.kind === 'refused') return refusal(res.code, res.message);
     if (res.kind === 'ok') {
       if (res.pixelCheck) {
@@ -150,12 +157,19 @@ interface Task {
 
 interface Slot {
   worker: Worker;
+  /** The worker has loaded its code and answered 'ready': timeouts only run from then on. */
+  ready: boolean;
   task: Task | null;
   timer: NodeJS.Timeout | null;
   taskId: number;
 }
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+/** A worker that has not loaded within this time is killed. */
+const STARTUP_TIMEOUT_MS = 60_000;
+
+const crashed = (message: string): AnalyzeResult => ({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message });
+const shutDown = () => crashed('The DICOM reader is shut down. Upload the file again.');
 
 class ParsePool {
   private slots: Slot[] = [];
@@ -165,7 +179,7 @@ class ParsePool {
 
   constructor(
     private readonly size: number,
-    private readonly analyzeOpts: AnalyzeOptions,
+    private readonly analyzeOpts: AnalyzeOptions & { testHooks?: boolean },
     private readonly limits: { maxOldGenerationSizeMb: number; stackSizeMb: number },
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
@@ -181,28 +195,53 @@ class ParsePool {
         stackSizeMb: this.limits.stackSizeMb,
       },
     });
-    const slot: Slot = { worker, task: null, timer: null, taskId: 0 };
-    worker.unref();
-    worker.on('message', (msg: { id: number; result: AnalyzeResult }) => {
-      if (msg.id !== slot.taskId || !slot.task) return;
+    const slot: Slot = { worker, ready: false, task: null, timer: null, taskId: 0 };
+    slot.timer = setTimeout(() => this.crash(slot), STARTUP_TIMEOUT_MS);
+    slot.timer.unref();
+    worker.on('message', (msg: { ready?: boolean; id?: number; result?: AnalyzeResult }) => {
+      if (msg.ready) {
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.timer = null;
+        slot.ready = true;
+        this.pump();
+        return;
+      }
+      if (msg.id !== slot.taskId || !slot.task || !msg.result) return;
       this.finish(slot, msg.result, false);
     });
-    worker.on('error', () => {
-      this.crash(slot);
-    });
-    worker.on('exit', () => {
-      this.crash(slot);
-    });
+    worker.on('error', () => this.crash(slot));
+    worker.on('exit', () => this.crash(slot));
     return slot;
+  }
+
+  private remove(slot: Slot) {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    void slot.worker.terminate().catch(() => undefined);
   }
 
   private crash(slot: Slot) {
     if (!this.slots.includes(slot)) return;
-    this.finish(slot, {
-      kind: 'refused',
-      code: 'FILE.PARSE_CRASHED',
-      message: `Reading this file exhausted the reader's memory or stack and was stopped; the file is probably damaged or hostile. ${REEXPORT}`,
-    }, true);
+    if (!slot.ready) {
+      // Failed to start: drop it and fail the oldest waiting file, so a worker that can never start
+      // costs one refusal per file instead of a respawn loop.
+      this.remove(slot);
+      this.queue.shift()?.resolve(crashed('The DICOM reader could not start. Upload the file again later.'));
+      this.pump();
+      return;
+    }
+    if (!slot.task) {
+      this.remove(slot);
+      this.pump();
+      return;
+    }
+    this.finish(
+      slot,
+      crashed(`Reading this file exhausted the reader's memory or stack and was stopped; the file is probably damaged or hostile. ${REEXPORT}`),
+      true,
+    );
   }
 
   private finish(slot: Slot, result: AnalyzeResult, replace: boolean) {
@@ -210,21 +249,13 @@ class ParsePool {
     slot.timer = null;
     const task = slot.task;
     slot.task = null;
-    if (replace) {
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) {
-        this.slots.splice(i, 1);
-        void slot.worker.terminate().catch(() => undefined);
-        if (!this.closed) this.slots.push(this.spawn());
-      }
-    }
+    if (replace) this.remove(slot);
     task?.resolve(result);
     this.pump();
   }
 
   run(bytes: Uint8Array, fileSize: number, timeoutMs: number): Promise<AnalyzeResult> {
-    if (this.closed)
-      return Promise.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+    if (this.closed) return Promise.resolve(shutDown());
     return new Promise((resolve) => {
       this.queue.push({ bytes, fileSize, timeoutMs, resolve });
       this.pump();
@@ -232,9 +263,12 @@ class ParsePool {
   }
 
   private pump() {
+    if (this.closed) return;
+    // Replace dead workers only when there is work (no respawn loop when idle).
+    while (this.queue.length > 0 && this.slots.length < this.size) this.slots.push(this.spawn());
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.task) continue;
+      if (this.queue.length === 0) break;
+      if (slot.task || !slot.ready) continue;
       const task = this.queue.shift()!;
       slot.task = task;
       slot.taskId = this.nextId++;
@@ -244,21 +278,26 @@ class ParsePool {
       slot.timer = setTimeout(() => {
         this.finish(slot, { kind: 'refused', code: 'FILE.PARSE_TIMEOUT', message: timeoutRefusalMessage() }, true);
       }, task.timeoutMs);
-      slot.worker.ref();
       slot.worker.postMessage({ id: slot.taskId, bytes: owned, fileSize: task.fileSize }, [owned.buffer]);
     }
-    for (const slot of this.slots) if (!slot.task) slot.worker.unref();
+    // Keep the process alive only while files are waiting or being parsed.
+    const busy = this.queue.length > 0;
+    for (const slot of this.slots) {
+      if (busy || slot.task) slot.worker.ref();
+      else slot.worker.unref();
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots;
     this.slots = [];
-    for (const t of this.queue.splice(0)) t.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+    for (const t of this.queue.splice(0)) t.resolve(shutDown());
     await Promise.all(
       slots.map(async (s) => {
         if (s.timer) clearTimeout(s.timer);
-        s.task?.resolve({ kind: 'refused', code: 'FILE.PARSE_CRASHED', message: 'The DICOM reader is shut down.' });
+        s.task?.resolve(shutDown());
+        s.task = null;
         await s.worker.terminate().catch(() => undefined);
       }),
     );
@@ -273,7 +312,11 @@ export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyIns
   const r = resolve(opts);
   const pool = new ParsePool(
     Math.max(1, opts.workers ?? Math.min(2, availableParallelism())),
-    { ecg: opts.ecg ?? true, maxInflatedBytes: opts.maxInflatedBytes ?? 64 * MiB },
+    {
+      ecg: opts.ecg ?? true,
+      maxInflatedBytes: opts.maxInflatedBytes ?? 64 * MiB,
+      ...(opts.testHooks ? { testHooks: true } : {}),
+    },
     { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 256, stackSizeMb: opts.stackSizeMb ?? 4 },
   );
   return {

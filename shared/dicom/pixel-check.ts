@@ -13,8 +13,8 @@ export const bufferReader =
   async (offset, length) =>
     b.subarray(offset, Math.min(b.length, offset + length));
 
-/** A reader over a ByteSource that serves small reads from a 64 KiB window. */
-export function windowedReader(source: ByteSource, window = 64 * 1024): Reader {
+/** A reader over a ByteSource that serves small reads from a 4 KiB window (runs of tiny fragments cost one read). */
+export function windowedReader(source: ByteSource, window = 4096): Reader {
   let start = -1;
   let buf: Uint8Array = new Uint8Array(0);
   return async (offset, length) => {
@@ -31,7 +31,11 @@ export function windowedReader(source: ByteSource, window = 64 * 1024): Reader {
 
 export type WalkResult =
   | { ok: true; fragments: number }
-  | { ok: false; code: 'DICOM.PIXEL_DATA_TRUNCATED' | 'DICOM.MALFORMED' | 'DICOM.PIXEL_DATA_MISSING'; message: string };
+  | {
+      ok: false;
+      code: 'DICOM.PIXEL_DATA_TRUNCATED' | 'DICOM.MALFORMED' | 'DICOM.PIXEL_DATA_MISSING' | 'DICOM.PIXEL_DATA_LENGTH_MISMATCH';
+      message: string;
+    };
 
 const MAX_ITEMS = 200_000;
 
@@ -43,9 +47,9 @@ const truncated = (what: string): WalkResult => ({
 
 /**
  * Walk encapsulated pixel data starting at `offset` (the first item: the Basic Offset Table) in a
- * file of `size` bytes.
+ * file of `size` bytes, declaring `frames` frames.
  */
-export async function walkEncapsulated(read: Reader, size: number, offset: number, _frames: number): Promise<WalkResult> {
+export async function walkEncapsulated(read: Reader, size: number, offset: number, frames: number): Promise<WalkResult> {
   let pos = offset;
   let items = 0;
   while (items <= MAX_ITEMS) {
@@ -68,6 +72,13 @@ export async function walkEncapsulated(read: Reader, size: number, offset: numbe
           ok: false,
           code: 'DICOM.PIXEL_DATA_MISSING',
           message: `The compressed image data contains no image fragments. ${REEXPORT}`,
+        };
+      // Every frame is at least one fragment (PS3.5 A.4).
+      if (items - 1 < frames)
+        return {
+          ok: false,
+          code: 'DICOM.PIXEL_DATA_LENGTH_MISMATCH',
+          message: `The compressed image data holds ${items - 1} fragment(s) but the header declares ${frames} frames: frames are missing. ${REEXPORT}`,
         };
       return { ok: true, fragments: items - 1 };
     }

@@ -210,7 +210,7 @@ function refuseKnownNonDicom(b: Uint8Array, fileSize: number): void {
   if (ascii(b, 0, 6) === 'Rar!\x1a\x07') notDicom('a RAR archive', 'Extract it and upload the DICOM files inside.');
   if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf])) notDicom('a 7-Zip archive', 'Extract it and upload the DICOM files inside.');
   // SCP-ECG: CRC (2), total length (4), then section 0 whose header carries 'SCPECG'.
-  if (ascii(b, 16, 6) === 'SCPECG' || (fileSize > 30 && u32le(b, 2) === fileSize && u16le(b, 8) === 0 && ascii(b, 16, 6) === 'SCPECG'))
+  if (ascii(b, 16, 6) === 'SCPECG')
     refuse(
       'FILE.SCP_ECG',
       'This is an SCP-ECG file (EN 1064), which TeleRead does not read yet. Export the ECG from the device as DICOM (12-lead ECG waveform) and upload that.',
@@ -313,7 +313,7 @@ function checkTransferSyntax(ts: string): void {
   const known = KNOWN_UNSUPPORTED_TS[ts];
   refuse(
     'DICOM.UNSUPPORTED_TRANSFER_SYNTAX',
-    `The file is encoded as ${known ? known : `transfer syntax ${ts.slice(0, 64)}`}, which TeleRead cannot read. ` +
+    `The file is encoded as ${known ? known : /^[0-9.]{1,64}$/.test(ts) ? `transfer syntax ${ts}` : 'an unknown transfer syntax'}, which TeleRead cannot read. ` +
       'Re-export from the device as uncompressed, JPEG, JPEG 2000 or RLE.',
   );
 }
@@ -426,7 +426,7 @@ export function safeParse(bytes: Uint8Array, fileSize: number, options: SafePars
   const complete = bytes.length >= fileSize;
   if (fileSize === 0 || bytes.length === 0)
     refuse('FILE.EMPTY', 'The file is empty (0 bytes). The export or the copy failed: export the study from the device again.');
-  const more = (atLeast: number, whole = false, sop?: string): ParseStep => ({
+  const more = (atLeast: number, whole = false, sop?: string): Extract<ParseStep, { kind: 'need-more' }> => ({
     kind: 'need-more',
     atLeast: Math.min(fileSize, Math.max(atLeast, bytes.length * 2)),
     whole,

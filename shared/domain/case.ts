@@ -99,7 +99,38 @@ export interface Case {
   /** Set once the read message for the current QUEUED spell is known to be on the queue. */
   readEnqueuedAt: string | null;
   acknowledgement: Acknowledgement | null;
+  /** When the last declared file was stored: the start of the "upload complete → queued" segment. */
+  uploadCompletedAt?: string | null | undefined;
+  /** Priority whose SLA applies: the one the case was first queued with (escalations do not move it). */
+  slaPriority?: Priority | undefined;
+  /** SLA warnings and breaches, and repeated alerts for unacknowledged critical results. */
+  escalations?: Escalation[] | undefined;
+  /** The closed loop of a critical result, with the six fields the ACR asks to document. */
+  criticalResult?: CriticalResult | null | undefined;
   version: number;
+}
+
+export interface Escalation {
+  kind: 'sla-warning' | 'sla-breach' | 'critical-unacknowledged';
+  at: string;
+  fromPriority?: Priority | undefined;
+  toPriority?: Priority | undefined;
+  /** Who was alerted (user ids, clinic ids); never PHI. */
+  notified: string[];
+}
+
+/** Finding, time identified, reader, receiver, time received, method (ACR); plus the read-back. */
+export interface CriticalResult {
+  finding: string;
+  identifiedAt: string;
+  readerId: string;
+  reportVersion: number;
+  notifiedAt: string;
+  method: 'in-app' | 'webhook' | 'in-app+webhook';
+  receiver?: string | undefined;
+  receivedAt?: string | undefined;
+  readBack?: string | undefined;
+  acknowledgedBy?: string | undefined;
 }
 
 /** The clinic's receipt of a report; for critical results, who received it and what they read back. */

@@ -18,6 +18,7 @@ import { AppError } from '../domain/errors.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
 import { caseIdParam, parseBody, type Env, type RouteKit } from './kit.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -98,6 +99,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.use('/api/reads/*', auth);
   app.use('/api/notifications', auth);
   app.use('/api/me', auth);
+  app.use('/api/metrics/*', auth);
 
   app.get('/api/me', (c) => c.json(me(c)));
   doc({ method: 'get', path: '/api/me', summary: 'The signed-in caller', roles: 'all' });
@@ -154,6 +156,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
   doc({ method: 'post', path: '/api/reads/{caseId}/release', summary: 'Give the case back to the queue', roles: 'lease holder' });
 
   registerReportRoutes(kit);
+  registerMetricsRoutes(kit);
 
   app.post('/api/cases/:caseId/acknowledge', async (c) => {
     const b = await body(c, AcknowledgeSchema);

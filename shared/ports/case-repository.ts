@@ -25,6 +25,8 @@ export interface FileOutcome {
   code?: string | undefined;
   message?: string | undefined;
   quarantineKey?: string | undefined;
+  /** When the upload was stored, if the ingest job said so. */
+  storedAt?: string | undefined;
   at: string;
 }
 

@@ -60,7 +60,6 @@ const zh = {
   common: { loading: '加载中…', error: '出错了：{{msg}}', close: '关闭', yes: '是', no: '否', none: '无' },
 };
 
-type Tree = { [k: string]: string | Tree };
 const en: typeof zh = {
   app: { title: 'TeleRead tele-diagnosis', logout: 'Sign out', language: 'Language', skip: 'Skip to main content' },
   login: { title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {{msg}}' },
@@ -117,7 +116,6 @@ const en: typeof zh = {
   },
   common: { loading: 'Loading…', error: 'Something went wrong: {{msg}}', close: 'Close', yes: 'Yes', no: 'No', none: 'None' },
 };
-void (null as unknown as Tree);
 
 export const LANGS = ['zh-CN', 'en'] as const;
 export type Lang = (typeof LANGS)[number];

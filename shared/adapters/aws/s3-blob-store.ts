@@ -156,13 +156,17 @@ export class S3BlobStore implements BlobStore {
       const r = await this.s3.send(
         new GetObjectCommand({ Bucket: this.bucketOf(key), Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
       );
+      // Trust the object's total size (Content-Range) over the body: some S3 stand-ins answer a range
+      // of an empty object with a length they never send.
+      const total = /\/(\d+)$/.exec(r.ContentRange ?? '')?.[1];
+      const want = total === undefined ? length : Math.max(0, Math.min(length, Number(total) - offset));
+      if (want === 0) {
+        (r.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        return new Uint8Array(0);
+      }
       const parts: Uint8Array[] = [];
       for await (const c of asChunks(r.Body)) parts.push(c);
-      let bytes = Buffer.concat(parts);
-      // Trust the object's total size over the body when the store answers a range it cannot satisfy.
-      const total = /\/(\d+)$/.exec(r.ContentRange ?? '')?.[1];
-      if (total !== undefined) bytes = bytes.subarray(0, Math.max(0, Math.min(length, Number(total) - offset)));
-      return bytes.subarray(0, length);
+      return Buffer.concat(parts).subarray(0, want);
     } catch (e) {
       if (isInvalidRange(e)) {
         if (await this.head(key)) return new Uint8Array(0);

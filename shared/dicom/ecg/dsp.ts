@@ -130,3 +130,9 @@ export function argMax(x: ArrayLike<number>, from: number, to: number): number {
   for (let i = best; i < Math.min(to, x.length); i++) if (x[i]! > x[best]!) best = i;
   return best;
 }
+
+export function argMin(x: ArrayLike<number>, from: number, to: number): number {
+  let best = Math.max(0, from);
+  for (let i = best; i < Math.min(to, x.length); i++) if (x[i]! < x[best]!) best = i;
+  return best;
+}

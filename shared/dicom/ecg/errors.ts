@@ -12,6 +12,7 @@ export type EcgDecodeErrorCode =
   | 'ECG.UNSUPPORTED_SAMPLE_FORMAT'
   | 'ECG.AECG_EMPTY'
   | 'ECG.AECG_MALFORMED'
+  | 'ECG.SCP_MALFORMED'
   | 'ECG.SCP_UNSUPPORTED';
 
 export class EcgDecodeError extends AppError {

@@ -18,7 +18,7 @@
  *     the root-mean-square of the leads about their PR-segment level.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, derivative, filtfilt, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, argMin, derivative, filtfilt, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
@@ -26,6 +26,8 @@ const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
 const QRS_THRESHOLD = 0.05;
 /** Smallest P wave (peak-to-peak, mV, in its largest lead) taken as a P wave rather than noise. */
 const P_MIN_MV = 0.04;
+/** Smallest T wave (RMS of the leads above the isoelectric level, mV) for a T end to be measured. */
+const T_MIN_MV = 0.02;
 
 /** Tunables of the critical-value flags (published Chinese ECG critical values; see DESIGN.md). */
 export const FLAG_RULES = {
@@ -95,9 +97,10 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   if (n < fs) return { fiducials: [] };
   const band = [highPass(5, fs), lowPass(15, fs)];
   const slopes = leads.map((x) => derivative(filtfilt(x, band, Math.round(fs)), fs));
+  const stride = Math.max(1, Math.floor(n / 4000)); // a subsample is plenty for a robust scale
   const scales = slopes.map((d) => {
-    const a = new Float64Array(d.length);
-    for (let i = 0; i < d.length; i++) a[i] = Math.abs(d[i]!);
+    const a = new Float64Array(Math.ceil(n / stride));
+    for (let i = 0, k = 0; i < n; i += stride, k++) a[k] = Math.abs(d[i]!);
     return percentile(a, 99);
   });
   const floor = 0.25 * median(scales);
@@ -237,8 +240,9 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
 function quietLeads(leads: Float64Array[]): Float64Array[] {
   if (leads.length <= 3) return leads;
   const noise = leads.map((x) => {
-    const d = new Float64Array(x.length - 1);
-    for (let i = 1; i < x.length; i++) d[i - 1] = Math.abs(x[i]! - x[i - 1]!);
+    const stride = Math.max(1, Math.floor(x.length / 4000));
+    const d = new Float64Array(Math.floor((x.length - 1) / stride));
+    for (let k = 0; k < d.length; k++) d[k] = Math.abs(x[k * stride + 1]! - x[k * stride]!);
     return medianInPlace(d) / 0.6745 / Math.SQRT2;
   });
   const limit = Math.max(3 * median(noise), 0.02);
@@ -341,19 +345,26 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
     for (let i = 0; i < n; i++) rms[i] = rms[i]! + (x[i]! - b) ** 2;
   }
   for (let i = 0; i < n; i++) rms[i] = Math.sqrt(rms[i]! / leads.length);
-  const level = mean(rms.subarray(isoFrom, isoTo));
+  const smooth = movingAverage(rms, Math.max(1, ms(20)));
+  const level = mean(smooth.subarray(isoFrom, isoTo));
   const tLo = qrsOffset + ms(60);
   const tHi = Math.min(n - 2, fid + ms(Math.min(700, 0.85 * rrMs)));
   if (tHi - tLo > ms(40)) {
-    const tPeak = argMax(rms, tLo, tHi + 1);
-    if (rms[tPeak]! - level > 0.04 && tPeak < tHi) {
-      const d = derivative(rms, fs);
+    const r = smooth;
+    const tPeak = argMax(r, tLo, tHi + 1);
+    if (r[tPeak]! - level > T_MIN_MV && tPeak < tHi) {
+      const d = derivative(r, fs);
+      // The descending limb: from the peak until the curve turns up again for good (≥ 20 ms).
       let stop = tPeak + 1;
-      while (stop < tHi && rms[stop + 1]! <= rms[stop]!) stop++;
+      let rising = 0;
+      while (stop < tHi && rising < ms(20)) {
+        rising = r[stop + 1]! > r[stop]! ? rising + 1 : 0;
+        stop++;
+      }
       let steep = tPeak;
       for (let i = tPeak; i <= stop; i++) if (d[i]! < d[steep]!) steep = i;
       if (d[steep]! < 0) {
-        const t = steep + ((level - rms[steep]!) / d[steep]!) * fs;
+        const t = steep + ((level - r[steep]!) / d[steep]!) * fs;
         if (t > tPeak && t < Math.min(n, tHi + ms(80))) tEnd = Math.round(t);
       }
     }
@@ -372,10 +383,18 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
   const pHi = qrsOnset - ms(40);
   if (pHi - pLo > ms(40)) {
     const pPeak = argMax(sp, pLo, pHi + 1);
-    const base = percentile(sp.subarray(pLo, pHi + 1), 10);
     const prSeg = Math.min(...Array.from(sp.subarray(pPeak, qrsOnset)));
+    // Isoelectric slope level: the quieter of the window's 10th percentile and the PR segment.
+    const base = Math.min(percentile(sp.subarray(pLo, pHi + 1), 10), prSeg);
     if (pPeak > pLo + ms(20) && sp[pPeak]! > 2.5 * Math.max(base, 1e-6) && sp[pPeak]! > 2 * prSeg) {
-      const on = walk(sp, pPeak, -1, base + 0.15 * (sp[pPeak]! - base), ms(20), pLo);
+      const thrP = base + 0.15 * (sp[pPeak]! - base);
+      let on = walk(sp, pPeak, -1, thrP, ms(20), pLo);
+      if (on === null) {
+        // No isoelectric run before the P wave (it follows the previous T wave closely): take the
+        // slope minimum between them, if it does fall below the threshold.
+        const lo = argMin(sp, pLo, Math.max(pLo + 1, pPeak - ms(10)));
+        if (sp[lo]! < thrP) on = lo;
+      }
       // A P wave must also stand out in amplitude (≥ 0.04 mV peak-to-peak in some lead), not only in slope.
       if (on !== null) {
         let range = 0;

@@ -1,28 +1,261 @@
 /**
- * SCP-ECG (EN 1064 / ISO 11073-91064) is not decoded: its sections 2–6 need the Huffman tables,
- * second differences and reference-beat subtraction to be bit-exact, and a half-right decoder would
- * show readers wrong millivolts. We recognise the file and refuse it with a message the clinic can act on.
+ * SCP-ECG (EN 1064 / ISO 11073-91064) → EcgRecording, for the profile the field's devices write:
+ * rhythm data in section 6, lead layout in section 3, either no Huffman coding (no section 2) or the
+ * standard's default Huffman table (section 2 = 19999), and no / first / second differences.
+ *
+ * Refused with ECG.SCP_UNSUPPORTED (and a message telling the clinic to export DICOM or HL7 aECG):
+ * reference-beat subtraction (section 3 flag bit 0, residual rhythm that needs sections 4 and 5),
+ * bimodal compression (decimated rhythm), and custom Huffman tables — none of which our samples
+ * exercise, and a half-right decoder would show readers wrong millivolts.
+ *
+ * Layout facts used (little-endian throughout):
+ *   record:   CRC-CCITT (2) over the rest of the record, record length (4), sections…
+ *   section:  CRC (2), id (2), length incl. this 16-byte header (4), version (1), protocol (1), reserved (6)
+ *   section 0 pointers: id (2), length (4), 1-based byte index (4)
+ *   section 3: lead count (1), flags (1: bit 0 reference-beat subtraction), per lead start (4), end (4), id (1)
+ *   section 6: AVM nV (2), sample interval µs (2), difference coding 0/1/2 (1), bimodal (1), bytes per lead (2 each), data
+ *   section 7: …, per QRS type P on/off, QRS on/off, T off (2 each, ms; 29999 = not computed), P/QRS/T axes (2 each)
+ * Default Huffman table: 0 → 0; 1 0 s → ±1; 1 1 0 s → ±2; … ten ones-prefixed codes up to ±8; then
+ * 1111111110 + 8-bit and 1111111111 + 16-bit two's-complement values (MSB first).
  */
 import { EcgDecodeError } from './errors.ts';
-import type { EcgRecording } from './model.ts';
+import { leadFromCode, leadOrder } from './leads.ts';
+import type { EcgLead, EcgRecording } from './model.ts';
 
-/**
- * True when the bytes look like an SCP-ECG record: CRC (2) + record length (4, LE) equal to the file
- * size, then section 0's header whose section id is 0 and whose reserved field reads "SCPECG".
- */
+const NOT_COMPUTED = 29999;
+const EXPORT_HINT = 'export the ECG as DICOM (12-lead ECG Waveform) or HL7 aECG from the electrocardiograph or its PC software, and upload that file';
+
+/** True when the bytes look like an SCP-ECG record: a section 0 header marked "SCPECG" at offset 6. */
 export function looksLikeScpEcg(bytes: Uint8Array): boolean {
   if (bytes.byteLength < 6 + 16) return false;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const recordLength = view.getUint32(2, true);
-  const sectionId = view.getUint16(8, true);
   const reserved = String.fromCharCode(...bytes.subarray(16, 22));
-  return sectionId === 0 && (reserved === 'SCPECG' || recordLength === bytes.byteLength);
+  return view.getUint16(8, true) === 0 && reserved === 'SCPECG';
+}
+
+/** CRC-CCITT (polynomial 0x1021, initial 0xFFFF), as SCP-ECG uses for the record and each section. */
+export function crcCcitt(bytes: Uint8Array): number {
+  let crc = 0xffff;
+  for (let i = 0; i < bytes.length; i++) {
+    crc ^= bytes[i]! << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+const malformed = (message: string) => new EcgDecodeError('ECG.SCP_MALFORMED', `SCP-ECG file is damaged: ${message}.`);
+const unsupported = (what: string) => new EcgDecodeError('ECG.SCP_UNSUPPORTED', `This SCP-ECG file uses ${what}, which is not supported: ${EXPORT_HINT}.`);
+
+interface Section {
+  id: number;
+  body: DataView; // after the 16-byte header
+  bytes: Uint8Array;
+}
+
+function sections(bytes: Uint8Array): Map<number, Section> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Map<number, Section>();
+  const s0len = view.getUint32(10, true);
+  if (s0len < 16 || 6 + s0len > bytes.length) throw malformed('section 0 is truncated');
+  for (let p = 6 + 16; p + 10 <= 6 + s0len; p += 10) {
+    const id = view.getUint16(p, true);
+    const length = view.getUint32(p + 2, true);
+    const index = view.getUint32(p + 6, true);
+    if (length === 0) continue;
+    const start = index - 1;
+    if (length < 16 || start < 6 || start + length > bytes.length) throw malformed(`section ${id} lies outside the file`);
+    const sec = bytes.subarray(start, start + length);
+    const sv = new DataView(sec.buffer, sec.byteOffset, sec.byteLength);
+    if (sv.getUint16(2, true) !== id) throw malformed(`section ${id} has the id ${sv.getUint16(2, true)} in its header`);
+    if (sv.getUint16(0, true) !== crcCcitt(sec.subarray(2))) throw malformed(`section ${id} fails its CRC`);
+    out.set(id, { id, bytes: sec, body: new DataView(sec.buffer, sec.byteOffset + 16, sec.byteLength - 16) });
+  }
+  return out;
+}
+
+/** MSB-first bit reader. */
+class Bits {
+  private pos = 0;
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly end: number,
+  ) {}
+  get exhausted(): boolean {
+    return this.pos >= this.end * 8;
+  }
+  bit(): number {
+    if (this.pos >= this.end * 8) throw malformed('Huffman data ends inside a code');
+    const b = (this.data[this.pos >> 3]! >> (7 - (this.pos & 7))) & 1;
+    this.pos++;
+    return b;
+  }
+  signed(n: number): number {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = (v << 1) | this.bit();
+    return v >= 1 << (n - 1) ? v - (1 << n) : v;
+  }
+}
+
+/**
+ * Code table check, written out (code → value):
+ *   0 → 0 | 100 → 1 | 101 → −1 | 1100 → 2 | 1101 → −2 | … | 1111111100 → 8 | 1111111101 → −8
+ *   1111111110 + 8 bits | 1111111111 + 16 bits
+ * In huffmanDefault: `ones` counts the leading ones up to the first zero (consumed). For ones = k ≤ 8
+ * the code is k ones, a zero, then one bit choosing +k (0) or −k (1): lengths 3, 4, … 10 as the table
+ * says (1 + k + 1). Nine ones then a zero is the 8-bit escape; ten ones is the 16-bit escape.
+ *
+ * Decodes `count` values with the SCP-ECG default Huffman table.
+ */
+function huffmanDefault(data: Uint8Array, count: number): Int32Array {
+  const out = new Int32Array(count);
+  const bits = new Bits(data, data.length);
+  for (let i = 0; i < count; i++) {
+    let ones = 0;
+    while (ones < 10 && bits.bit() === 1) ones++;
+    if (ones === 0) out[i] = 0;
+    else if (ones < 9) {
+      // prefix of `ones` ones then a 0 (already read), then a sign bit: value ±ones
+      out[i] = bits.bit() === 0 ? ones : -ones;
+    } else if (ones === 9) {
+      // 111111111 then the tenth bit: 0 → 8-bit value follows, 1 would have made ones = 10
+      out[i] = bits.signed(8);
+    } else {
+      out[i] = bits.signed(16);
+    }
+  }
+  return out;
+}
+
+function undifference(d: Int32Array, mode: number): Int32Array {
+  if (mode === 0) return d;
+  const x = new Int32Array(d.length);
+  if (mode === 1) {
+    for (let i = 0; i < d.length; i++) x[i] = i === 0 ? d[0]! : d[i]! + x[i - 1]!;
+  } else if (mode === 2) {
+    for (let i = 0; i < d.length; i++) x[i] = i < 2 ? d[i]! : d[i]! + 2 * x[i - 1]! - x[i - 2]!;
+  } else throw unsupported(`difference coding ${mode}`);
+  return x;
 }
 
 export function readScpEcg(bytes: Uint8Array): EcgRecording {
-  const what = looksLikeScpEcg(bytes) ? 'SCP-ECG files are' : 'This file is not a readable SCP-ECG record, and SCP-ECG files are';
-  throw new EcgDecodeError(
-    'ECG.SCP_UNSUPPORTED',
-    `${what} not accepted yet: export the ECG as DICOM (12-lead ECG Waveform) or HL7 aECG from the electrocardiograph or its PC software, and upload that file.`,
-  );
+  if (!looksLikeScpEcg(bytes)) {
+    throw new EcgDecodeError('ECG.SCP_MALFORMED', `This file is not an SCP-ECG record: ${EXPORT_HINT}.`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const recordLength = view.getUint32(2, true);
+  if (recordLength > bytes.length) throw malformed(`the record declares ${recordLength} bytes but the file holds ${bytes.length}`);
+  if (view.getUint16(0, true) !== crcCcitt(bytes.subarray(2, recordLength))) throw malformed('the record fails its CRC');
+  const secs = sections(bytes.subarray(0, recordLength));
+  const warnings: string[] = [];
+
+  const s3 = secs.get(3);
+  const s6 = secs.get(6);
+  if (!s3 || !s6) throw new EcgDecodeError('ECG.SCP_UNSUPPORTED', `This SCP-ECG file has no rhythm data (sections 3 and 6): ${EXPORT_HINT}.`);
+
+  // Section 3: leads.
+  const nLeads = s3.body.getUint8(0);
+  const flags = s3.body.getUint8(1);
+  if (flags & 0x01) throw unsupported('reference-beat subtraction');
+  if (nLeads === 0 || 2 + nLeads * 9 > s3.body.byteLength) throw malformed('section 3 lists no leads or is truncated');
+  const leadDefs = Array.from({ length: nLeads }, (_, i) => {
+    const o = 2 + i * 9;
+    return { start: s3.body.getUint32(o, true), end: s3.body.getUint32(o + 4, true), id: s3.body.getUint8(o + 8) };
+  });
+
+  // Section 2: Huffman tables.
+  const s2 = secs.get(2);
+  let huffman = false;
+  if (s2) {
+    const tables = s2.body.getUint16(0, true);
+    if (tables !== 19999) throw unsupported('its own Huffman tables');
+    huffman = true;
+  }
+
+  // Section 6: rhythm data.
+  const b6 = s6.body;
+  if (b6.byteLength < 6 + 2 * nLeads) throw malformed('section 6 is truncated');
+  const avmNv = b6.getUint16(0, true);
+  const intervalUs = b6.getUint16(2, true);
+  const diff = b6.getUint8(4);
+  const bimodal = b6.getUint8(5);
+  if (bimodal !== 0) throw unsupported('bimodal compression');
+  if (avmNv === 0 || intervalUs === 0) throw malformed('section 6 has no amplitude or sampling interval');
+  const fs = 1e6 / intervalUs;
+  let offset = 6 + 2 * nLeads;
+  const leads: EcgLead[] = [];
+  for (let i = 0; i < nLeads; i++) {
+    const byteCount = b6.getUint16(6 + 2 * i, true);
+    if (offset + byteCount > b6.byteLength) throw malformed(`section 6 data of lead ${i + 1} runs past the section`);
+    const data = new Uint8Array(b6.buffer, b6.byteOffset + offset, byteCount);
+    offset += byteCount;
+    const def = leadDefs[i]!;
+    const declared = def.end >= def.start ? def.end - def.start + 1 : 0;
+    let values: Int32Array;
+    if (huffman) {
+      values = huffmanDefault(data, declared);
+    } else {
+      const available = Math.floor(byteCount / 2);
+      const n = Math.min(declared, available);
+      if (n < declared) warnings.push(`lead ${i + 1}: section 3 declares ${declared} samples, section 6 holds ${available}`);
+      values = new Int32Array(n);
+      const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let k = 0; k < n; k++) values[k] = dv.getInt16(2 * k, true);
+    }
+    const samples = undifference(values, diff);
+    const mv = new Float32Array(samples.length);
+    const scale = avmNv * 1e-6;
+    for (let k = 0; k < samples.length; k++) mv[k] = samples[k]! * scale;
+    const name = leadFromCode(`5.6.3-9-${def.id}`) ?? `lead ${def.id}`;
+    leads.push({ name, mv, sourceLabel: `SCP lead ${def.id}` });
+  }
+  // Leads of a group share one length: cut to the shortest.
+  const n = Math.min(...leads.map((l) => l.mv.length));
+  if (leads.some((l) => l.mv.length !== n)) warnings.push(`leads cut to the shortest (${n} samples)`);
+  for (const l of leads) l.mv = l.mv.subarray(0, n);
+  leads.sort((a, b) => leadOrder(a.name) - leadOrder(b.name));
+
+  return {
+    source: 'scp-ecg',
+    groups: [{ label: 'RHYTHM', samplingFrequency: fs, leads }],
+    deviceMeasurements: globalMeasurements(secs.get(7)),
+    warnings: warnings.length ? warnings : undefined,
+  };
+}
+
+/** Section 7, first QRS type: PR, QRS, QT, P duration and the axes; RR/PP from its header. */
+function globalMeasurements(s7: Section | undefined): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  if (!s7 || s7.body.byteLength < 6 + 16) return out;
+  const b = s7.body;
+  const u = (o: number) => {
+    const v = b.getUint16(o, true);
+    return v === NOT_COMPUTED ? null : v;
+  };
+  const s = (o: number) => {
+    const v = b.getInt16(o, true);
+    return v === NOT_COMPUTED ? null : v;
+  };
+  const rr = u(2);
+  const pp = u(4);
+  if (rr) {
+    out.rrMs = rr;
+    out.heartRate = Math.round(60000 / rr);
+  }
+  if (pp) out.ppMs = pp;
+  const pOn = u(6);
+  const pOff = u(8);
+  const qOn = u(10);
+  const qOff = u(12);
+  const tOff = u(14);
+  if (pOn !== null && qOn !== null) out.prMs = qOn - pOn;
+  if (pOn !== null && pOff !== null) out.pDurationMs = pOff - pOn;
+  if (qOn !== null && qOff !== null) out.qrsMs = qOff - qOn;
+  if (qOn !== null && tOff !== null) out.qtMs = tOff - qOn;
+  if (b.byteLength >= 22) {
+    const [pAxis, qrsAxis, tAxis] = [s(16), s(18), s(20)];
+    if (pAxis !== null) out.pAxis = pAxis;
+    if (qrsAxis !== null) out.qrsAxis = qrsAxis;
+    if (tAxis !== null) out.tAxis = tAxis;
+  }
+  return out;
 }

@@ -1,9 +1,20 @@
+import { z } from 'zod';
 import { ReportBodySchema, SignSchema } from '../../contracts/api.ts';
-import { getReport, saveDraft, signReport } from '../../application/reports.ts';
+import { AcknowledgeVersionSchema, AmendSchema } from '../../contracts/report.ts';
+import { acknowledgeReportVersion, amendReport, getReport, getReportPdf, saveDraft, signReport } from '../../application/reports.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { RouteKit } from '../kit.ts';
 
-/** Report routes: draft, sign, read (JSON + detached JWS). */
+const versionOf = (v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new AppError('REQUEST.INVALID', 'invalid', 'version is a positive integer.');
+  return n;
+};
+
+const ReportQuerySchema = z.object({ version: z.string().optional(), format: z.enum(['json', 'pdf']).optional() });
+
+/** Report routes: draft, sign, amend, read (JSON + detached JWS, or the PDF), acknowledge a version. */
 export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: RouteKit): void {
   app.put('/api/cases/:caseId/report', async (c) => {
     const b = await body(c, ReportBodySchema);
@@ -16,19 +27,59 @@ export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: Ro
     const b = await body(c, SignSchema);
     return c.json(await signReport(deps, x.canonicalize, me(c), caseId(c), b.pin));
   });
-  doc({ method: 'post', path: '/api/cases/{caseId}/report/sign', summary: 'Sign the draft with your PIN; returns {version, report, jws}', roles: 'lease holder', body: SignSchema });
+  doc({
+    method: 'post',
+    path: '/api/cases/{caseId}/report/sign',
+    summary: 'Sign the draft with your PIN; returns {version, report, jws, warnings} (the report binds the PDF by pdfSha256)',
+    roles: 'lease holder',
+    body: SignSchema,
+  });
+
+  app.post('/api/cases/:caseId/report/amend', async (c) => {
+    const b = await body(c, AmendSchema);
+    return c.json(await amendReport(deps, x.canonicalize, me(c), caseId(c), b));
+  });
+  doc({
+    method: 'post',
+    path: '/api/cases/{caseId}/report/amend',
+    summary: 'Sign an addendum or correction as version n+1 (supersedes n, with a reason); returns {version, report, jws, warnings}',
+    roles: 'reader of the pool',
+    body: AmendSchema,
+  });
 
   app.get('/api/cases/:caseId/report', async (c) => {
-    const v = c.req.query('version');
-    const version = v === undefined ? undefined : Number(v);
-    if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
-      throw new AppError('REQUEST.INVALID', 'invalid', 'version is a positive integer.');
+    const version = versionOf(c.req.query('version'));
+    const format = c.req.query('format') ?? 'json';
+    if (format === 'pdf') {
+      const pdf = await getReportPdf(deps, me(c), caseId(c), version);
+      return c.body(pdf.bytes as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'application/pdf',
+        'content-disposition': `attachment; filename="${pdf.filename}"`,
+        'cache-control': 'private, no-store',
+        'x-report-version': String(pdf.version),
+        'x-report-sha256': pdf.sha256,
+      });
     }
-    if (c.req.query('format') === 'pdf') {
-      throw new AppError('REPORT.PDF_NOT_AVAILABLE', 'not_found', 'PDF reports are not produced yet; use the JSON report and its signature.');
-    }
+    if (format !== 'json') throw new AppError('REQUEST.INVALID', 'invalid', 'format is json or pdf.');
     return c.json(await getReport(deps, me(c), caseId(c), version));
   });
-  doc({ method: 'get', path: '/api/cases/{caseId}/report', summary: 'Latest signed report {report, jws}; ?version=n for an earlier one', roles: 'reader of the pool, owning clinic, admin' });
+  doc({
+    method: 'get',
+    path: '/api/cases/{caseId}/report',
+    summary: 'Latest signed report {report, jws, history}; ?version=n for an earlier one; ?format=pdf for the PDF bytes (audited)',
+    roles: 'reader of the pool, owning clinic, admin',
+    query: ReportQuerySchema,
+  });
 
+  app.post('/api/cases/:caseId/report/versions/:version/acknowledge', async (c) => {
+    const b = await body(c, AcknowledgeVersionSchema);
+    return c.json(await acknowledgeReportVersion(deps, me(c), caseId(c), versionOf(c.req.param('version'))!, b));
+  });
+  doc({
+    method: 'post',
+    path: '/api/cases/{caseId}/report/versions/{version}/acknowledge',
+    summary: 'Acknowledge an amended report version (critical ones need receivedBy and readBack)',
+    roles: 'owning clinic',
+    body: AcknowledgeVersionSchema,
+  });
 }

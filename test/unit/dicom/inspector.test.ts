@@ -180,43 +180,60 @@ describe('checks on synthetic files', () => {
 });
 
 describe('worker pool isolation', () => {
-  it('a timeout kills and replaces the worker; the pool keeps working', async () => {
-    if (!samplesPresent()) return;
-    const insp = createDicomInspector({ workers: 1, timeoutMs: 5 });
+  const marker = (text: string) => concat(new TextEncoder().encode(text), new Uint8Array(4096));
+
+  it('a hang is stopped by the timeout (FILE.PARSE_TIMEOUT); the worker is replaced and the pool keeps working', async () => {
+    const insp = createDicomInspector({ workers: 1, timeoutMs: 300, testHooks: true });
     try {
-      const deep = readSample('bad-deeply-nested-sequences.dcm');
-      const r = await insp.inspect(bytesSource(deep));
-      expect(['FILE.PARSE_TIMEOUT', 'DICOM.TOO_DEEP']).toContain(codeOf(r));
-    } finally {
-      await insp.close();
-    }
-    const insp2 = createDicomInspector({ workers: 1, timeoutMs: 1 });
-    const insp3 = createDicomInspector({ workers: 1, timeoutMs: 10_000 });
-    try {
-      // 1 ms cannot even load the worker: a timeout, then a fresh worker that works.
-      const r = await insp2.inspect(bytesSource(crFile()));
+      const t = Date.now();
+      const r = await insp.inspect(bytesSource(marker('TELEREAD-TEST-HANG')));
       expect(codeOf(r)).toBe('FILE.PARSE_TIMEOUT');
-      expect(codeOf(await insp3.inspect(bytesSource(crFile())))).toBe('accepted');
+      expect(Date.now() - t).toBeLessThan(5000);
+      // concurrent files queue behind the replacement worker and all succeed
+      const rs = await Promise.all([1, 2, 3].map(() => insp.inspect(bytesSource(crFile()))));
+      expect(rs.map(codeOf)).toEqual(['accepted', 'accepted', 'accepted']);
     } finally {
-      await insp2.close();
-      await insp3.close();
+      await insp.close();
     }
   });
 
-  it('after a timeout, the same inspector accepts the next file', async () => {
-    const insp = createDicomInspector({ workers: 1, timeoutMs: 3000 });
+  it('a worker that exhausts its heap is replaced (FILE.PARSE_CRASHED); others in flight are unaffected', async () => {
+    const insp = createDicomInspector({ workers: 2, maxOldGenerationSizeMb: 64, timeoutMs: 30_000, testHooks: true });
     try {
-      expect(codeOf(await insp.inspect(bytesSource(crFile())))).toBe('accepted');
-      if (samplesPresent()) {
-        expect(codeOf(await insp.inspect(bytesSource(readSample('bad-deeply-nested-sequences.dcm'))))).toBe('DICOM.TOO_DEEP');
-      }
+      const [bad, good] = await Promise.all([
+        insp.inspect(bytesSource(marker('TELEREAD-TEST-OOM'))),
+        insp.inspect(bytesSource(crFile())),
+      ]);
+      expect(codeOf(bad)).toBe('FILE.PARSE_CRASHED');
+      expect(codeOf(good)).toBe('accepted');
       expect(codeOf(await insp.inspect(bytesSource(crFile())))).toBe('accepted');
     } finally {
       await insp.close();
     }
   });
 
-  it('a worker that runs out of memory is replaced (FILE.PARSE_CRASHED), the server survives', async () => {
+  it('the 100,000-nested sample comes back as DICOM.TOO_DEEP and the worker survives', async () => {
+    if (!samplesPresent()) return;
+    const insp = createDicomInspector({ workers: 1 });
+    try {
+      expect(codeOf(await insp.inspect(bytesSource(crFile())))).toBe('accepted');
+      expect(codeOf(await insp.inspect(bytesSource(readSample('bad-deeply-nested-sequences.dcm'))))).toBe('DICOM.TOO_DEEP');
+      expect(codeOf(await insp.inspect(bytesSource(crFile())))).toBe('accepted');
+    } finally {
+      await insp.close();
+    }
+  });
+
+  it('test hooks are off by default: the marker files are just not DICOM', async () => {
+    const insp = createDicomInspector({ workers: 1, timeoutMs: 2000 });
+    try {
+      expect(codeOf(await insp.inspect(bytesSource(marker('TELEREAD-TEST-HANG'))))).toBe('FILE.NOT_DICOM');
+    } finally {
+      await insp.close();
+    }
+  });
+
+  it('a real file that blows the worker heap (1M elements) is refused with FILE.PARSE_CRASHED, the server survives', async () => {
     // 1M distinct empty elements in a 8 MiB header: dicom-parser builds one JS object per element,
     // far beyond a 48 MiB worker heap. The main thread holds the bytes only.
     const n = 1 << 20;
@@ -296,3 +313,86 @@ function metaWithTs(f: Uint8Array, ts: string): Uint8Array {
   new DataView(gl.buffer).setUint32(8, group.length, true);
   return concat(f.subarray(0, 132), gl, group);
 }
+
+describe('encapsulated pixel data walk', () => {
+  const item = (len: number, fill = 0xaa) => concat(Uint8Array.from([0xfe, 0xff, 0x00, 0xe0, len & 0xff, (len >> 8) & 0xff, 0, 0]), new Uint8Array(len).fill(fill));
+  const delim = Uint8Array.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+  it('checks fragments, the delimiter and the frame count', async () => {
+    const { walkEncapsulated, bufferReader } = await import('../../../shared/dicom/pixel-check.ts');
+    const walk = (b: Uint8Array, frames = 1) => walkEncapsulated(bufferReader(b), b.length, 0, frames);
+    expect(await walk(concat(item(0), item(10), delim))).toEqual({ ok: true, fragments: 1 });
+    // the delimiter's bytes inside a fragment are not mistaken for the end
+    const fragmentHoldingDelimiterBytes = concat(Uint8Array.from([0xfe, 0xff, 0x00, 0xe0, 16, 0, 0, 0]), delim, new Uint8Array(8));
+    expect(await walk(concat(item(0), fragmentHoldingDelimiterBytes, delim))).toEqual({ ok: true, fragments: 1 });
+    expect((await walk(concat(item(0), item(10)))).ok).toBe(false);
+    expect(await walk(concat(item(0), item(10), delim).subarray(0, 20))).toMatchObject({ code: 'DICOM.PIXEL_DATA_TRUNCATED' });
+    expect(await walk(concat(item(0), delim))).toMatchObject({ code: 'DICOM.PIXEL_DATA_MISSING' });
+    expect(await walk(concat(item(0), item(4), item(4), delim), 3)).toMatchObject({ code: 'DICOM.PIXEL_DATA_LENGTH_MISMATCH' });
+    expect(await walk(concat(item(0), Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), delim))).toMatchObject({ code: 'DICOM.MALFORMED' });
+  });
+});
+
+describe('waveform objects', () => {
+  const ecgFile = (dataBytes: number, over: Record<string, unknown> = {}) =>
+    writePart10({
+      elements: [
+        { tag: '00080016', vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.9.1.1' },
+        { tag: '00080018', vr: 'UI', value: '1.2.3.9.1' },
+        { tag: '00080060', vr: 'CS', value: 'ECG' },
+        { tag: '00100010', vr: 'PN', value: 'Zhang^San' },
+        { tag: '0020000d', vr: 'UI', value: '1.2.3.9.2' },
+        { tag: '0020000e', vr: 'UI', value: '1.2.3.9.3' },
+        {
+          tag: '54000100',
+          vr: 'SQ',
+          value: [
+            [
+              { tag: '003a0005', vr: 'US', value: 1 },
+              { tag: '003a0010', vr: 'UL', value: 10 },
+              { tag: '003a001a', vr: 'DS', value: (over.freq as string) ?? '500' },
+              { tag: '003a0020', vr: 'CS', value: 'RHYTHM' },
+              { tag: '54001004', vr: 'US', value: 16 },
+              { tag: '54001006', vr: 'CS', value: 'SS' },
+              { tag: '54001010', vr: 'OW', value: new Uint8Array(dataBytes) },
+            ],
+          ],
+        },
+      ],
+    });
+  it('a coherent waveform group is accepted with its layout', async () => {
+    const r = await inspect(ecgFile(20), { ecg: false });
+    expect(r.ok && r.metadata.waveform).toEqual({
+      groups: [{ label: 'RHYTHM', channels: 1, samples: 10, samplingFrequency: 500, bitsAllocated: 16, sampleInterpretation: 'SS', leads: [] }],
+    });
+  });
+  it('waveform data shorter than channels × samples is refused', async () => {
+    const r = await inspect(ecgFile(10), { ecg: false });
+    expect(codeOf(r)).toBe('DICOM.WAVEFORM_INVALID');
+    noPhi(r);
+  });
+  it('an invalid sampling frequency is refused', async () => {
+    expect(codeOf(await inspect(ecgFile(20, { freq: '5OO' }), { ecg: false }))).toBe('DICOM.INVALID_VALUE');
+    expect(codeOf(await inspect(ecgFile(20, { freq: '0' }), { ecg: false }))).toBe('DICOM.WAVEFORM_INVALID');
+  });
+  it('a waveform SOP class without a waveform sequence is refused', async () => {
+    const f = writePart10({
+      elements: [
+        { tag: '00080016', vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.9.1.1' },
+        { tag: '00080018', vr: 'UI', value: '1.2.3.9.1' },
+        { tag: '00080060', vr: 'CS', value: 'ECG' },
+        { tag: '0020000d', vr: 'UI', value: '1.2.3.9.2' },
+        { tag: '0020000e', vr: 'UI', value: '1.2.3.9.3' },
+      ],
+    });
+    expect(codeOf(await inspect(f))).toBe('DICOM.WAVEFORM_INVALID');
+  });
+  it('non-ECG waveforms (audio) are refused by SOP class', async () => {
+    const f = writePart10({
+      elements: [
+        { tag: '00080016', vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.9.4.1' },
+        { tag: '00080018', vr: 'UI', value: '1.2.3.9.1' },
+      ],
+    });
+    expect(codeOf(await inspect(f))).toBe('DICOM.UNSUPPORTED_SOP_CLASS');
+  });
+});

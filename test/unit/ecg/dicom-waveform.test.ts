@@ -135,9 +135,10 @@ describe('decodeDicomWaveform on the public samples', () => {
 
   it('analyses a 10 s × 12 lead × 1000 Hz record in well under 100 ms', () => {
     const rec = decodeSample('ecg-12lead-mortara-explicit-le.dcm');
-    measureEcg(rec); // warm up the JIT
+    for (let i = 0; i < 5; i++) measureEcg(rec); // let the JIT optimise first
     const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    // On a shared 2-core machine other processes steal time: judge the best of 10 runs.
+    for (let i = 0; i < 10; i++) {
       const t = performance.now();
       measureEcg(rec);
       times.push(performance.now() - t);

@@ -299,7 +299,6 @@ describe('syntheticUltrasound', () => {
     expect(statSync(join(dir, 'b.dcm')).size).toBe(big.metadata.sizeBytes);
     // Fresh frame buffers wait for the GC (tens of MB of slack), but nothing holds the file.
     expect(g50).toBeLessThan(small.metadata.sizeBytes);
-    console.log(`rss growth: ${(g50 / 1e6).toFixed(1)} MB for 50 MB, ${(g150 / 1e6).toFixed(1)} MB for 150 MB`);
     expect(g150).toBeLessThan(big.metadata.sizeBytes * 0.6); // V8 frees external buffers after up to ~64 MB of garbage
     // one consumption per stream object: the iterable is spent, writeTo refuses
     expect(await collect(small.stream)).toHaveLength(0);

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EcgDecodeError, measureEcg, readAecg, readScpEcg, STANDARD_LEADS } from '../../../shared/dicom/ecg/index.ts';
+import dicomParser from 'dicom-parser';
+import {
+  decodeDicomWaveform,
+  EcgDecodeError,
+  looksLikeScpEcg,
+  measureEcg,
+  readAecg,
+  readScpEcg,
+  STANDARD_LEADS,
+} from '../../../shared/dicom/ecg/index.ts';
+import { crcCcitt } from '../../../shared/dicom/ecg/scp.ts';
 
 const SAMPLES = join(import.meta.dirname, '../../../../shared/samples');
 const read = (name: string) => new Uint8Array(readFileSync(join(SAMPLES, name)));
@@ -88,17 +98,71 @@ describe('readAecg', () => {
 });
 
 describe('readScpEcg', () => {
-  it('refuses SCP-ECG with a message telling the clinic what to upload instead', () => {
-    for (const f of ['scpecg-12lead-example-ecgtoolkit.scp', 'scpecg-contec-ecg90a.scp']) {
-      try {
-        readScpEcg(read(f));
-        throw new Error('expected a refusal');
-      } catch (e) {
-        expect(e).toBeInstanceOf(EcgDecodeError);
-        expect((e as EcgDecodeError).code).toBe('ECG.SCP_UNSUPPORTED');
-        expect((e as EcgDecodeError).message).toMatch(/DICOM .*HL7 aECG/);
-        expect((e as EcgDecodeError).kind).toBe('unprocessable');
-      }
+  /** Patch bytes of one section, then re-seal its CRC and the record's. */
+  function patched(bytes: Uint8Array, sectionIndex: number, at: number, value: number): Uint8Array {
+    const b = bytes.slice();
+    const v = new DataView(b.buffer);
+    const start = sectionIndex - 1;
+    const len = v.getUint32(start + 4, true);
+    b[start + at] = value;
+    v.setUint16(start, crcCcitt(b.subarray(start + 2, start + len)), true);
+    v.setUint16(0, crcCcitt(b.subarray(2, v.getUint32(2, true))), true);
+    return b;
+  }
+
+  it('ECG Toolkit example (default Huffman, second differences) decodes to the same mV as its DICOM export', () => {
+    const scp = readScpEcg(read('scpecg-12lead-example-ecgtoolkit.scp'));
+    expect(scp.source).toBe('scp-ecg');
+    const g = scp.groups[0]!;
+    expect(g.samplingFrequency).toBe(500);
+    expect(g.leads.map((l) => l.name)).toEqual([...STANDARD_LEADS]);
+    for (const l of g.leads) expect(l.mv.length).toBe(5000);
+    const dcm = decodeDicomWaveform(dicomParser.parseDicom(read('ecg-12lead-eli250-implicit-le-ecgtoolkit.dcm'))).groups[0]!;
+    for (let l = 0; l < 12; l++) {
+      let maxDiff = 0;
+      for (let i = 0; i < 5000; i++) maxDiff = Math.max(maxDiff, Math.abs(g.leads[l]!.mv[i]! - dcm.leads[l]!.mv[i]!));
+      expect(maxDiff).toBeLessThanOrEqual(0.0026); // at most one 2.5 µV step (a padded sample in the DICOM copy)
     }
+    // Section 7: the device's global measurements.
+    expect(scp.deviceMeasurements).toMatchObject({ prMs: 148, qrsMs: 120, qtMs: 420, pDurationMs: 102, qrsAxis: -61 });
+    const m = measureEcg(scp).measurements;
+    expect(Math.abs(m.qrsMs! - 120)).toBeLessThanOrEqual(15);
+  });
+
+  it('Contec ECG90A (no Huffman, raw samples): 12 leads @ 800 Hz, cut to the samples section 6 really holds', () => {
+    const rec = readScpEcg(read('scpecg-contec-ecg90a.scp'));
+    const g = rec.groups[0]!;
+    expect(g.samplingFrequency).toBe(800);
+    expect(g.leads.map((l) => l.name)).toEqual([...STANDARD_LEADS]);
+    // Section 3 declares 37855 samples per lead but the encoder's 16-bit byte counts cap section 6 at 65534 bytes.
+    for (const l of g.leads) expect(l.mv.length).toBe(32767);
+    expect(rec.warnings?.[0]).toMatch(/declares 37855 samples, section 6 holds 32767/);
+    for (const l of g.leads) expect(l.mv.every((v) => Math.abs(v) < 10)).toBe(true);
+    const m = measureEcg(rec).measurements;
+    expect(m.heartRate).toBeGreaterThanOrEqual(30);
+    expect(m.heartRate).toBeLessThanOrEqual(200);
+    expect(m.beats).toBeGreaterThan(40);
+  });
+
+  it('refuses what it cannot decode faithfully, and damaged or foreign files', () => {
+    const toolkit = read('scpecg-12lead-example-ecgtoolkit.scp');
+    // Section 3 starts at byte index 329; its flags byte is at 16 + 1. Bit 0: reference-beat subtraction.
+    const withRefBeat = patched(toolkit, 329, 17, toolkit[329 - 1 + 17]! | 1);
+    expect(codeOf(() => readScpEcg(withRefBeat))).toBe('ECG.SCP_UNSUPPORTED');
+    try {
+      readScpEcg(withRefBeat);
+    } catch (e) {
+      expect((e as EcgDecodeError).message).toMatch(/reference-beat subtraction.*DICOM .*HL7 aECG/);
+      expect((e as EcgDecodeError).kind).toBe('unprocessable');
+    }
+    // Section 6 starts at 3819; bimodal compression byte at 16 + 5.
+    expect(codeOf(() => readScpEcg(patched(toolkit, 3819, 21, 1)))).toBe('ECG.SCP_UNSUPPORTED');
+    const corrupt = toolkit.slice();
+    corrupt[5000] = corrupt[5000]! ^ 0xff;
+    expect(codeOf(() => readScpEcg(corrupt))).toBe('ECG.SCP_MALFORMED');
+    expect(codeOf(() => readScpEcg(toolkit.subarray(0, 20000)))).toBe('ECG.SCP_MALFORMED');
+    expect(codeOf(() => readScpEcg(read('aecg-minimal-single-lead.xml')))).toBe('ECG.SCP_MALFORMED');
+    expect(looksLikeScpEcg(toolkit)).toBe(true);
+    expect(looksLikeScpEcg(read('ecg-12lead-mortara-explicit-le.dcm'))).toBe(false);
   });
 });

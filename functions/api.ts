@@ -1,0 +1,22 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { handle } from 'hono/aws-lambda';
+import type { Deps } from '../shared/application/deps.ts';
+import type { VerifiedClaimsTokenService } from '../shared/adapters/aws/claims-token-service.ts';
+import { createApp } from '../shared/http/app.ts';
+import { canonicalBytes } from '../shared/signing/canonical.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+/**
+ * The api function: the same hono app as the local server, behind API Gateway (HTTP API) with a
+ * Cognito JWT authorizer. Each request runs with the claims the authorizer verified; there is no
+ * password login and no upload receiver here (clients PUT to presigned S3 URLs).
+ */
+export function makeApiHandler(deps: Deps, tokens: VerifiedClaimsTokenService) {
+  const app = createApp(deps, { tokens, canonicalize: canonicalBytes });
+  const h = handle(app);
+  return async (event: ApiEvent, context: Context): Promise<APIGatewayProxyResultV2> => {
+    const claims = event.requestContext?.authorizer?.jwt?.claims;
+    return tokens.withClaims(claims as Record<string, string> | undefined, () => h(event as never, context as never) as Promise<APIGatewayProxyResultV2>);
+  };
+}

@@ -1,0 +1,13 @@
+import type { Deps } from '../shared/application/deps.ts';
+import { sweepLeases } from '../shared/application/reads.ts';
+import { sweepSla } from '../shared/application/sla.ts';
+
+/** Scheduled sweep: expired leases back to QUEUED, unconfirmed read messages re-sent, SLA escalations. */
+export function makeSweepHandler(deps: Deps) {
+  return async () => {
+    const leases = await sweepLeases(deps);
+    const sla = await sweepSla(deps);
+    deps.log.info('sweep', { ...leases, ...sla });
+    return { ...leases, ...sla };
+  };
+}

@@ -1,0 +1,111 @@
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
+export const CHROMIUM = process.env.TELEREAD_CHROMIUM ?? '/usr/bin/chromium';
+
+// Flags that keep Debian's chromium quiet on a closed network (no background fetches, no QUIC, no sync).
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function newest(p: string): number {
+  const s = statSync(p);
+  return s.isDirectory() ? Math.max(s.mtimeMs, ...readdirSync(p).map((n) => newest(join(p, n)))) : s.mtimeMs;
+}
+
+/** Build web/dist when missing or stale; a lock directory keeps parallel test files from building at once. */
+export async function ensureWebBuilt(): Promise<void> {
+  const web = join(ROOT, 'web');
+  const index = join(web, 'dist', 'index.html');
+  const stale = () => !existsSync(index) || Math.max(newest(join(web, 'src')), newest(join(web, 'index.html')), newest(join(web, 'vite.config.ts'))) > statSync(index).mtimeMs;
+  if (!stale()) return;
+  const lock = join(ROOT, '.tmp', 'web-build.lock');
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 600) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+      if (!stale()) return;
+    }
+  }
+  try {
+    if (!stale()) return;
+    const { build } = await import('vite');
+    await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'error' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface BrowserSession {
+  ctx: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Debian's chromium with a fresh profile directory, in the given UI locale. */
+export async function launch(locale: string, opts: { deviceScaleFactor?: number } = {}): Promise<BrowserSession> {
+  const dir = mkdtempSync(join(tmpdir(), 'teleread-chromium-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    locale,
+    viewport: { width: 1400, height: 900 },
+    deviceScaleFactor: opts.deviceScaleFactor ?? 1,
+    acceptDownloads: true,
+  });
+  return {
+    ctx,
+    async close() {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+export async function login(page: Page, base: string, username: string, password = 'teleread-demo'): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('[data-testid=who]').waitFor();
+}
+
+/** Statistics of the pixels of a canvas (device pixels). */
+export async function canvasStats(page: Page, selector: string): Promise<{ mean: number; std: number; hash: number; w: number; h: number }> {
+  return page.locator(selector).evaluate((cv: HTMLCanvasElement) => {
+    const ctx = cv.getContext('2d')!;
+    const d = ctx.getImageData(0, 0, cv.width, cv.height).data;
+    let s = 0;
+    let s2 = 0;
+    let hash = 0;
+    const n = d.length / 4;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
+      s += v;
+      s2 += v * v;
+      if (i % 397 === 0) hash = (hash * 31 + d[i]! + d[i + 1]! * 7 + d[i + 2]! * 13) >>> 0;
+    }
+    const mean = s / n;
+    return { mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), hash, w: cv.width, h: cv.height };
+  });
+}

@@ -1,0 +1,102 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { loadSession, saveSession, setUnauthorizedHandler, type Session } from './api.ts';
+import { LANGS, setLanguage, type Lang } from './i18n.ts';
+import { match, navigate, usePath } from './router.ts';
+import { Login } from './pages/Login.tsx';
+import { TechnicianHome, TechnicianCase } from './pages/Technician.tsx';
+import { ReaderHome } from './pages/Reader.tsx';
+import { ReadingScreen } from './pages/Reading.tsx';
+import { AdminHome } from './pages/Admin.tsx';
+import { EcgCalibrationPage } from './pages/EcgCalibrationPage.tsx';
+
+export const HOME: Record<Session['user']['role'], string> = { technician: '/tech', reader: '/reader', admin: '/admin' };
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const path = usePath();
+  const [session, setSession] = useState<Session | null>(loadSession);
+
+  const logout = useCallback(() => {
+    saveSession(null);
+    setSession(null);
+    navigate('/login', true);
+  }, []);
+  useEffect(() => setUnauthorizedHandler(logout), [logout]);
+
+  useEffect(() => {
+    document.title = t('app.title');
+  }, [t, i18n.language]);
+
+  // Test and calibration page: needs no sign-in.
+  if (path === '/dev/ecg-calibration') return <Shell session={null} onLogout={logout}><EcgCalibrationPage /></Shell>;
+
+  if (!session) {
+    return (
+      <Shell session={null} onLogout={logout}>
+        <Login
+          onLogin={(s) => {
+            saveSession(s);
+            setSession(s);
+            navigate(HOME[s.user.role], true);
+          }}
+        />
+      </Shell>
+    );
+  }
+  const role = session.user.role;
+  let page: React.ReactNode = null;
+  let m: Record<string, string> | null;
+  if (role === 'technician' && (m = match('/tech/cases/:caseId', path))) page = <TechnicianCase caseId={m.caseId!} />;
+  else if (role === 'technician' && path === '/tech') page = <TechnicianHome />;
+  else if (role === 'reader' && (m = match('/reader/read/:caseId', path))) page = <ReadingScreen caseId={m.caseId!} session={session} />;
+  else if (role === 'reader' && (m = match('/reader/view/:caseId', path))) page = <ReadingScreen caseId={m.caseId!} session={session} readOnly />;
+  else if (role === 'reader' && path === '/reader') page = <ReaderHome session={session} />;
+  else if (role === 'admin' && path === '/admin') page = <AdminHome />;
+  if (!page) {
+    queueMicrotask(() => navigate(HOME[role], true));
+    return null;
+  }
+  return (
+    <Shell session={session} onLogout={logout}>
+      {page}
+    </Shell>
+  );
+}
+
+function Shell({ session, onLogout, children }: { session: Session | null; onLogout: () => void; children: React.ReactNode }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <header className="top">
+        <strong className="brand">{t('app.title')}</strong>
+        <span className="spacer" />
+        <label>
+          {t('app.language')}{' '}
+          <select aria-label={t('app.language')} value={i18n.language} onChange={(e) => setLanguage(e.target.value as Lang)} data-testid="lang">
+            {LANGS.map((l) => (
+              <option key={l} value={l}>
+                {l === 'zh-CN' ? '中文' : 'English'}
+              </option>
+            ))}
+          </select>
+        </label>
+        {session && (
+          <>
+            <span className="who" data-testid="who">
+              {session.user.displayName} · {t(`role.${session.user.role}`)}
+              {session.user.clinicId ? ` · ${session.user.clinicId}` : ''}
+            </span>
+            <button type="button" onClick={onLogout}>
+              {t('app.logout')}
+            </button>
+          </>
+        )}
+      </header>
+      <main id="main">{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,1 @@
+declare module "*.wasm?url" { const url: string; export default url; }
