@@ -1,16 +1,24 @@
 /**
  * The `teleread` command line (bin/teleread.mjs runs this through tsx).
  *
- *   teleread verify <report.json> <report.jws> [--pdf report.pdf] (--keys jwks.json | --url http://host:port)
+ *   teleread verify <report.json> <report.jws> [--pdf report.pdf] [--code <printed code>] (--keys jwks.json | --url http://host:port)
  *   teleread canonical <report.json> [--out file]
+ *   teleread audit verify [--data-dir dir]
+ *   teleread font extract [--out file] [--from collection.ttc]
  *
  * Exit codes: 0 valid / done, 1 the report does not verify, 2 usage or input error.
  * Subcommands live in one dispatch table; add new ones there.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openSqlite } from '../shared/adapters/local/sqlite.ts';
+import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
+import { CJK_FACE, CJK_FACE_FILE, ensureCjkFontFile } from '../shared/reports/font.ts';
+import { verifySignedReportFiles } from '../shared/reports/verify.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
-import { verifyReportFiles, type Jwks } from '../shared/signing/verify.ts';
+import type { Jwks } from '../shared/signing/verify.ts';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -31,9 +39,19 @@ class UsageError extends Error {}
 
 const commands: Record<string, Command> = {
   verify: {
-    usage: 'teleread verify <report.json> <report.jws> [--pdf report.pdf] (--keys jwks.json | --url http://host:port)',
-    summary: 'check a signed report offline against a JWKS file, or against the keys a TeleRead server publishes',
+    usage: 'teleread verify <report.json> <report.jws> [--pdf report.pdf] [--code <verification code>] (--keys jwks.json | --url http://host:port)',
+    summary: 'check a signed report (and its PDF, and the code printed on it) offline against a JWKS file or a server\'s keys',
     run: runVerify,
+  },
+  audit: {
+    usage: 'teleread audit verify [--data-dir dir]   (default: $TELEREAD_DATA_DIR or ./data)',
+    summary: 'walk the hash-chained audit log and report the first broken link',
+    run: runAudit,
+  },
+  font: {
+    usage: 'teleread font extract [--out NotoSansCJKsc-Regular.otf] [--from NotoSansCJK-Regular.ttc]',
+    summary: 'extract the Noto Sans CJK SC face the PDFs embed from Debian\'s fonts-noto-cjk collection (for a bundle)',
+    run: runFont,
   },
   canonical: {
     usage: 'teleread canonical <report.json> [--out report.canonical.json]',
@@ -46,7 +64,7 @@ async function runVerify(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { pdf: { type: 'string' }, keys: { type: 'string' }, url: { type: 'string' } },
+    options: { pdf: { type: 'string' }, keys: { type: 'string' }, url: { type: 'string' }, code: { type: 'string' } },
   });
   if (positionals.length !== 2) throw new UsageError('verify needs <report.json> and <report.jws>.');
   if ((values.keys === undefined) === (values.url === undefined)) {
@@ -58,7 +76,7 @@ async function runVerify(args: string[], io: CliIo): Promise<number> {
   const pdfBytes = values.pdf === undefined ? undefined : await readInput(values.pdf);
   const jwks = values.keys !== undefined ? parseJwks(await readInput(values.keys, 'utf8'), values.keys) : await fetchJwks(values.url!, io);
 
-  const result = await verifyReportFiles({ reportJson, jws, jwks, pdfBytes });
+  const result = await verifySignedReportFiles({ reportJson, jws, jwks, pdfBytes, code: values.code });
   if (!result.ok) {
     io.err(`INVALID ${result.code}: ${result.message}`);
     return EXIT_INVALID;
@@ -74,8 +92,53 @@ async function runVerify(args: string[], io: CliIo): Promise<number> {
     `VALID report${what ? ` (${what})` : ''} signed by kid ${result.kid}` +
       (who ? ` (${who})` : '') +
       (typeof r.signedAt === 'string' ? ` at ${r.signedAt}` : '') +
+      (r.supersedes !== undefined && r.supersedes !== null ? `; supersedes version ${String(r.supersedes)}` : '') +
+      (result.verificationCode ? `; verification code ${result.verificationCode}` : '') +
       (result.pdfChecked ? '; PDF matches the signed SHA-256' : ''),
   );
+  return EXIT_OK;
+}
+
+async function runAudit(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw new UsageError('audit needs the subcommand verify.');
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`Unexpected ${positionals.join(' ')}.`);
+  const dir = resolve(values['data-dir'] ?? process.env.TELEREAD_DATA_DIR ?? './data');
+  const file = join(dir, 'teleread.db');
+  if (!existsSync(file)) throw new UsageError(`No TeleRead database at ${file}.`);
+  const db = openSqlite(file);
+  try {
+    const v = new SqliteAuditLog(db).verify();
+    if (v.ok) {
+      io.out(`OK audit log: ${v.checked} records, every link holds (${file})`);
+      return EXIT_OK;
+    }
+    const b = v.firstBroken!;
+    const why =
+      b.reason === 'hash'
+        ? 'its content does not match its recorded hash (the record was edited)'
+        : 'it does not link to the record before it (a record before it was deleted, reordered or replaced)';
+    io.err(`BROKEN audit log at record #${v.checked + 1} (seq ${b.seq}): ${why}; the ${v.checked} records before it verify.`);
+    return EXIT_INVALID;
+  } finally {
+    db.close();
+  }
+}
+
+async function runFont(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'extract') throw new UsageError('font needs the subcommand extract.');
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, from: { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`Unexpected ${positionals.join(' ')}.`);
+  const out = resolve(values.out ?? CJK_FACE_FILE);
+  if (existsSync(out)) throw new UsageError(`${out} exists; remove it first.`);
+  try {
+    ensureCjkFontFile(out, values.from);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  io.out(`wrote ${CJK_FACE} to ${out}`);
   return EXIT_OK;
 }
 
@@ -140,7 +203,7 @@ async function fetchJwks(base: string, io: CliIo): Promise<Jwks> {
 function help(io: CliIo): void {
   io.out('Usage: teleread <command> [options]\n\nCommands:');
   for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(10)} ${c.summary}\n             ${c.usage}`);
-  io.out('\nExit codes: 0 ok, 1 the report does not verify, 2 usage or input error.');
+  io.out('\nExit codes: 0 ok, 1 the report (or the audit log) does not verify, 2 usage or input error.');
 }
 
 /** Runs one command line (without node and script) and resolves to the exit code. */

@@ -181,12 +181,17 @@ export async function composeLocal(
       reconcileUploads(deps, 0)
         .then((n) => n && ingestWorker.wake())
         .catch(fail);
+      let sweeping = false;
       sweeper = setInterval(() => {
+        // One sweep at a time: a slow sweep must not pile up behind a short interval.
+        if (sweeping) return;
+        sweeping = true;
         sweepLeases(deps)
           .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
           .then(() => sweepSla(deps))
-          .catch(fail);
-      }, 5000);
+          .catch(fail)
+          .finally(() => (sweeping = false));
+      }, cfg.TELEREAD_SWEEP_MS);
       sweeper.unref();
     },
     async stop() {

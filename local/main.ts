@@ -1,12 +1,17 @@
 import { serve } from '@hono/node-server';
 import { loadLocalConfig } from '../shared/contracts/config.ts';
+import { ScaledClock } from '../shared/ports/clock.ts';
 import { composeLocal } from './compose.ts';
 
 /** `npm start`: one process serving the API and running the ingest, delivery and lease workers. */
 async function main() {
   const cfg = loadLocalConfig(process.env);
   const origin = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST.includes(':') ? `[${cfg.HOST}]` : cfg.HOST}:${cfg.PORT}`;
-  const sys = await composeLocal(cfg, { publicUrl: origin });
+  const clock =
+    cfg.TELEREAD_TIME_SCALE > 1
+      ? new ScaledClock(cfg.TELEREAD_TIME_START ? Date.parse(cfg.TELEREAD_TIME_START) : Date.now(), cfg.TELEREAD_TIME_SCALE)
+      : undefined;
+  const sys = await composeLocal(cfg, { publicUrl: origin, clock });
   sys.start();
   const server = serve({ fetch: sys.app.fetch, port: cfg.PORT, hostname: cfg.HOST }, (info) => {
     const url = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${info.port}`;

@@ -13,6 +13,12 @@ export const LocalConfigSchema = z.object({
   /** Public origin used in upload URLs; default http://HOST:PORT. */
   TELEREAD_PUBLIC_URL: z.string().url().optional(),
   TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),
+  /** How often the sweeper runs (leases, lost jobs, SLA clocks). */
+  TELEREAD_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  /** Simulation only: run the clock this many times faster than real time (1 = real time). */
+  TELEREAD_TIME_SCALE: z.coerce.number().min(1).max(10_000).default(1),
+  /** Simulation only: the simulated clock's start (ISO); default now. */
+  TELEREAD_TIME_START: z.string().datetime().optional(),
   /** scrypt cost exponent for sealing signer keys (2^N). Lower only in tests. */
   TELEREAD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
 });

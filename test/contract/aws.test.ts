@@ -105,3 +105,269 @@ describe('AWS adapters: beyond the port contracts', () => {
     expect(await store.head('big/two')).toBeNull();
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Lambda handlers on SQS event fixtures, over the AWS adapters (dynalite, s3rver, SQS fake).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFAULT_SETTINGS, type Deps } from '../../shared/application/deps.ts';
+import { createSubmission } from '../../shared/application/submissions.ts';
+import { DynamoDirectory } from '../../shared/adapters/aws/dynamo-directory.ts';
+import { RandomIdsAws } from '../../shared/adapters/aws/ids.ts';
+import { S3UploadTargetSigner } from '../../shared/adapters/aws/s3-upload-target-signer.ts';
+import { SqsJobQueue, SqsReadQueue } from '../../shared/adapters/aws/sqs-queue.ts';
+import { VerifiedClaimsTokenService } from '../../shared/adapters/aws/claims-token-service.ts';
+import type { Principal } from '../../shared/contracts/auth.ts';
+import { lambdaInspector } from '../../functions/inspector.ts';
+import { keysOfIngestMessage, makeIngestHandler } from '../../functions/ingest.ts';
+import { makeDeliveryHandler } from '../../functions/delivery.ts';
+import { ManualClock } from './support/manual-clock.ts';
+
+const SAMPLES = join(import.meta.dirname, '../../../shared/samples');
+const ECG = readFileSync(join(SAMPLES, 'ecg-12lead-mortara-explicit-le.dcm'));
+const tech: Principal = { userId: 'tech-a', role: 'technician', clinicId: 'clinic-a' };
+const context = { functionName: 'ingest', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+const CONSORTIUM = {
+  name: 'Test consortium',
+  county: { id: 'county', name: 'County hospital' },
+  clinics: [{ id: 'clinic-a', name: 'Clinic A' }],
+  pools: [
+    { id: 'ecg', name: 'ECG' },
+    { id: 'radiography', name: 'Radiography' },
+  ],
+  routing: { ECG: 'ecg', CR: 'radiography', DX: 'radiography' },
+  users: [
+    { id: 'tech-a', username: 'tech-a', displayName: 'Tech A', role: 'technician' as const, clinicId: 'clinic-a', passwordHash: '!cognito' },
+    { id: 'ecg-reader', username: 'ecg-reader', displayName: 'ECG reader', role: 'reader' as const, pools: ['ecg'], passwordHash: '!cognito' },
+  ],
+};
+
+const s3Record = (key: string, messageId: string, receiveCount = 1): SQSRecord => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'cn-northwest-1',
+        eventTime: '2026-06-01T08:00:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws-cn:s3:::uploads' }, object: { key, size: 1 } },
+      },
+    ],
+  }),
+  attributes: {
+    ApproximateReceiveCount: String(receiveCount),
+    SentTimestamp: '1780000000000',
+    SenderId: 'AIDAEXAMPLE',
+    ApproximateFirstReceiveTimestamp: '1780000000000',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws-cn:sqs:cn-northwest-1:000000000000:teleread-ingest',
+  awsRegion: 'cn-northwest-1',
+});
+const rawRecord = (body: string, messageId: string): SQSRecord => ({ ...s3Record('x', messageId), body });
+const sqsEvent = (...Records: SQSRecord[]): SQSEvent => ({ Records });
+
+describe('ingest and delivery handlers on SQS event fixtures', () => {
+  async function system() {
+    const t = await table();
+    const s = await s3Server();
+    const bucket = await s.createBucket();
+    const clock = new ManualClock('2026-06-01T08:00:00.000Z');
+    const fake = new FakeSqs(clock, 5);
+    const resolve = (name: string) => fake.location(name);
+    const s3 = s.client();
+    const noop = () => {};
+    const deps: Deps = {
+      cases: new DynamoCaseRepository(t.d.client(), t.name),
+      blobs: new S3BlobStore(s3, { bucket }),
+      readQueue: new SqsReadQueue(fake.client(), { resolve }),
+      jobQueue: new SqsJobQueue(fake.client(), { resolve }),
+      inspector: lambdaInspector(),
+      signer: { enrol: async () => ({ kid: 'k' }), signDetached: async () => ({ jws: 'x..y', kid: 'k' }), jwks: async () => ({ keys: [] }) },
+      renderer: { render: async () => ({ pdf: new Uint8Array(0), missingGlyphs: [] }) },
+      directory: DynamoDirectory.fromConsortium(CONSORTIUM),
+      uploads: new S3UploadTargetSigner(s3, bucket, clock),
+      notifier: new DynamoNotifier(t.d.client(), t.name),
+      audit: new DynamoAuditLog(t.d.client(), t.name),
+      clock,
+      ids: new RandomIdsAws(),
+      log: { info: noop, warn: noop, error: noop },
+      settings: DEFAULT_SETTINGS,
+    };
+    const submit = async (files: Buffer[]) => {
+      const r = await createSubmission(deps, tech, {
+        patient: { id: 'p-1', name: 'Test Patient' },
+        consent: { obtained: true },
+        priority: 'routine',
+        files: files.map((b, i) => ({ name: `f${i}.dcm`, size: b.length })),
+      });
+      const keys = files.map((_, i) => `uploads/clinic-a/${r.submissionId}/${i}`);
+      for (const [i, b] of files.entries()) await deps.blobs.put(keys[i]!, b);
+      return { caseId: r.caseId, keys };
+    };
+    return { deps, fake, submit, cleanup: t.cleanup };
+  }
+
+  it('reads the keys of S3 notifications (URL-encoded), test events and ingest jobs; refuses anything else', () => {
+    expect(keysOfIngestMessage(s3Record('uploads/clinic-a/sub-abcdef/0', 'm').body)).toEqual([
+      { key: 'uploads/clinic-a/sub-abcdef/0', storedAt: '2026-06-01T08:00:00.000Z' },
+    ]);
+    expect(keysOfIngestMessage(s3Record('a+b%2Fc', 'm').body)).toEqual([{ key: 'a b/c', storedAt: '2026-06-01T08:00:00.000Z' }]);
+    expect(keysOfIngestMessage(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual([]);
+    expect(keysOfIngestMessage(JSON.stringify({ type: 'ingest', key: 'uploads/c/sub-123456/1' }))).toEqual([
+      { key: 'uploads/c/sub-123456/1', storedAt: undefined },
+    ]);
+    expect(() => keysOfIngestMessage('{not json')).toThrow();
+    expect(() => keysOfIngestMessage(JSON.stringify({ hello: 'world' }))).toThrow();
+  });
+
+  it('ingests an uploaded ECG: no failures, case QUEUED, exactly one read message', async () => {
+    const s = await system();
+    try {
+      const { caseId, keys } = await s.submit([ECG]);
+      const handler = makeIngestHandler(s.deps);
+      expect(await handler(sqsEvent(s3Record(keys[0]!, 'm-1')), context)).toEqual({ batchItemFailures: [] });
+      const c = await s.deps.cases.get(caseId);
+      expect(c?.status).toBe('QUEUED');
+      expect(c?.pool).toBe('ecg');
+      expect(await s.deps.cases.listInstances(caseId)).toHaveLength(1);
+      const queue = `ecg.${c!.priority}`;
+      expect((await s.deps.readQueue.depth(queue)).visible).toBe(1);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('duplicates in one batch and redeliveries change nothing: one instance, one outcome, one read message', async () => {
+    const s = await system();
+    try {
+      const { caseId, keys } = await s.submit([ECG]);
+      const handler = makeIngestHandler(s.deps);
+      const r1 = await handler(sqsEvent(s3Record(keys[0]!, 'm-1'), s3Record(keys[0]!, 'm-2')), context);
+      expect(r1.batchItemFailures).toEqual([]);
+      const r2 = await handler(sqsEvent(s3Record(keys[0]!, 'm-1', 2)), context);
+      expect(r2.batchItemFailures).toEqual([]);
+      expect(await s.deps.cases.listInstances(caseId)).toHaveLength(1);
+      expect(await s.deps.cases.listFileOutcomes(caseId)).toHaveLength(1);
+      const c = (await s.deps.cases.get(caseId))!;
+      expect(c.status).toBe('QUEUED');
+      expect((await s.deps.readQueue.depth(`ecg.${c.priority}`)).visible).toBe(1);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a poison message fails alone: exactly its id in batchItemFailures, the rest of the batch is ingested', async () => {
+    const s = await system();
+    try {
+      const a = await s.submit([ECG]);
+      const b = await s.submit([Buffer.from('this is not a DICOM file at all, just text')]);
+      const handler = makeIngestHandler(s.deps);
+      const r = await handler(
+        sqsEvent(
+          s3Record(a.keys[0]!, 'good-1'),
+          rawRecord('{"Records": [ this is not json', 'poison-1'),
+          s3Record(b.keys[0]!, 'bad-file-1'),
+          rawRecord(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }), 'test-event-1'),
+        ),
+        context,
+      );
+      expect(r).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison-1' }] });
+      expect((await s.deps.cases.get(a.caseId))?.status).toBe('QUEUED');
+      // A refused file is an answer, not a failure: the case is REJECTED with a reason and the bytes kept.
+      const rejected = (await s.deps.cases.get(b.caseId))!;
+      expect(rejected.status).toBe('REJECTED');
+      expect(rejected.rejection?.code).toMatch(/^(DICOM|FILE)\./);
+      expect(await s.deps.blobs.list('quarantine/')).toHaveLength(1);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('an ingest that fails on storage reports that record only (and it is retried, then dead-lettered by SQS)', async () => {
+    const s = await system();
+    try {
+      const a = await s.submit([ECG]);
+      const ghost = await s.submit([ECG]);
+      // The object of the second case vanished before ingest: that record fails, the other succeeds.
+      const r = await makeIngestHandler({
+        ...s.deps,
+        blobs: new Proxy(s.deps.blobs, {
+          get(target, prop, recv) {
+            if (prop === 'head') return async (key: string) => (key === ghost.keys[0] ? null : target.head(key));
+            return Reflect.get(target, prop, recv);
+          },
+        }),
+      })(sqsEvent(s3Record(a.keys[0]!, 'ok-1'), s3Record(ghost.keys[0]!, 'vanished-1')), context);
+      expect(r.batchItemFailures).toEqual([{ itemIdentifier: 'vanished-1' }]);
+      expect((await s.deps.cases.get(ghost.caseId))?.status).toBe('AWAITING_FILES');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('delivery: a malformed job is reported alone; a delivery of a case not SIGNED is a harmless no-op', async () => {
+    const s = await system();
+    try {
+      const handler = makeDeliveryHandler(s.deps);
+      const r = await handler(
+        sqsEvent(
+          rawRecord(JSON.stringify({ type: 'deliver', caseId: 'case-none00', version: 1 }), 'd-1'),
+          rawRecord(JSON.stringify({ type: 'deliver', caseId: 'case-x' }), 'd-bad'),
+        ),
+        context,
+      );
+      expect(r).toEqual({ batchItemFailures: [{ itemIdentifier: 'd-bad' }] });
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
+
+describe('S3 upload targets and Cognito claims', () => {
+  it('presigns a PUT bound to the key, content type and length, expiring within five minutes; S3 refuses another size', async () => {
+    const s = await s3Server();
+    const bucket = await s.createBucket();
+    const client = s.client();
+    const clock = { now: () => new Date() };
+    const signer = new S3UploadTargetSigner(client, bucket, clock);
+    const t = await signer.create('uploads/clinic-a/sub-abcdef/0', { maxBytes: 5, contentType: 'application/dicom', expiresInSeconds: 3600 });
+    const u = new URL(t.url);
+    expect(u.pathname.endsWith('/uploads/clinic-a/sub-abcdef/0')).toBe(true);
+    expect(Number(u.searchParams.get('X-Amz-Expires'))).toBe(300);
+    expect(u.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual(expect.arrayContaining(['content-length', 'content-type', 'host']));
+    expect(Date.parse(t.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
+    expect(t).toMatchObject({ method: 'PUT', headers: { 'content-type': 'application/dicom' } });
+    const ok = await fetch(t.url, { method: 'PUT', headers: t.headers, body: Buffer.from('12345') });
+    expect(ok.status).toBe(200);
+    expect(await new S3BlobStore(client, { bucket }).head('uploads/clinic-a/sub-abcdef/0')).toEqual({ size: 5 });
+    await expect(signer.create('../x', { maxBytes: 1, contentType: 'application/dicom', expiresInSeconds: 60 })).rejects.toMatchObject({
+      code: 'BLOB.INVALID_KEY',
+    });
+  });
+
+  it('maps verified claims to a principal and refuses requests without verified claims', async () => {
+    const tokens = new VerifiedClaimsTokenService();
+    await expect(tokens.verify('anything')).rejects.toMatchObject({ code: 'AUTH.INVALID_TOKEN' });
+    const reader = await tokens.withClaims({ 'cognito:username': 'rad-reader', 'cognito:groups': '[reader]', 'custom:pools': 'radiography,ultrasound' }, () =>
+      tokens.verify('t'),
+    );
+    expect(reader).toEqual({ userId: 'rad-reader', role: 'reader', pools: ['radiography', 'ultrasound'] });
+    const techP = await tokens.withClaims({ 'cognito:username': 'tech-a', 'cognito:groups': ['technician'], 'custom:clinicId': 'clinic-a' }, () =>
+      tokens.verify('t'),
+    );
+    expect(techP).toEqual({ userId: 'tech-a', role: 'technician', clinicId: 'clinic-a' });
+    await expect(tokens.withClaims({ 'cognito:username': 'x', 'cognito:groups': '[reader admin]' }, () => tokens.verify('t'))).rejects.toMatchObject({
+      code: 'AUTH.NO_ROLE',
+    });
+    await expect(tokens.issue()).rejects.toMatchObject({ code: 'AUTH.NOT_SUPPORTED' });
+  });
+});

@@ -129,11 +129,13 @@ describe('measureEcg on synthetic ECGs with known fiducials', () => {
     const { recording } = syntheticEcg({ heartRate: 75, samplingFrequency: 1000 });
     for (let i = 0; i < 5; i++) measureEcg(recording); // let the JIT optimise first
     const times: number[] = [];
-    // On a shared 2-core machine other processes steal time: judge the best of 10 runs.
+    // On a shared 2-core machine other processes steal wall-clock time: judge this process's CPU
+    // time (user + system), best of 10 runs.
     for (let i = 0; i < 10; i++) {
-      const t = performance.now();
+      const t = process.cpuUsage();
       measureEcg(recording);
-      times.push(performance.now() - t);
+      const used = process.cpuUsage(t);
+      times.push((used.user + used.system) / 1000);
     }
     expect(Math.min(...times)).toBeLessThan(100);
   });
