@@ -23,6 +23,7 @@ import {
 } from './safe-parse.ts';
 import { sopPolicy } from './sop-classes.ts';
 import { walkEncapsulated, bufferReader } from './pixel-check.ts';
+import { decodeDicomWaveform, isEcgDecodeError, measureEcg } from './ecg/index.ts';
 
 export interface AnalyzeOptions {
   /** Cap on the inflated size of deflated datasets. */
@@ -94,46 +95,25 @@ function expectedNativeLength(img: NonNullable<StudyMetadata['image']>): number 
   return img.BitsAllocated === 1 ? Math.ceil(pixels / 8) : pixels * (img.BitsAllocated / 8);
 }
 
-// ECG module (written separately). Loaded lazily by path so this file works with or without it.
-interface EcgModule {
-  decodeDicomWaveform(ds: DataSet): { deviceMeasurements?: Record<string, number | null> };
-  measureEcg(rec: unknown): { measurements: Record<string, unknown>; flags: string[] };
-}
-let ecgModule: Promise<EcgModule | null> | undefined;
-export function loadEcgModule(): Promise<EcgModule | null> {
-  if (!ecgModule) {
-    const spec = './ecg/index.ts';
-    ecgModule = import(spec).then(
-      (m: Partial<EcgModule>) =>
-        typeof m.decodeDicomWaveform === 'function' && typeof m.measureEcg === 'function' ? (m as EcgModule) : null,
-      () => null,
-    );
-  }
-  return ecgModule;
-}
-
-async function ecgSummary(ds: DataSet): Promise<EcgSummary | null> {
-  const mod = await loadEcgModule();
-  if (!mod) return null;
-  let rec: ReturnType<EcgModule['decodeDicomWaveform']>;
+/** ECG summary of a waveform object from the ECG module (decode + measure). */
+function ecgSummary(ds: DataSet): EcgSummary | null {
+  let rec: ReturnType<typeof decodeDicomWaveform>;
   try {
-    rec = mod.decodeDicomWaveform(ds);
+    rec = decodeDicomWaveform(ds);
   } catch (e) {
     // The ECG module's own refusals (ECG.NO_ECG_LEADS, ECG.WAVEFORM_TRUNCATED, …) are the file's fault.
-    const err = e as { code?: unknown; message?: unknown; name?: unknown };
-    if (err && err.name === 'EcgDecodeError' && typeof err.code === 'string' && typeof err.message === 'string')
-      throw new EcgRefusal(err.code, err.message);
+    if (isEcgDecodeError(e)) throw new EcgRefusal(e.code, e.message);
     return null;
   }
   try {
-    const { measurements, flags } = mod.measureEcg(rec);
+    const { measurements, flags } = measureEcg(rec);
     const m: Record<string, number | null> = {};
-    for (const [k, v] of Object.entries(measurements)) {
+    for (const [k, v] of Object.entries(measurements) as Array<[string, unknown]>) {
       if (typeof v === 'number') m[k] = Number.isFinite(v) ? v : null;
       else if (typeof v === 'boolean') m[k] = v ? 1 : 0;
       else if (v === null) m[k] = null;
     }
-    return { measurements: m, flags: [...flags], deviceMeasurements: rec.deviceMeasurements ?? undefined };
+    return { measurements: m, flags: [...flags], deviceMeasurements: rec.deviceMeasurements };
   } catch {
     // A decodable signal the measurement code cannot handle is shown without measurements.
     return null;
@@ -256,7 +236,7 @@ export async function analyzeBuffer(
       const w = await walkEncapsulated(bufferReader(step.parsed.dataSet.byteArray), step.parsed.dataSet.byteArray.length, r.inflatedCheck.offset, r.inflatedCheck.frames);
       if (!w.ok) return { kind: 'refused', code: w.code, message: w.message };
     }
-    const ecg = r.wantEcg && options.ecg !== false ? await ecgSummary(step.parsed.dataSet) : null;
+    const ecg = r.wantEcg && options.ecg !== false ? ecgSummary(step.parsed.dataSet) : null;
     return { kind: 'ok', metadata: r.metadata, ecg, pixelCheck: r.pixelCheck };
   } catch (e) {
     if (e instanceof EcgRefusal) return { kind: 'refused', code: e.code, message: e.message };

@@ -232,7 +232,7 @@ export function decodeDicomWaveform(dataSet: DataSet): EcgRecording {
     const plans: ChannelPlan[] = [];
     for (let c = 0; c < nch; c++) {
       const def = defs[c];
-      const src = code(items(def ?? g, T.channelSource)[0]);
+      const src = code(def ? items(def, T.channelSource)[0] : undefined);
       const chLabel = def ? str(def, T.channelLabel)?.trim() : undefined;
       const name =
         leadFromCode(src.value, src.scheme) ?? leadFromText(src.meaning) ?? leadFromText(chLabel) ?? null;

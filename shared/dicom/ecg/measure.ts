@@ -11,11 +11,13 @@
  *     T-wave rejection (a peak within 360 ms of the last QRS with less than half its slope, slopes
  *     measured in a 12–40 Hz band where T waves have little energy), and
  *     search-back with THRESHOLD2 when no QRS came within 166 % of the mean of the last 8 RR intervals.
- *  3. Median beat: leads filtered 0.5–40 Hz, beats aligned on the QRS energy maximum, sample-wise median.
+ *  3. Median beat: the quieter leads (noisy ones dropped by sample-to-sample noise), filtered
+ *     0.5–40 Hz, beats aligned on the centre of QRS energy, sample-wise median (≤ 60 beats).
  *     QRS onset/offset where the sum over leads of |dV/dt| falls below 5 % of its QRS peak (above the
- *     PR-segment floor) for 8 ms; P onset the same way on a 20 Hz low-passed copy within the PR window;
- *     T end by the tangent method (steepest descent after the T peak crossing the isoelectric level) on
- *     the root-mean-square of the leads about their PR-segment level.
+ *     PR-segment floor) for 8 ms; T end by the tangent method (steepest descent after the T peak,
+ *     crossing the isoelectric level) on the 20 ms-smoothed root-mean-square of the leads about their
+ *     PR-segment level; P onset like the QRS onset (15 %, 20 ms run) on a 20 Hz low-passed copy, in
+ *     the window after the previous beat's T end, and only for a P wave of ≥ 0.04 mV.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
 import { argMax, argMin, derivative, filtfilt, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
@@ -24,6 +26,9 @@ import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
 /** QRS boundary: share of the QRS peak of Σ|dV/dt| (above the PR-segment floor). */
 const QRS_THRESHOLD = 0.05;
+/** Analysis covers at most this much of a long (e.g. ambulatory) recording, s. */
+const MAX_ANALYSIS_S = 600;
+const MAX_MEDIAN_BEATS = 60;
 /** Smallest P wave (peak-to-peak, mV, in its largest lead) taken as a P wave rather than noise. */
 const P_MIN_MV = 0.04;
 /** Smallest T wave (RMS of the leads above the isoelectric level, mV) for a T end to be measured. */
@@ -270,6 +275,11 @@ function morphologyFilter(x: Float64Array, fs: number): Float64Array {
 
 function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[], rrMs: number): Beat | null {
   if (fiducials.length < 3) return null;
+  // A median needs no more than MAX_MEDIAN_BEATS beats: take them evenly spread.
+  if (fiducials.length > MAX_MEDIAN_BEATS) {
+    const step = fiducials.length / MAX_MEDIAN_BEATS;
+    fiducials = Array.from({ length: MAX_MEDIAN_BEATS }, (_, k) => fiducials[Math.floor(k * step)]!);
+  }
   const pre = Math.round(Math.min(0.5, Math.max(0.3, (0.8 * rrMs) / 1000)) * fs);
   const post = Math.round(Math.min(0.8, Math.max(0.45, (1.2 * rrMs) / 1000)) * fs);
   const len = pre + post;
@@ -446,6 +456,7 @@ export function measureEcg(rec: EcgRecording): EcgAnalysis {
   const detail: EcgAnalysisDetail = {
     group: rhythm?.label ?? '',
     samplingFrequency: rhythm?.samplingFrequency ?? 0,
+    analysedS: 0,
     qrsTimesS: [],
     qrsOnsetsS: [],
     qrsOffsetsS: [],
@@ -456,7 +467,8 @@ export function measureEcg(rec: EcgRecording): EcgAnalysis {
   if (!rhythm) return { measurements: { ...EMPTY }, flags: [], detail };
 
   const fs = rhythm.samplingFrequency;
-  const n = groupLength(rhythm);
+  const n = Math.min(groupLength(rhythm), Math.round(MAX_ANALYSIS_S * fs));
+  detail.analysedS = n / fs;
   const leads = usableLeads(rhythm, n);
   const { fiducials } = leads.length ? detectQrs(leads, fs) : { fiducials: [] };
   detail.qrsTimesS = fiducials.map((f) => f / fs);

@@ -59,6 +59,8 @@ export type EcgFlag =
 export interface EcgAnalysisDetail {
   group: string;
   samplingFrequency: number;
+  /** Seconds analysed from the start of the group (long recordings are cut to their first 10 minutes). */
+  analysedS: number;
   /** Detected QRS fiducial points (peak of QRS energy). */
   qrsTimesS: number[];
   /** Per-beat QRS onset/offset: each fiducial plus the median beat's onset/offset offsets. */

@@ -80,9 +80,6 @@ class Bits {
     private readonly data: Uint8Array,
     private readonly end: number,
   ) {}
-  get exhausted(): boolean {
-    return this.pos >= this.end * 8;
-  }
   bit(): number {
     if (this.pos >= this.end * 8) throw malformed('Huffman data ends inside a code');
     const b = (this.data[this.pos >> 3]! >> (7 - (this.pos & 7))) & 1;

@@ -119,6 +119,14 @@ describe('measureEcg on synthetic ECGs with known fiducials', () => {
     expect(Math.abs(m.prMs! - truth.prMs!)).toBeLessThanOrEqual(20);
   });
 
+  it('analyses at most the first 10 minutes of a long recording', () => {
+    const { recording } = syntheticEcg({ heartRate: 66, samplingFrequency: 200, durationS: 660, noiseMv: 0.02 });
+    const a = measureEcg(recording);
+    expect(a.detail.analysedS).toBe(600);
+    expect(Math.abs(a.measurements.heartRate! - 66)).toBeLessThanOrEqual(1);
+    expect(a.measurements.qrsMs).not.toBeNull();
+  });
+
   it('returns nulls, not guesses, for a flat or too short record', () => {
     const flat = syntheticEcg({ heartRate: 60, amplitude: 0, noiseMv: 0, baselineWanderMv: 0 }).recording;
     expect(measureEcg(flat)).toMatchObject({ measurements: { heartRate: null, qrsMs: null, beats: 0 }, flags: [] });
