@@ -1,4 +1,4 @@
-import { inspectInProcess, type DicomInspectorOptions } from '../shared/dicom/inspector.ts';
+import { inspectInProcess, readWaveformInProcess, type DicomInspectorOptions } from '../shared/dicom/inspector.ts';
 import type { StudyInspector } from '../shared/ports/study-inspector.ts';
 
 /**
@@ -18,6 +18,7 @@ export function lambdaInspector(opts: DicomInspectorOptions = {}): StudyInspecto
           : { ok: false, code: 'DICOM.MALFORMED', message: "The DICOM file's structure is damaged and cannot be read safely." };
       }
     },
+    readWaveform: (source) => readWaveformInProcess(source, opts),
     async close() {},
   };
 }

@@ -17,7 +17,8 @@ import { openSqlite } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
-import { SqliteJobQueue, SqliteReadQueue } from '../shared/adapters/local/sqlite-queue.ts';
+import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../shared/adapters/local/sqlite-queue.ts';
+import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/reports/webhook.ts';
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
 import { createDicomInspector } from '../shared/dicom/inspector.ts';
@@ -90,6 +91,9 @@ export async function composeLocal(
     createdDemo = true;
   }
   const directory = new FileDirectory(consortiumFile);
+  // Clinics with a webhook in the consortium get each notification POSTed (HMAC-signed, retried, dead-lettered).
+  const webhookQueue = new SqliteQueue<WebhookJob>(db, 'job_queue', { clock, maxReceiveCount: JOB_MAX_RECEIVES });
+  const webhookWorker = new WebhookWorker(webhookQueue, directory, { clock, log });
   const publicUrl = opts.publicUrl ?? cfg.TELEREAD_PUBLIC_URL ?? '';
   const uploads = new HmacUploadTargetSigner(Buffer.from(secrets.upload, 'base64url'), clock, publicUrl);
   const tokens = new JoseTokenService(Buffer.from(secrets.token, 'base64url'));
@@ -105,7 +109,7 @@ export async function composeLocal(
     renderer: new PdfReportRenderer({ font: () => loadCjkFont({ cacheDir: join(dataDir, 'fonts') }) }),
     directory,
     uploads,
-    notifier: new SqliteNotifier(db),
+    notifier: new WebhookNotifier(new SqliteNotifier(db), webhookQueue, directory, () => webhookWorker.wake()),
     audit: new SqliteAuditLog(db),
     clock,
     ids: new RandomIds(),
@@ -175,6 +179,7 @@ export async function composeLocal(
     createdDemo,
     start() {
       ingestWorker.start();
+      webhookWorker.start();
       deliveryWorker.start();
       const fail = (e: unknown) => log.error('sweep failed', { error: (e as { code?: string })?.code ?? (e as Error)?.name });
       // At start nothing of this process is in flight, so every stored upload without an outcome needs a job.
@@ -198,6 +203,7 @@ export async function composeLocal(
       if (sweeper) clearInterval(sweeper);
       await ingestWorker.stop();
       await deliveryWorker.stop();
+      await webhookWorker.stop();
       await deps.inspector.close();
       db.close();
     },

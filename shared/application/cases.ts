@@ -141,3 +141,17 @@ export async function getInstance(deps: Deps, p: Principal, caseId: string, inde
   await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'instance.view', caseId: c.caseId, detail: { index } });
   return { key: inst.key, size: inst.size, sha256: inst.sha256 };
 }
+
+/** The decoded leads of an accepted ECG instance (mV per lead), for the viewer. Recorded in the audit log. */
+export async function getWaveform(deps: Deps, p: Principal, caseId: string, index: number) {
+  const c = assertCanSee(p, await deps.cases.get(caseId));
+  const inst = (await deps.cases.listInstances(caseId)).find((i) => i.fileIndex === index);
+  if (!inst) throw new AppError('INSTANCE.NOT_FOUND', 'not_found', `Case has no accepted file number ${index}.`);
+  if (inst.modality.toUpperCase() !== 'ECG') {
+    throw new AppError('INSTANCE.NOT_A_WAVEFORM', 'invalid', `File ${index} is a ${inst.modality} image, not an ECG: open it in the image viewer.`);
+  }
+  const out = await deps.inspector.readWaveform({ size: inst.size, readRange: (o, l) => deps.blobs.readRange(inst.key, o, l) });
+  if (!out.ok) throw new AppError(out.code, 'unprocessable', out.message);
+  await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'instance.view', caseId: c.caseId, detail: { index, waveform: true } });
+  return out.waveform;
+}

@@ -15,7 +15,6 @@ export interface CriticalPolicy {
 }
 export const DEFAULT_CRITICAL: CriticalPolicy = { firstEscalationMinutes: 5, repeatMinutes: 5, windowMinutes: 10 };
 
-const SYSTEM = 'system:sla';
 const MINUTE = 60_000;
 
 const oneStepUp = (p: Priority): Priority => PRIORITIES[Math.max(0, PRIORITIES.indexOf(p) - 1)]!;

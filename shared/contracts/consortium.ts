@@ -26,7 +26,21 @@ export const ConsortiumSchema = z
   .object({
     name: z.string().min(1),
     county: z.object({ id: Id, name: z.string().min(1) }),
-    clinics: z.array(z.object({ id: Id, name: z.string().min(1) })).min(1),
+    clinics: z
+      .array(
+        z.object({
+          id: Id,
+          name: z.string().min(1),
+          /** Where signed reports are announced (ids only, HMAC-SHA256 signed with `secret`); optional. */
+          webhook: z
+            .object({
+              url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'the webhook url is http(s)'),
+              secret: z.string().min(16, 'a webhook secret has at least 16 characters'),
+            })
+            .optional(),
+        }),
+      )
+      .min(1),
     pools: z.array(z.object({ id: Id, name: z.string().min(1) })).min(1),
     /** Modality → pool id. */
     routing: z.record(z.string().regex(/^[A-Z0-9]{1,16}$/), Id),

@@ -185,6 +185,7 @@ export const REPORT_LABELS = Object.freeze({
     'Digitally signed by the reporting physician (ES256); verify offline with teleread verify or openssl.',
   ),
   page: t('页', 'page'),
+  missingGlyphs: t('以下字符无法以本字体显示（以方框代替，电子版原文无误）', 'Characters this font cannot print (shown as boxes; the signed text keeps them)'),
   sexM: t('男', 'male'),
   sexF: t('女', 'female'),
   sexO: t('其他', 'other'),

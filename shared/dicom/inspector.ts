@@ -5,10 +5,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ByteSource, InspectOutcome, StudyInspector } from '../ports/study-inspector.ts';
+import type { ByteSource, InspectOutcome, StudyInspector, WaveformOutcome } from '../ports/study-inspector.ts';
 import { REEXPORT } from './codes.ts';
 import { walkEncapsulated, windowedReader } from './pixel-check.ts';
-import { analyzeBuffer, type AnalyzeOptions, type AnalyzeResult } from './worker-core.ts';
+import { analyzeBuffer, readWaveformBuffer, type AnalyzeOptions, type AnalyzeResult, type WaveformResult } from './worker-core.ts';
 
 export interface DicomInspectorOptions {
   /** Parse workers (default: min(2, cores)). */
@@ -149,10 +149,11 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 // Worker pool.
 
 interface Task {
+  op: 'analyze' | 'waveform';
   bytes: Uint8Array;
   fileSize: number;
   timeoutMs: number;
-  resolve: (r: AnalyzeResult) => void;
+  resolve: (r: AnalyzeResult | WaveformResult) => void;
 }
 
 interface Slot {
@@ -198,7 +199,7 @@ class ParsePool {
     const slot: Slot = { worker, ready: false, task: null, timer: null, taskId: 0 };
     slot.timer = setTimeout(() => this.crash(slot), STARTUP_TIMEOUT_MS);
     slot.timer.unref();
-    worker.on('message', (msg: { ready?: boolean; id?: number; result?: AnalyzeResult }) => {
+    worker.on('message', (msg: { ready?: boolean; id?: number; result?: AnalyzeResult | WaveformResult }) => {
       if (msg.ready) {
         if (slot.timer) clearTimeout(slot.timer);
         slot.timer = null;
@@ -244,7 +245,7 @@ class ParsePool {
     );
   }
 
-  private finish(slot: Slot, result: AnalyzeResult, replace: boolean) {
+  private finish(slot: Slot, result: AnalyzeResult | WaveformResult, replace: boolean) {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     const task = slot.task;
@@ -257,7 +258,16 @@ class ParsePool {
   run(bytes: Uint8Array, fileSize: number, timeoutMs: number): Promise<AnalyzeResult> {
     if (this.closed) return Promise.resolve(shutDown());
     return new Promise((resolve) => {
-      this.queue.push({ bytes, fileSize, timeoutMs, resolve });
+      this.queue.push({ op: 'analyze', bytes, fileSize, timeoutMs, resolve: resolve as Task['resolve'] });
+      this.pump();
+    });
+  }
+
+  /** Decode an accepted ECG file's leads in a worker (same isolation as inspection). */
+  waveform(bytes: Uint8Array, timeoutMs: number): Promise<WaveformResult> {
+    if (this.closed) return Promise.resolve(shutDown() as WaveformResult);
+    return new Promise((resolve) => {
+      this.queue.push({ op: 'waveform', bytes, fileSize: bytes.length, timeoutMs, resolve: resolve as Task['resolve'] });
       this.pump();
     });
   }
@@ -278,7 +288,7 @@ class ParsePool {
       slot.timer = setTimeout(() => {
         this.finish(slot, { kind: 'refused', code: 'FILE.PARSE_TIMEOUT', message: timeoutRefusalMessage() }, true);
       }, task.timeoutMs);
-      slot.worker.postMessage({ id: slot.taskId, bytes: owned, fileSize: task.fileSize }, [owned.buffer]);
+      slot.worker.postMessage({ id: slot.taskId, op: task.op, bytes: owned, fileSize: task.fileSize }, [owned.buffer]);
     }
     // Keep the process alive only while files are waiting or being parsed.
     const busy = this.queue.length > 0;
@@ -321,6 +331,23 @@ export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyIns
   );
   return {
     inspect: (source) => runInspection(source, (b, size, t) => pool.run(b, size, t), r),
+    readWaveform: (source) => readWholeWaveform(source, r, (b) => pool.waveform(b, r.timeoutMs)),
     close: () => pool.close(),
   };
+}
+
+/** Decode an accepted ECG's leads in the calling thread (Lambda: the invocation is the isolation). */
+export function readWaveformInProcess(source: ByteSource, opts: DicomInspectorOptions = {}): Promise<WaveformOutcome> {
+  const analyzeOpts: AnalyzeOptions = { maxInflatedBytes: opts.maxInflatedBytes ?? 64 * MiB };
+  return readWholeWaveform(source, resolve(opts), async (b) => readWaveformBuffer(b, analyzeOpts));
+}
+
+async function readWholeWaveform(source: ByteSource, r: Resolved, decode: (b: Uint8Array) => Promise<WaveformResult>): Promise<WaveformOutcome> {
+  if (source.size > r.maxWaveformBytes) {
+    return { ok: false, code: 'FILE.TOO_LARGE', message: `The ECG file is larger than ${r.maxWaveformBytes} bytes and is not decoded for display.` };
+  }
+  const res = await decode(await source.readRange(0, source.size));
+  if (res.kind !== 'waveform') return { ok: false, code: res.code, message: res.message };
+  const { kind: _kind, ...waveform } = res;
+  return { ok: true, waveform };
 }

@@ -243,3 +243,44 @@ export async function analyzeBuffer(
     return refused(normaliseThrown(e));
   }
 }
+
+/** Decoded leads for the viewer: the whole accepted ECG file in, calibrated millivolts out. */
+export type WaveformResult =
+  | { kind: 'refused'; code: string; message: string }
+  | {
+      kind: 'waveform';
+      source: 'dicom' | 'hl7-aecg' | 'scp-ecg';
+      groups: { label: string; samplingFrequency: number; leads: { name: string; mv: Float32Array }[] }[];
+      measurements: Record<string, number | boolean | null> | null;
+      flags: string[];
+      deviceMeasurements: Record<string, number | null>;
+    };
+
+export function readWaveformBuffer(bytes: Uint8Array, options: AnalyzeOptions = {}): WaveformResult {
+  try {
+    const step = safeParse(bytes, bytes.length, options);
+    if (step.kind !== 'parsed') return { kind: 'refused', code: 'DICOM.TRUNCATED', message: `The ECG file is incomplete. ${REEXPORT}` };
+    const rec = decodeDicomWaveform(step.parsed.dataSet);
+    let measurements: Record<string, number | boolean | null> | null = null;
+    let flags: string[] = [];
+    try {
+      const a = measureEcg(rec);
+      measurements = { ...a.measurements };
+      flags = [...a.flags];
+    } catch {
+      // Measurements are advisory: a record they cannot analyse is still shown.
+    }
+    return {
+      kind: 'waveform',
+      source: rec.source === 'synthetic' ? 'dicom' : rec.source,
+      groups: rec.groups.map((g) => ({ label: g.label, samplingFrequency: g.samplingFrequency, leads: g.leads.map((l) => ({ name: l.name, mv: l.mv })) })),
+      measurements,
+      flags,
+      deviceMeasurements: { ...rec.deviceMeasurements },
+    };
+  } catch (e) {
+    if (isEcgDecodeError(e)) return { kind: 'refused', code: e.code, message: e.message };
+    const n = normaliseThrown(e);
+    return { kind: 'refused', code: n.code, message: n.message };
+  }
+}

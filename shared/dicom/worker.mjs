@@ -1,7 +1,7 @@
 // Parse worker entry. Plain JavaScript so it loads in any runtime (tsx, vitest, node --import tsx,
 // plain node); it loads the TypeScript core through tsx's scoped API (tsx/esm/api tsImport).
-// Protocol: posts {ready:true} once loaded; receives {id, bytes, fileSize}; answers {id, result}
-// with a plain AnalyzeResult. Anything thrown is turned into a refusal here too.
+// Protocol: posts {ready:true} once loaded; receives {id, op?, bytes, fileSize}; answers {id, result}
+// with a plain AnalyzeResult (or a WaveformResult for op 'waveform'). Anything thrown is turned into a refusal here too.
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { tsImport } = await import('tsx/esm/api');
@@ -20,7 +20,7 @@ parentPort.on('message', async (msg) => {
   }
   let result;
   try {
-    result = await core.analyzeBuffer(msg.bytes, msg.fileSize, options);
+    result = msg.op === 'waveform' ? core.readWaveformBuffer(msg.bytes, options) : await core.analyzeBuffer(msg.bytes, msg.fileSize, options);
   } catch (e) {
     result =
       e instanceof RangeError

@@ -8,7 +8,8 @@ import {
   NextReadSchema,
 } from '../contracts/api.ts';
 import { LoginRequestSchema, LoginResponseSchema } from '../contracts/auth.ts';
-import { acknowledge, getCase, getInstance, listCases } from '../application/cases.ts';
+import { acknowledge, getCase, getInstance, getWaveform, listCases } from '../application/cases.ts';
+import { WaveformResponseSchema, type WaveformResponse } from '../contracts/ecg.ts';
 import { login } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
 import { claimNextRead, heartbeat, release } from '../application/reads.ts';
@@ -133,6 +134,24 @@ export function createApp(deps: Deps, x: HttpExtras) {
     });
   });
   doc({ method: 'get', path: '/api/cases/{caseId}/instances/{n}', summary: 'The stored DICOM bytes of accepted file n', roles: 'reader of the pool, owning clinic, admin' });
+
+  app.get('/api/cases/:caseId/instances/:n/waveform', async (c) => {
+    const n = Number(c.req.param('n'));
+    if (!Number.isInteger(n) || n < 0) throw new AppError('INSTANCE.NOT_FOUND', 'not_found', 'No such file number.');
+    const w = await getWaveform(deps, me(c), caseId(c), n);
+    const body: WaveformResponse = {
+      source: w.source,
+      // Microvolt precision is all an ECG carries; rounding keeps the JSON small.
+      groups: w.groups.map((g) => ({ label: g.label, samplingFrequency: g.samplingFrequency, leads: g.leads.map((l) => ({ name: l.name, mv: Array.from(l.mv, (v) => Math.round(v * 1000) / 1000) })) })),
+      measurements: w.measurements,
+      flags: w.flags,
+      deviceMeasurements: w.deviceMeasurements,
+      advisory: true,
+    };
+    c.header('cache-control', 'private, max-age=300');
+    return c.json(body);
+  });
+  doc({ method: 'get', path: '/api/cases/{caseId}/instances/{n}/waveform', summary: 'Decoded ECG leads in mV per group (advisory measurements)', roles: 'reader of the pool, owning clinic, admin', response: WaveformResponseSchema });
 
   app.post('/api/reads/next', async (c) => {
     const b = await body(c, NextReadSchema);

@@ -39,6 +39,18 @@ export function missingGlyphs(font: Pick<Font, 'hasGlyphForCodePoint'>, texts: I
   return [...missing];
 }
 
+/** Every string of the content that the page prints. */
+function contentStrings(c: ReportContent): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(c);
+  return out;
+}
+
 /** Beijing time for the page (the signed document keeps UTC). */
 function beijingTime(iso: string): string {
   const d = new Date(Date.parse(iso) + 8 * 3600_000);
@@ -206,6 +218,12 @@ export class PdfReportRenderer implements ReportRenderer {
     pair(L.version, `v${content.version}${content.supersedes !== null ? ` (${b(L.supersedes)} v${content.supersedes})` : ''}`);
     pair(L.verification, ctx.verificationCode);
     pair('kid', ctx.kid);
+    // Characters of the signed content the face cannot draw are named, so the paper never silently drops one.
+    const undrawable = missingGlyphs(this.font, contentStrings(content));
+    if (undrawable.length) {
+      const list = undrawable.map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
+      put(`${b(L.missingGlyphs)}：${list}`, 8.5, { color: RED });
+    }
     doc.moveDown(0.3);
     put(`${L.verificationNote.zh}\n${L.verificationNote.en}`, 8, { color: MUTED });
 

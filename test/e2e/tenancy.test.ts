@@ -19,9 +19,13 @@ describe('tenancy matrix: every route × every kind of caller', () => {
 
   beforeAll(async () => {
     srv = await startTestServer();
-    const [own, other, readerIn, readerOut, admin] = await Promise.all(
-      ['tech-a', 'tech-b', 'rad-reader', 'ecg-reader', 'admin'].map((u) => Api.login(srv.url, u)),
-    );
+    const [own, other, readerIn, readerOut, admin] = await Promise.all([
+      Api.login(srv.url, 'tech-a'),
+      Api.login(srv.url, 'tech-b'),
+      Api.login(srv.url, 'rad-reader'),
+      Api.login(srv.url, 'ecg-reader'),
+      Api.login(srv.url, 'admin'),
+    ]);
     const secret = Buffer.from((JSON.parse(readFileSync(join(srv.dataDir, 'secrets.json'), 'utf8')) as { token: string }).token, 'base64url');
     const expired = await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })

@@ -1,8 +1,8 @@
-import canonicalize from 'canonicalize';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalString } from '../../shared/signing/canonical.ts';
 import { Api, DEMO_PIN, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
 
 const enc = new TextEncoder();
@@ -10,7 +10,7 @@ const enc = new TextEncoder();
 /** Re-attach the canonical payload to a detached compact JWS and verify it with jose against the JWKS. */
 async function verifyDetached(report: unknown, jws: string, jwks: JSONWebKeySet) {
   const [h, , s] = jws.split('.');
-  const payload = Buffer.from(enc.encode(canonicalize(report)!)).toString('base64url');
+  const payload = Buffer.from(enc.encode(canonicalString(report))).toString('base64url');
   return compactVerify(`${h}.${payload}.${s}`, createLocalJWKSet(jwks));
 }
 
@@ -24,9 +24,13 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
 
   beforeAll(async () => {
     srv = await startTestServer();
-    [tech, otherTech, ecgReader, radReader, admin] = await Promise.all(
-      ['tech-a', 'tech-b', 'ecg-reader', 'rad-reader', 'admin'].map((u) => Api.login(srv.url, u)),
-    );
+    [tech, otherTech, ecgReader, radReader, admin] = await Promise.all([
+      Api.login(srv.url, 'tech-a'),
+      Api.login(srv.url, 'tech-b'),
+      Api.login(srv.url, 'ecg-reader'),
+      Api.login(srv.url, 'rad-reader'),
+      Api.login(srv.url, 'admin'),
+    ]);
   });
   afterAll(async () => srv?.close());
 
@@ -166,5 +170,36 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     ] as const) {
       expect(doc.paths[p]?.[m], `${m} ${p}`).toBeTruthy();
     }
+  });
+});
+
+describe('the ECG viewer route', () => {
+  let srv: TestServer;
+  afterAll(async () => srv?.close());
+
+  it('GET …/instances/0/waveform answers calibrated leads in mV, and refuses images', async () => {
+    srv = await startTestServer();
+    const tech = await Api.login(srv.url, 'tech-a');
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    const other = await Api.login(srv.url, 'tech-b');
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: new Uint8Array(readFileSync(join(SAMPLES, 'ecg-12lead-mortara-explicit-le.dcm'))) }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const w = await reader.call('GET', `/api/cases/${sub.caseId}/instances/0/waveform`);
+    expect(w.status).toBe(200);
+    expect(w.json.advisory).toBe(true);
+    const rhythm = w.json.groups.find((g: { label: string }) => /RHYTHM/i.test(g.label));
+    expect(rhythm.samplingFrequency).toBe(1000);
+    expect(rhythm.leads.map((l: { name: string }) => l.name)).toEqual(['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']);
+    expect(rhythm.leads[1].mv).toHaveLength(10000);
+    const peak = Math.max(...rhythm.leads[1].mv.map(Math.abs));
+    expect(peak).toBeGreaterThan(0.3);
+    expect(peak).toBeLessThan(10);
+    expect(w.json.measurements.heartRate).toBeGreaterThan(40);
+    expect((await other.call('GET', `/api/cases/${sub.caseId}/instances/0/waveform`)).status).toBe(404);
+    const cr = await tech.submit([{ name: 'cr.dcm', bytes: new Uint8Array(readFileSync(join(SAMPLES, 'xray-cr-16x16-16bit-uncompressed-pydicom.dcm'))) }]);
+    await tech.waitCase(cr.caseId, (c) => c.status === 'QUEUED');
+    const notEcg = await tech.call('GET', `/api/cases/${cr.caseId}/instances/0/waveform`);
+    expect(notEcg.status).toBe(400);
+    expect(notEcg.json.error.code).toBe('INSTANCE.NOT_A_WAVEFORM');
   });
 });

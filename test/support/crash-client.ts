@@ -55,18 +55,32 @@ export class CrashClient {
     return this.items.filter((i) => i.state === 'new' || i.state === 'submitted').length;
   }
 
-  run(lanes: number, ctl: LaneControl, opts: { stopOnNetError: boolean; pace: boolean }): Promise<void> {
-    return Promise.all(Array.from({ length: lanes }, () => this.lane(ctl, opts))).then(() => undefined);
+  /** Files not yet submitted. */
+  unsubmitted(): number {
+    return this.items.filter((i) => i.state === 'new').length;
   }
 
-  private pick(): CrashUpload | undefined {
+  /**
+   * Run lanes until stopped or out of work. `maxNewFiles` caps the new submissions of this run (re-tries
+   * are not capped), so the files spread over all cycles however fast the machine is.
+   */
+  run(lanes: number, ctl: LaneControl, opts: { stopOnNetError: boolean; pace: boolean; maxNewFiles?: number }): Promise<void> {
+    const budget = { left: opts.maxNewFiles ?? Infinity };
+    return Promise.all(Array.from({ length: lanes }, () => this.lane(ctl, opts, budget))).then(() => undefined);
+  }
+
+  private pick(budget: { left: number }): CrashUpload | undefined {
     // Re-try interrupted uploads first, then take the next new file.
-    return this.items.find((i) => !i.busy && i.state === 'submitted') ?? this.items.find((i) => !i.busy && i.state === 'new');
+    const retry = this.items.find((i) => !i.busy && i.state === 'submitted');
+    if (retry || budget.left <= 0) return retry;
+    const next = this.items.find((i) => !i.busy && i.state === 'new');
+    if (next) budget.left--;
+    return next;
   }
 
-  private async lane(ctl: LaneControl, opts: { stopOnNetError: boolean; pace: boolean }): Promise<void> {
+  private async lane(ctl: LaneControl, opts: { stopOnNetError: boolean; pace: boolean }, budget: { left: number }): Promise<void> {
     while (!ctl.stopped) {
-      const it = this.pick();
+      const it = this.pick(budget);
       if (!it) return;
       it.busy = true;
       let net = false;

@@ -96,7 +96,7 @@ export class Api {
     if (r.status !== 201) throw new Error(`submit: ${r.status} ${r.text}`);
     const sub = r.json as { caseId: string; submissionId: string; uploads: { index: number; url: string; headers: Record<string, string> }[] };
     for (const u of sub.uploads) {
-      const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: files[u.index]!.bytes });
+      const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: files[u.index]!.bytes as Uint8Array<ArrayBuffer> });
       if (put.status !== 201) throw new Error(`upload ${u.index}: ${put.status} ${await put.text()}`);
     }
     return sub;

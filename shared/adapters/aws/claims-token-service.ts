@@ -19,13 +19,16 @@ function list(v: unknown): string[] {
     .filter(Boolean);
 }
 
-/** Map verified Cognito claims to a principal: one role group, `custom:clinicId`, `custom:pools` (comma-separated). */
+/**
+ * Map verified claims to a principal: one role group (`cognito:groups`, or `groups` of another OIDC
+ * issuer), the clinic (`custom:clinicId` / `clinicId`) and pools (`custom:pools` / `pools`, comma-separated).
+ */
 export function principalFromClaims(claims: VerifiedClaims): Principal {
-  const groups = list(claims['cognito:groups']).filter((g) => ['technician', 'reader', 'admin'].includes(g));
+  const groups = list(claims['cognito:groups'] ?? claims['groups']).filter((g) => ['technician', 'reader', 'admin'].includes(g));
   if (groups.length !== 1) throw new AppError('AUTH.NO_ROLE', 'forbidden', 'Your account has no single TeleRead role; ask the administrator.');
-  const userId = claims['cognito:username'] ?? claims['username'] ?? claims['sub'];
-  const clinicId = claims['custom:clinicId'];
-  const pools = list(claims['custom:pools']);
+  const userId = claims['cognito:username'] ?? claims['preferred_username'] ?? claims['username'] ?? claims['sub'];
+  const clinicId = claims['custom:clinicId'] ?? claims['clinicId'];
+  const pools = list(claims['custom:pools'] ?? claims['pools']);
   const r = PrincipalSchema.safeParse({
     userId,
     role: groups[0],
