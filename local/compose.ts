@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
 import { deliverReport } from '../shared/application/reports.ts';
-import { ingestObject, reconcileUploads } from '../shared/application/ingest.ts';
+import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
 import { sweepLeases } from '../shared/application/reads.ts';
 import { sweepSla } from '../shared/application/sla.ts';
 import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
@@ -98,9 +98,10 @@ export async function composeLocal(
   const uploads = new HmacUploadTargetSigner(Buffer.from(secrets.upload, 'base64url'), clock, publicUrl);
   const tokens = new JoseTokenService(Buffer.from(secrets.token, 'base64url'));
   const settings: WorkflowSettings = { ...DEFAULT_SETTINGS, leaseSeconds: cfg.TELEREAD_LEASE_SECONDS, ...opts.settings };
+  const blobs = new FsBlobStore(join(dataDir, 'objects'));
   const deps: Deps = {
     cases: new SqliteCaseRepository(db),
-    blobs: new FsBlobStore(join(dataDir, 'objects')),
+    blobs,
     readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
     jobQueue: new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES }),
     inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
@@ -154,7 +155,7 @@ export async function composeLocal(
       throw e;
     }
     // The local stand-in for "S3 object created → SQS ingest queue".
-    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString() });
+    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString() }, { deduplicationId: grant.key });
     ingestWorker.wake();
     return { size: stored.size };
   };
@@ -182,9 +183,13 @@ export async function composeLocal(
       webhookWorker.start();
       deliveryWorker.start();
       const fail = (e: unknown) => log.error('sweep failed', { error: (e as { code?: string })?.code ?? (e as Error)?.name });
-      // At start nothing of this process is in flight, so every stored upload without an outcome needs a job.
+      // At start nothing of this process is in flight: every stored upload without an outcome needs a
+      // job, every QUEUED case without a confirmed read message needs one, and crashed uploads' temp
+      // files can go.
+      blobs.removeStaleTempFiles(0).catch(fail);
       reconcileUploads(deps, 0)
         .then((n) => n && ingestWorker.wake())
+        .then(() => repairUnconfirmedReads(deps, 0))
         .catch(fail);
       let sweeping = false;
       sweeper = setInterval(() => {
@@ -194,6 +199,7 @@ export async function composeLocal(
         sweepLeases(deps)
           .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
           .then(() => sweepSla(deps))
+          .then(() => expireIncompleteSubmissions(deps))
           .catch(fail)
           .finally(() => (sweeping = false));
       }, cfg.TELEREAD_SWEEP_MS);

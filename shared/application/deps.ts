@@ -24,6 +24,8 @@ export interface WorkflowSettings {
   ingestVisibilitySeconds: number;
   /** A QUEUED case whose read message is not confirmed after this long is re-enqueued by the sweeper. */
   enqueueGraceSeconds: number;
+  /** A submission still missing files this long after it was made is closed as REJECTED (its files are kept). */
+  incompleteAfterHours: number;
 }
 
 export const DEFAULT_SETTINGS: WorkflowSettings = {
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: WorkflowSettings = {
   uploadUrlTtlSeconds: 300,
   ingestVisibilitySeconds: 60,
   enqueueGraceSeconds: 30,
+  incompleteAfterHours: 24,
 };
 
 /** Everything a use case may touch: ports only, composed by local/ or functions/*.lambda.ts. */

@@ -162,11 +162,26 @@ export async function sendRead(deps: Deps, c: Case): Promise<Case> {
  * Repair for a crash between "case QUEUED" and "message sent": if the message is still unconfirmed
  * after the grace period, send it (a duplicate is harmless: claims are conditional on the case).
  */
-export async function ensureReadEnqueued(deps: Deps, c: Case): Promise<Case> {
+export async function ensureReadEnqueued(deps: Deps, c: Case, graceSeconds = deps.settings.enqueueGraceSeconds): Promise<Case> {
   if (c.status !== 'QUEUED' || c.readEnqueuedAt) return c;
   const queuedAt = Date.parse(c.events.at(-1)?.at ?? c.updatedAt);
-  if (deps.clock.now().getTime() - queuedAt < deps.settings.enqueueGraceSeconds * 1000) return c;
+  if (deps.clock.now().getTime() - queuedAt < graceSeconds * 1000) return c;
   return sendRead(deps, c);
+}
+
+/** Send the read message of every QUEUED case that lacks a confirmed one (at start: grace 0, nothing is in flight). */
+export async function repairUnconfirmedReads(deps: Deps, graceSeconds: number): Promise<number> {
+  let repaired = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.cases.list({ status: 'QUEUED', limit: 200, cursor });
+    for (const c of page.items) {
+      if (c.readEnqueuedAt) continue;
+      if ((await ensureReadEnqueued(deps, c, graceSeconds)).readEnqueuedAt) repaired++;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return repaired;
 }
 
 /**
@@ -183,11 +198,17 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promi
     for (const c of page.items) {
       if (now - Date.parse(c.updatedAt) < minAgeSeconds * 1000) continue;
       const done = new Set((await deps.cases.listFileOutcomes(c.caseId)).map((o) => o.fileIndex));
+      // Every file has its outcome but the case never moved on (a crash just before): finish it now.
+      if (done.size >= c.declaredFiles) {
+        await completeIfAllIn(deps, c.caseId);
+        continue;
+      }
       for (let i = 0; i < c.declaredFiles; i++) {
         if (done.has(i)) continue;
         const key = uploadKey(c.clinicId, c.submissionId, i);
         if (await deps.blobs.head(key)) {
-          await deps.jobQueue.send('ingest', { type: 'ingest', key });
+          // Deduplicated on the key: repeated reconciles never pile up jobs for one upload.
+          await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
           sent++;
         }
       }
@@ -196,4 +217,36 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promi
   } while (cursor);
   if (sent) deps.log.info('re-sent ingest jobs for stored uploads', { jobs: sent });
   return sent;
+}
+
+/**
+ * Close submissions whose files never all arrived (the technician gave up, or the answer to the
+ * submission was lost): REJECTED with SUBMISSION.INCOMPLETE after `incompleteAfterHours`, so no case
+ * waits forever unseen. Files that did arrive stay stored; nothing is deleted.
+ */
+export async function expireIncompleteSubmissions(deps: Deps): Promise<number> {
+  const now = deps.clock.now();
+  const limit = deps.settings.incompleteAfterHours * 3600_000;
+  let closed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.cases.list({ status: 'AWAITING_FILES', limit: 200, cursor });
+    for (const c of page.items) {
+      if (now.getTime() - Date.parse(c.createdAt) < limit) continue;
+      const got = (await deps.cases.listFileOutcomes(c.caseId)).length;
+      const rejection = {
+        code: 'SUBMISSION.INCOMPLETE',
+        message: `Only ${got} of ${c.declaredFiles} files arrived within ${deps.settings.incompleteAfterHours} hours. Create a new submission and upload all files again.`,
+      };
+      const done = await updateWithRetry(deps, c.caseId, (cur) =>
+        cur.status === 'AWAITING_FILES' ? { ...transition(cur, 'REJECTED', SYSTEM, now, rejection.code), rejection } : null,
+      );
+      if (done) {
+        closed++;
+        await deps.notifier.notify({ to: { clinicId: c.clinicId }, kind: 'case.rejected', caseId: c.caseId, at: now.toISOString() });
+      }
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return closed;
 }

@@ -6,7 +6,7 @@ import { PRIORITIES } from '../domain/priority.ts';
 import { readQueueName } from '../domain/routing.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
-import { ensureReadEnqueued, sendRead } from './ingest.ts';
+import { repairUnconfirmedReads, sendRead } from './ingest.ts';
 import { updateWithRetry } from './update.ts';
 
 /** How many stale messages one `next` call may discard before answering "nothing waits". */
@@ -117,14 +117,7 @@ export async function sweepLeases(deps: Deps): Promise<{ expired: number; reenqu
       deps.log.info('lease expired', { caseId: c.caseId });
     }
   }
-  let reenqueued = 0;
-  const waiting = await deps.cases.list({ status: 'QUEUED', limit: 200 });
-  for (const c of waiting.items) {
-    if (!c.readEnqueuedAt) {
-      const after = await ensureReadEnqueued(deps, c);
-      if (after.readEnqueuedAt) reenqueued++;
-    }
-  }
+  const reenqueued = await repairUnconfirmedReads(deps, deps.settings.enqueueGraceSeconds);
   return { expired, reenqueued };
 }
 

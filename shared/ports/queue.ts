@@ -4,7 +4,11 @@
  * business key, never on the message id.
  */
 export interface Queue<T> {
-  send(queue: string, body: T, opts?: { delaySeconds?: number }): Promise<{ messageId: string }>;
+  /**
+   * `deduplicationId`: where the queue supports it (the local queues; SQS FIFO), a live message with
+   * the same id in the same queue makes this send a no-op. Standard SQS queues ignore it.
+   */
+  send(queue: string, body: T, opts?: { delaySeconds?: number; deduplicationId?: string }): Promise<{ messageId: string }>;
   /**
    * Receive up to `max` visible messages. `queues` are tried in the given order (callers pass
    * STAT queues before URGENT before ROUTINE); within a queue, oldest first.

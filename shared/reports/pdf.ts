@@ -210,7 +210,7 @@ export class PdfReportRenderer implements ReportRenderer {
     put(content.impression.trim(), 12.5, { lineGap: 2, color: content.critical ? RED : INK });
     rule();
 
-    heading(L.signer);
+    heading(L.signature);
     pair(L.signer, content.signer.name);
     pair(L.licence, content.signer.licenceNumber || '—');
     pair(L.institution, content.signer.institution);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestObject } from '../../shared/application/ingest.ts';
+import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../../shared/application/ingest.ts';
 import { uploadKey } from '../../shared/application/keys.ts';
 import { sweepLeases } from '../../shared/application/reads.ts';
 import { createSubmission } from '../../shared/application/submissions.ts';
@@ -122,5 +122,84 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect((await reader.call('POST', `/api/reads/${sub.caseId}/release`)).status).toBe(200);
     const again = await reader.call('POST', '/api/reads/next', {});
     expect(again.json.case.caseId).toBe(sub.caseId);
+  });
+
+  it('after a crash between the last file outcome and QUEUED, the start-up reconcile finishes the case', async () => {
+    const { deps } = srv.sys;
+    const bytes = ecg();
+    const sub = await createSubmission(deps, tech, {
+      patient: { id: 'P-R6', name: 'Crash' },
+      consent: { obtained: true },
+      priority: 'routine',
+      files: [{ name: 'ecg.dcm', size: bytes.length }],
+    });
+    const key = uploadKey('clinic-a', sub.submissionId, 0);
+    await deps.blobs.put(key, bytes);
+    // What ingest had written when the process died: the projection and the outcome, not the transition.
+    const res = await deps.inspector.inspect({ size: bytes.length, readRange: async (o, l) => bytes.subarray(o, o + l) });
+    if (!res.ok) throw new Error(res.code);
+    const cur = (await deps.cases.get(sub.caseId))!;
+    await deps.cases.update({ ...cur, study: res.metadata as unknown as Record<string, unknown>, modality: 'ECG', pool: 'ecg', ecg: res.ecg }, cur.version);
+    await deps.cases.putInstance({
+      sopInstanceUID: res.metadata.instance.SOPInstanceUID, caseId: sub.caseId, fileIndex: 0, key, size: bytes.length, sha256: await deps.blobs.sha256(key),
+      studyInstanceUID: res.metadata.study.StudyInstanceUID, seriesInstanceUID: res.metadata.series.SeriesInstanceUID, sopClassUID: res.metadata.instance.SOPClassUID, modality: 'ECG', receivedAt: clock.now().toISOString(),
+    });
+    await deps.cases.putFileOutcome({ caseId: sub.caseId, fileIndex: 0, key, outcome: 'accepted', sopInstanceUID: res.metadata.instance.SOPInstanceUID, at: clock.now().toISOString() });
+    expect((await deps.cases.get(sub.caseId))!.status).toBe('AWAITING_FILES');
+    await reconcileUploads(deps, 0);
+    const after = (await deps.cases.get(sub.caseId))!;
+    expect(after.status).toBe('QUEUED');
+    expect(after.readEnqueuedAt).toBeTruthy();
+  });
+
+  it('a QUEUED case whose read message was lost in a crash gets one at start-up, without waiting for the grace period', async () => {
+    const { deps } = srv.sys;
+    const t = await Api.login(srv.url, 'tech-a');
+    const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'routine', patient: { id: 'P-R7', name: 'Lost' } });
+    await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    // Forget the confirmation and the message, as if the process died between the transition and the send.
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    while ((await reader.call('POST', '/api/reads/next', {})).status === 200) {
+      /* drain: also removes this case's message from view */
+    }
+    let c = (await deps.cases.get(sub.caseId))!;
+    if (c.status === 'CLAIMED') {
+      await reader.call('POST', `/api/reads/${sub.caseId}/release`);
+      while ((await reader.call('POST', '/api/reads/next', {})).status === 200) {
+        /* take the fresh message away again */
+      }
+      c = (await deps.cases.get(sub.caseId))!;
+      const back = { ...c, status: 'QUEUED' as const, lease: null, readEnqueuedAt: null };
+      await deps.cases.update(back, c.version);
+    } else {
+      await deps.cases.update({ ...c, readEnqueuedAt: null }, c.version);
+    }
+    expect(await repairUnconfirmedReads(deps, 0)).toBeGreaterThanOrEqual(1);
+    expect((await deps.cases.get(sub.caseId))!.readEnqueuedAt).toBeTruthy();
+  });
+
+  it('a submission whose files never all arrive is closed after 24 hours as SUBMISSION.INCOMPLETE, files kept', async () => {
+    const { deps } = srv.sys;
+    const bytes = ecg();
+    const sub = await createSubmission(deps, tech, {
+      patient: { id: 'P-R8', name: 'Incomplete' },
+      consent: { obtained: true },
+      priority: 'routine',
+      files: [{ name: 'a.dcm', size: bytes.length }, { name: 'b.dcm', size: 10 }],
+    });
+    const key = uploadKey('clinic-a', sub.submissionId, 0);
+    await deps.blobs.put(key, bytes);
+    await ingestObject(deps, key);
+    expect((await deps.cases.get(sub.caseId))!.status).toBe('AWAITING_FILES');
+    clock.advance(23 * 3600_000);
+    await expireIncompleteSubmissions(deps);
+    expect((await deps.cases.get(sub.caseId))!.status).toBe('AWAITING_FILES');
+    clock.advance(2 * 3600_000);
+    expect(await expireIncompleteSubmissions(deps)).toBeGreaterThanOrEqual(1);
+    const c = (await deps.cases.get(sub.caseId))!;
+    expect(c.status).toBe('REJECTED');
+    expect(c.rejection).toMatchObject({ code: 'SUBMISSION.INCOMPLETE' });
+    expect(c.rejection!.message).toMatch(/1 of 2 files/);
+    expect(await deps.blobs.head(key)).not.toBeNull();
   });
 });

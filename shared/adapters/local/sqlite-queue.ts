@@ -54,6 +54,7 @@ export class SqliteQueue<T> implements Queue<T> {
   private readonly maxReceiveCount: number;
   private readonly st: {
     insert: Statement<unknown[]>;
+    byDedup: Statement<[string, string], { id: string }>;
     pick: Statement<[string, number, number], Row>;
     deliver: Statement<[number, string, string]>;
     kill: Statement<[string]>;
@@ -81,9 +82,10 @@ export class SqliteQueue<T> implements Queue<T> {
     const t = table;
     this.st = {
       insert: db.prepare(
-        `INSERT INTO ${t} (id, queue, body, sent_at, visible_at, receive_count, receipt, dead)
-         VALUES (?, ?, ?, ?, ?, 0, NULL, 0)`,
+        `INSERT INTO ${t} (id, queue, body, sent_at, visible_at, receive_count, receipt, dead, dedup_id)
+         VALUES (?, ?, ?, ?, ?, 0, NULL, 0, ?) ON CONFLICT DO NOTHING`,
       ),
+      byDedup: db.prepare(`SELECT id FROM ${t} WHERE queue = ? AND dedup_id = ? AND dead = 0`),
       pick: db.prepare(
         `SELECT * FROM ${t} WHERE queue = ? AND dead = 0 AND visible_at <= ?
          ORDER BY sent_at, rowid LIMIT ?`,
@@ -137,7 +139,7 @@ export class SqliteQueue<T> implements Queue<T> {
     this.receiveTx = (queues, vis, max) => rx.immediate(queues, vis, max);
   }
 
-  async send(queue: string, body: T, opts: { delaySeconds?: number } = {}): Promise<{ messageId: string }> {
+  async send(queue: string, body: T, opts: { delaySeconds?: number; deduplicationId?: string } = {}): Promise<{ messageId: string }> {
     if (typeof queue !== 'string' || queue.length === 0) {
       throw new AppError('QUEUE.INVALID_ARGUMENT', 'invalid', 'A queue name is required.');
     }
@@ -147,7 +149,12 @@ export class SqliteQueue<T> implements Queue<T> {
     if (json === undefined) throw new AppError('QUEUE.INVALID_ARGUMENT', 'invalid', 'The message body must be JSON.');
     const now = this.clock.now();
     const messageId = randomUUID();
-    this.st.insert.run(messageId, queue, json, now.toISOString(), now.getTime() + delay * 1000);
+    const dedup = opts.deduplicationId ?? null;
+    const info = this.st.insert.run(messageId, queue, json, now.toISOString(), now.getTime() + delay * 1000, dedup);
+    if (info.changes === 0 && dedup !== null) {
+      const live = this.st.byDedup.get(queue, dedup);
+      if (live) return { messageId: live.id };
+    }
     return { messageId };
   }
 

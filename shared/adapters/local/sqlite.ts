@@ -134,6 +134,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notifications_by_user ON notifications (to_user_id, seq);
     `,
   },
+  {
+    // Deduplication ids: a live message with the same id makes a second send a no-op.
+    version: 2,
+    sql: `
+      ALTER TABLE read_queue ADD COLUMN dedup_id TEXT;
+      ALTER TABLE job_queue ADD COLUMN dedup_id TEXT;
+      CREATE UNIQUE INDEX read_queue_dedup ON read_queue (queue, dedup_id) WHERE dedup_id IS NOT NULL AND dead = 0;
+      CREATE UNIQUE INDEX job_queue_dedup ON job_queue (queue, dedup_id) WHERE dedup_id IS NOT NULL AND dead = 0;
+    `,
+  },
 ];
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */

@@ -15,6 +15,9 @@ type Node = Record<string, unknown>;
 
 const MAX_XML_BYTES = 64 * 1024 * 1024;
 
+/** What a technician can do about a refused aECG (messages never quote the file's content). */
+const ACTION = 'Export the ECG again from the electrocardiograph or its PC software (as HL7 aECG with its waveforms, or as DICOM) and upload that file.';
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
@@ -97,7 +100,7 @@ function walkAnnotations(n: Node, out: Record<string, number | null>): void {
   }
 }
 
-function readSequenceSet(set: Node, label: string, warnings: string[]): EcgGroup | null {
+function readSequenceSet(set: Node, label: string, warnings: string[], stats: { maxAbs: number; integers: boolean }): EcgGroup | null {
   let fs: number | null = null;
   const leads: EcgLead[] = [];
   for (const seq of kids(set, 'component').flatMap((c) => kids(c, 'sequence'))) {
@@ -126,8 +129,11 @@ function readSequenceSet(set: Node, label: string, warnings: string[]): EcgGroup
     let bad = 0;
     for (let i = 0; i < parts.length; i++) {
       const d = Number(parts[i]);
-      if (Number.isFinite(d)) mv[i] = originV * originMv + d * scaleV * scaleMv;
-      else {
+      if (Number.isFinite(d)) {
+        mv[i] = originV * originMv + d * scaleV * scaleMv;
+        if (Math.abs(d) > stats.maxAbs) stats.maxAbs = Math.abs(d);
+        if (!Number.isInteger(d)) stats.integers = false;
+      } else {
         mv[i] = i > 0 ? mv[i - 1]! : 0;
         bad++;
       }
@@ -138,7 +144,7 @@ function readSequenceSet(set: Node, label: string, warnings: string[]): EcgGroup
   }
   if (leads.length === 0) return null;
   if (fs === null || !Number.isFinite(fs)) {
-    throw new EcgDecodeError('ECG.AECG_MALFORMED', `${label}: the sequence set has leads but no time sequence with an increment.`);
+    throw new EcgDecodeError('ECG.AECG_MALFORMED', `${label}: the sequence set has leads but no time sequence with an increment, so the sampling rate is unknown. ${ACTION}`);
   }
   leads.sort((a, b) => leadOrder(a.name) - leadOrder(b.name));
   return { label, samplingFrequency: Math.round(fs * 1e6) / 1e6, leads };
@@ -150,23 +156,63 @@ function groupLabel(code: string | undefined): string {
   return c || 'RHYTHM';
 }
 
-export function readAecg(xml: Uint8Array): EcgRecording {
-  if (xml.byteLength === 0) throw new EcgDecodeError('ECG.AECG_EMPTY', 'The aECG file is empty.');
-  if (xml.byteLength > MAX_XML_BYTES) throw new EcgDecodeError('ECG.AECG_MALFORMED', 'The aECG file is too large.');
-  const src = new TextDecoder('utf-8').decode(xml);
+/** What the aECG says about itself besides the waveforms: identifiers, subject, time, device. PHI inside. */
+export interface AecgHeader {
+  /** AnnotatedECG/id: root and extension as written. */
+  id: { root?: string | undefined; extension?: string | undefined } | null;
+  /** The first rhythm series' id. */
+  seriesId: { root?: string | undefined; extension?: string | undefined } | null;
+  /** AnnotatedECG/effectiveTime (center, else low): an HL7 TS, e.g. 20021122091000. */
+  effectiveTime?: string | undefined;
+  subject: {
+    id?: string | undefined;
+    name?: string | undefined;
+    /** administrativeGenderCode as written (M, F, UN, …). */
+    gender?: string | undefined;
+    birthTime?: string | undefined;
+  };
+  manufacturer?: string | undefined;
+  model?: string | undefined;
+  /** Per decoded group (same order as recording.groups): the widest digit, and whether all digits are integers. */
+  digits: Array<{ maxAbs: number; integers: boolean }>;
+}
+
+/** The character set of the XML: BOM, else the declaration's encoding (GB2312/GBK → gb18030), else UTF-8. */
+export function decodeXml(xml: Uint8Array): string {
+  if (xml[0] === 0xff && xml[1] === 0xfe) return new TextDecoder('utf-16le').decode(xml.subarray(2));
+  if (xml[0] === 0xfe && xml[1] === 0xff) return new TextDecoder('utf-16be').decode(xml.subarray(2));
+  if (xml[0] === 0xef && xml[1] === 0xbb && xml[2] === 0xbf) return new TextDecoder('utf-8').decode(xml.subarray(3));
+  let head = '';
+  for (let i = 0; i < Math.min(xml.length, 200); i++) head += String.fromCharCode(xml[i]!);
+  const enc = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1]?.toLowerCase();
+  let label = 'utf-8';
+  if (enc && /^(gb2312|gbk|gb18030|cp936|x-gbk|euc-cn)$/.test(enc)) label = 'gb18030';
+  else if (enc && /^(iso-8859-1|latin1|windows-1252|us-ascii|ascii)$/.test(enc)) label = 'windows-1252';
+  else if (enc === 'big5') label = 'big5';
+  return new TextDecoder(label).decode(xml);
+}
+
+function parseRoot(xml: Uint8Array): Node {
+  if (xml.byteLength === 0) throw new EcgDecodeError('ECG.AECG_EMPTY', `The aECG file is empty. ${ACTION}`);
+  if (xml.byteLength > MAX_XML_BYTES) throw new EcgDecodeError('ECG.AECG_MALFORMED', `The aECG file is too large. ${ACTION}`);
+  const src = decodeXml(xml);
   const valid = XMLValidator.validate(src);
   if (valid !== true) {
-    throw new EcgDecodeError('ECG.AECG_MALFORMED', `The aECG file is not well-formed XML (line ${valid.err.line}: ${valid.err.msg}).`);
+    // Only the line number: the validator's text can quote the file's content.
+    throw new EcgDecodeError('ECG.AECG_MALFORMED', `The aECG file is not well-formed XML (error at line ${Number(valid.err.line) || '?'}); it is damaged or incomplete. ${ACTION}`);
   }
   let doc: Node;
   try {
     doc = parser.parse(src) as Node;
-  } catch (e) {
-    throw new EcgDecodeError('ECG.AECG_MALFORMED', `The aECG file could not be parsed: ${e instanceof Error ? e.message : String(e)}.`);
+  } catch {
+    throw new EcgDecodeError('ECG.AECG_MALFORMED', `The aECG file could not be parsed as XML; it is damaged. ${ACTION}`);
   }
   const root = kids(doc, 'AnnotatedECG')[0];
-  if (!root) throw new EcgDecodeError('ECG.AECG_MALFORMED', 'The XML file is not an HL7 aECG: its root element is not <AnnotatedECG>.');
+  if (!root) throw new EcgDecodeError('ECG.AECG_MALFORMED', `The XML file is not an HL7 aECG: its root element is not <AnnotatedECG>. ${ACTION}`);
+  return root;
+}
 
+function decodeRoot(root: Node, digitStats: AecgHeader['digits']): EcgRecording {
   const warnings: string[] = [];
   const groups: EcgGroup[] = [];
   const derived: Record<string, number | null> = {};
@@ -180,14 +226,21 @@ export function readAecg(xml: Uint8Array): EcgRecording {
       const label = groupLabel(attr(first(s.node, 'code'), 'code'));
       const sets = kids(s.node, 'component').flatMap((c) => kids(c, 'sequenceSet'));
       sets.forEach((set, i) => {
-        const g = readSequenceSet(set, sets.length > 1 ? `${label} ${i + 1}` : label, warnings);
-        if (g) groups.push(g);
+        const stats = { maxAbs: 0, integers: true };
+        const g = readSequenceSet(set, sets.length > 1 ? `${label} ${i + 1}` : label, warnings, stats);
+        if (g) {
+          groups.push(g);
+          digitStats.push(stats);
+        }
       });
       collectAnnotations(s.node, s.derived ? derived : fromSeries);
     }
   }
   if (groups.length === 0) {
-    throw new EcgDecodeError('ECG.AECG_EMPTY', 'The aECG file holds no ECG lead: no series with MDC_ECG_LEAD_* sequences.');
+    throw new EcgDecodeError(
+      'ECG.AECG_EMPTY',
+      `The aECG file holds no ECG waveform (no series with MDC_ECG_LEAD_* sequences): the export contains only the header. ${ACTION}`,
+    );
   }
   // Global (representative-beat) measurements take precedence over the first beat's.
   const deviceMeasurements: Record<string, number | null> = { ...fromSeries, ...derived };
@@ -195,4 +248,55 @@ export function readAecg(xml: Uint8Array): EcgRecording {
     deviceMeasurements.heartRate = Math.round(60000 / deviceMeasurements.rrMs);
   }
   return { source: 'hl7-aecg', groups, deviceMeasurements, warnings: warnings.length ? warnings : undefined };
+}
+
+const idOf = (n: Node | undefined) => (n ? { root: attr(n, 'root')?.trim() || undefined, extension: attr(n, 'extension')?.trim() || undefined } : null);
+const clean = (s: string | undefined) => {
+  const t = s?.replace(/\s+/g, ' ').trim();
+  return t ? t : undefined;
+};
+
+/** A person's name: plain text, or family^given from <family>/<given> parts (the DICOM PN order). */
+function personName(n: Node | undefined): string | undefined {
+  if (!n) return undefined;
+  const family = kids(n, 'family').map((x) => clean(text(x))).filter(Boolean).join(' ');
+  const given = kids(n, 'given').map((x) => clean(text(x))).filter(Boolean).join(' ');
+  if (family || given) return given ? `${family}^${given}` : family;
+  return clean(text(n));
+}
+
+function readHeader(root: Node, digits: AecgHeader['digits']): AecgHeader {
+  const et = first(root, 'effectiveTime');
+  const effectiveTime = attr(first(et, 'center'), 'value') ?? attr(first(et, 'low'), 'value');
+  const trialSubject = first(root, 'componentOf', 'timepointEvent', 'componentOf', 'subjectAssignment', 'subject', 'trialSubject');
+  const person = first(trialSubject, 'subjectDemographicPerson') ?? first(trialSubject, 'demographicPerson');
+  const sid = idOf(first(trialSubject, 'id'));
+  const firstSeries = kids(root, 'component').flatMap((c) => kids(c, 'series'))[0];
+  const device = first(firstSeries, 'author', 'seriesAuthor', 'manufacturedSeriesDevice');
+  return {
+    id: idOf(first(root, 'id')),
+    seriesId: idOf(first(firstSeries, 'id')),
+    effectiveTime: clean(effectiveTime),
+    subject: {
+      id: sid?.extension ?? sid?.root,
+      name: personName(first(person, 'name')),
+      gender: clean(attr(first(person, 'administrativeGenderCode'), 'code')),
+      birthTime: clean(attr(first(person, 'birthTime'), 'value')),
+    },
+    manufacturer: clean(text(first(firstSeries, 'author', 'seriesAuthor', 'manufacturerOrganization', 'name'))),
+    model: clean(text(first(device, 'manufacturerModelName'))),
+    digits,
+  };
+}
+
+/** Decode an aECG and read its header (ids, subject, time, device) in one parse. */
+export function readAecgFile(xml: Uint8Array): { recording: EcgRecording; header: AecgHeader } {
+  const root = parseRoot(xml);
+  const digits: AecgHeader['digits'] = [];
+  const recording = decodeRoot(root, digits);
+  return { recording, header: readHeader(root, digits) };
+}
+
+export function readAecg(xml: Uint8Array): EcgRecording {
+  return decodeRoot(parseRoot(xml), []);
 }

@@ -43,7 +43,8 @@ export function crcCcitt(bytes: Uint8Array): number {
   return crc;
 }
 
-const malformed = (message: string) => new EcgDecodeError('ECG.SCP_MALFORMED', `SCP-ECG file is damaged: ${message}.`);
+const malformed = (message: string) =>
+  new EcgDecodeError('ECG.SCP_MALFORMED', `This SCP-ECG file is damaged (${message}); it was cut short or corrupted while copying. Copy it from the electrocardiograph again and upload it, or ${EXPORT_HINT}.`);
 const unsupported = (what: string) => new EcgDecodeError('ECG.SCP_UNSUPPORTED', `This SCP-ECG file uses ${what}, which is not supported: ${EXPORT_HINT}.`);
 
 interface Section {
@@ -135,6 +136,11 @@ function undifference(d: Int32Array, mode: number): Int32Array {
 }
 
 export function readScpEcg(bytes: Uint8Array): EcgRecording {
+  return readScpEcgFile(bytes).recording;
+}
+
+/** Decode an SCP-ECG record and read its section 1 header (patient, acquisition, device). */
+export function readScpEcgFile(bytes: Uint8Array): { recording: EcgRecording; header: ScpHeader } {
   if (!looksLikeScpEcg(bytes)) {
     throw new EcgDecodeError('ECG.SCP_MALFORMED', `This file is not an SCP-ECG record: ${EXPORT_HINT}.`);
   }
@@ -211,12 +217,149 @@ export function readScpEcg(bytes: Uint8Array): EcgRecording {
   for (const l of leads) l.mv = l.mv.subarray(0, n);
   leads.sort((a, b) => leadOrder(a.name) - leadOrder(b.name));
 
-  return {
+  const recording: EcgRecording = {
     source: 'scp-ecg',
     groups: [{ label: 'RHYTHM', samplingFrequency: fs, leads }],
     deviceMeasurements: globalMeasurements(secs.get(7)),
     warnings: warnings.length ? warnings : undefined,
   };
+  return { recording, header: readSection1(secs.get(1)) };
+}
+
+/** What section 1 says (all optional; PHI inside). Dates YYYYMMDD, time HHMMSS. */
+export interface ScpHeader {
+  lastName?: string | undefined;
+  firstName?: string | undefined;
+  patientId?: string | undefined;
+  birthDate?: string | undefined;
+  /** 'M' | 'F' from tag 8 (0 = not known and 9 = unspecified give nothing). */
+  sex?: string | undefined;
+  acquisitionDate?: string | undefined;
+  acquisitionTime?: string | undefined;
+  /** Tag 31, ECG sequence number (free text, not an identifier we can trust to be unique). */
+  sequenceNumber?: string | undefined;
+  manufacturer?: string | undefined;
+  model?: string | undefined;
+}
+
+/** Manufacturer codes of the acquiring device identification (tag 14, byte 7). */
+const MANUFACTURERS: Record<number, string> = {
+  1: 'Burdick', 2: 'Cambridge Heart', 3: 'Compumed', 4: 'Datamed', 5: 'Fukuda', 6: 'Hewlett-Packard', 7: 'Marquette',
+  8: 'Mortara', 9: 'Nihon Kohden', 10: 'Okin', 11: 'Quinton', 12: 'Siemens', 13: 'Spacelabs', 14: 'Telemed', 15: 'Hellige',
+  16: 'ESA-OTE', 17: 'Schiller', 18: 'Picker-Schwarzer', 19: 'Elettronica-Trentina', 20: 'Zwönitz',
+};
+
+/** Text encodings of the language support code (tag 14, byte 16). */
+const LANGUAGE_CODES: Record<number, string> = {
+  0x01: 'windows-1252', 0x03: 'iso-8859-2', 0x0b: 'iso-8859-4', 0x13: 'iso-8859-5', 0x1b: 'iso-8859-6', 0x23: 'iso-8859-7',
+  0x2b: 'iso-8859-8', 0x33: 'windows-874', 0x3b: 'iso-8859-15', 0x07: 'utf-16le', 0x0f: 'euc-jp', 0x17: 'euc-jp', 0x1f: 'euc-jp',
+  0x27: 'gb18030', 0x2f: 'euc-kr',
+};
+
+function decodeText(v: Uint8Array, encoding: string | null): string | undefined {
+  let b = v;
+  if (encoding === 'utf-16le') {
+    let end = 0;
+    while (end + 1 < b.length && (b[end] !== 0 || b[end + 1] !== 0)) end += 2;
+    b = b.subarray(0, end);
+  } else {
+    const nul = b.indexOf(0);
+    if (nul >= 0) b = b.subarray(0, nul);
+  }
+  if (b.length === 0) return undefined;
+  let label = encoding;
+  if (!label) {
+    // Declared ASCII. Devices that ignore the language code write their locale's bytes (GBK on Chinese carts).
+    if (b.every((x) => x < 0x80)) label = 'ascii';
+    else {
+      try {
+        return tidy(new TextDecoder('utf-8', { fatal: true }).decode(b));
+      } catch {
+        label = 'gb18030';
+      }
+    }
+  }
+  try {
+    return tidy(new TextDecoder(label === 'ascii' ? 'windows-1252' : label).decode(b));
+  } catch {
+    return undefined;
+  }
+}
+
+const tidy = (s: string) => {
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return t ? t : undefined;
+};
+
+function scpDate(v: Uint8Array): string | undefined {
+  if (v.length < 4) return undefined;
+  const y = v[0]! | (v[1]! << 8);
+  const m = v[2]!;
+  const d = v[3]!;
+  if (y < 1850 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return undefined;
+  return `${String(y).padStart(4, '0')}${String(m).padStart(2, '0')}${String(d).padStart(2, '0')}`;
+}
+
+function scpTime(v: Uint8Array): string | undefined {
+  if (v.length < 3) return undefined;
+  const [h, m, s] = [v[0]!, v[1]!, v[2]!];
+  if (h > 23 || m > 59 || s > 60) return undefined;
+  return [h, m, s].map((x) => String(x).padStart(2, '0')).join('');
+}
+
+/**
+ * Section 1: tag (1), length (2), value, … up to tag 255. A field that runs past the section ends the
+ * walk (the section passed its CRC, so what was read is what the device wrote).
+ */
+function readSection1(s1: Section | undefined): ScpHeader {
+  const out: ScpHeader = {};
+  if (!s1) return out;
+  const body = s1.bytes.subarray(16);
+  const fields = new Map<number, Uint8Array>();
+  for (let p = 0; p + 3 <= body.length; ) {
+    const tag = body[p]!;
+    if (tag === 255) break;
+    const len = body[p + 1]! | (body[p + 2]! << 8);
+    if (p + 3 + len > body.length) break;
+    if (!fields.has(tag)) fields.set(tag, body.subarray(p + 3, p + 3 + len));
+    p += 3 + len;
+  }
+  const device = fields.get(14);
+  const lsc = device && device.length > 16 ? device[16]! : 0;
+  const encoding = lsc & 0x01 ? (LANGUAGE_CODES[lsc] ?? null) : null;
+  const txt = (tag: number) => {
+    const v = fields.get(tag);
+    return v ? decodeText(v, encoding) : undefined;
+  };
+  out.lastName = txt(0);
+  out.firstName = txt(1);
+  out.patientId = txt(2);
+  const dob = fields.get(5);
+  if (dob) out.birthDate = scpDate(dob);
+  const sex = fields.get(8)?.[0];
+  if (sex === 1) out.sex = 'M';
+  else if (sex === 2) out.sex = 'F';
+  const date = fields.get(25);
+  if (date) out.acquisitionDate = scpDate(date);
+  const time = fields.get(26);
+  if (time) out.acquisitionTime = scpTime(time);
+  out.sequenceNumber = txt(31);
+  if (device && device.length >= 14) {
+    out.model = decodeText(device.subarray(8, 14), null);
+    const strings = device.length > 36 ? device.subarray(36) : new Uint8Array(0);
+    // Analysing program revision, serial number, system software, SCP implementation software, manufacturer.
+    const parts: Uint8Array[] = [];
+    for (let start = 0, i = 0; i <= strings.length; i++) {
+      if (i === strings.length || strings[i] === 0) {
+        parts.push(strings.subarray(start, i));
+        start = i + 1;
+      }
+    }
+    out.manufacturer = (parts[4] ? decodeText(parts[4], encoding) : undefined) ?? MANUFACTURERS[device[7]!];
+  }
+  for (const k of Object.keys(out) as Array<keyof ScpHeader>) if (out[k] === undefined) delete out[k];
+  return out;
 }
 
 /** Section 7, first QRS type: PR, QRS, QT, P duration and the axes; RR/PP from its header. */
