@@ -99,11 +99,12 @@ export async function composeLocal(
   const tokens = new JoseTokenService(Buffer.from(secrets.token, 'base64url'));
   const settings: WorkflowSettings = { ...DEFAULT_SETTINGS, leaseSeconds: cfg.TELEREAD_LEASE_SECONDS, ...opts.settings };
   const blobs = new FsBlobStore(join(dataDir, 'objects'));
+  const jobQueue = new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES });
   const deps: Deps = {
     cases: new SqliteCaseRepository(db),
     blobs,
     readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
-    jobQueue: new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES }),
+    jobQueue,
     inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
     signer,
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
@@ -187,7 +188,9 @@ export async function composeLocal(
       // job, every QUEUED case without a confirmed read message needs one, and crashed uploads' temp
       // files can go.
       blobs.removeStaleTempFiles(0).catch(fail);
-      reconcileUploads(deps, 0)
+      // One process owns these queues: jobs its predecessor had received can no longer finish.
+      Promise.all([jobQueue.releaseInFlight('ingest'), jobQueue.releaseInFlight('delivery')])
+        .then(() => reconcileUploads(deps, 0))
         .then((n) => n && ingestWorker.wake())
         .then(() => repairUnconfirmedReads(deps, 0))
         .catch(fail);

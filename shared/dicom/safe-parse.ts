@@ -209,11 +209,13 @@ function refuseKnownNonDicom(b: Uint8Array, fileSize: number): void {
     notDicom('a ZIP archive', 'Unzip it and upload the DICOM files inside one by one.');
   if (ascii(b, 0, 6) === 'Rar!\x1a\x07') notDicom('a RAR archive', 'Extract it and upload the DICOM files inside.');
   if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf])) notDicom('a 7-Zip archive', 'Extract it and upload the DICOM files inside.');
+  // SCP-ECG and HL7 aECG never reach the DICOM parser through analyzeBuffer / readWaveformBuffer
+  // (ecg-file.ts sniffs them first); a direct caller of safeParse gets these refusals.
   // SCP-ECG: CRC (2), total length (4), then section 0 whose header carries 'SCPECG'.
   if (ascii(b, 16, 6) === 'SCPECG')
     refuse(
       'FILE.SCP_ECG',
-      'This is an SCP-ECG file (EN 1064), which TeleRead does not read yet. Export the ECG from the device as DICOM (12-lead ECG waveform) and upload that.',
+      'This is an SCP-ECG file (EN 1064), not DICOM. Upload it as it is (TeleRead reads SCP-ECG ECGs), or export the ECG from the device as DICOM (12-lead ECG waveform).',
     );
   // XML: HL7 aECG or anything else.
   let p = 0;
@@ -225,7 +227,7 @@ function refuseKnownNonDicom(b: Uint8Array, fileSize: number): void {
       if (/AnnotatedECG/.test(head))
         refuse(
           'FILE.HL7_AECG',
-          'This is an HL7 aECG (XML) ECG file, which TeleRead does not accept yet. Export the ECG from the device as DICOM (12-lead ECG waveform) and upload that.',
+          'This is an HL7 aECG (XML) ECG file, not DICOM. Upload it as it is (TeleRead reads HL7 aECG ECGs), or export the ECG from the device as DICOM (12-lead ECG waveform).',
         );
       notDicom('an XML or HTML document', 'Export the study from the device as DICOM and upload that.');
     }

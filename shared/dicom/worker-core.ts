@@ -23,7 +23,8 @@ import {
 } from './safe-parse.ts';
 import { sopPolicy } from './sop-classes.ts';
 import { walkEncapsulated, bufferReader } from './pixel-check.ts';
-import { decodeDicomWaveform, isEcgDecodeError, measureEcg } from './ecg/index.ts';
+import { decodeDicomWaveform, isEcgDecodeError, measureEcg, type EcgRecording } from './ecg/index.ts';
+import { analyzeEcgFile, decodeEcgFile, sniffEcgFile, type EcgFileFormat } from './ecg-file.ts';
 
 export interface AnalyzeOptions {
   /** Cap on the inflated size of deflated datasets. */
@@ -105,6 +106,11 @@ function ecgSummary(ds: DataSet): EcgSummary | null {
     if (isEcgDecodeError(e)) throw new EcgRefusal(e.code, e.message);
     return null;
   }
+  return summarise(rec);
+}
+
+/** Measurements, flags and the device's own measurements of a decoded recording (null when not measurable). */
+function summarise(rec: EcgRecording): EcgSummary | null {
   try {
     const { measurements, flags } = measureEcg(rec);
     const m: Record<string, number | null> = {};
@@ -117,6 +123,23 @@ function ecgSummary(ds: DataSet): EcgSummary | null {
   } catch {
     // A decodable signal the measurement code cannot handle is shown without measurements.
     return null;
+  }
+}
+
+/** Files below this size are sniffed only once whole (the same first read the DICOM door asks for). */
+const SNIFF_BYTES = 4096;
+
+/** HL7 aECG / SCP-ECG: the whole file is decoded (size cap as for DICOM waveforms), then projected. */
+function analyzeEcgFileBuffer(format: EcgFileFormat, bytes: Uint8Array, fileSize: number, options: AnalyzeOptions): AnalyzeResult {
+  if (bytes.length < fileSize) return { kind: 'need-more', atLeast: fileSize, whole: true };
+  try {
+    const { recording, metadata } = analyzeEcgFile(format, bytes.length > fileSize ? bytes.subarray(0, fileSize) : bytes);
+    const ecg = options.ecg !== false ? summarise(recording) : null;
+    return { kind: 'ok', metadata, ecg, pixelCheck: null };
+  } catch (e) {
+    if (isEcgDecodeError(e)) return { kind: 'refused', code: e.code, message: e.message };
+    const code = format === 'hl7-aecg' ? 'ECG.AECG_MALFORMED' : 'ECG.SCP_MALFORMED';
+    return { kind: 'refused', code, message: 'The ECG file could not be read; it is damaged. Export the ECG again from the electrocardiograph and upload that file.' };
   }
 }
 
@@ -228,6 +251,10 @@ export async function analyzeBuffer(
   options: AnalyzeOptions = {},
 ): Promise<AnalyzeResult> {
   try {
+    if (bytes.length > 0 && fileSize > 0 && (bytes.length >= fileSize || bytes.length >= SNIFF_BYTES)) {
+      const format = sniffEcgFile(bytes);
+      if (format) return analyzeEcgFileBuffer(format, bytes, fileSize, options);
+    }
     const step = safeParse(bytes, fileSize, options);
     if (step.kind === 'need-more')
       return { kind: 'need-more', atLeast: step.atLeast, whole: step.whole, ...(step.deflated ? { deflated: true } : {}) };
@@ -258,9 +285,15 @@ export type WaveformResult =
 
 export function readWaveformBuffer(bytes: Uint8Array, options: AnalyzeOptions = {}): WaveformResult {
   try {
-    const step = safeParse(bytes, bytes.length, options);
-    if (step.kind !== 'parsed') return { kind: 'refused', code: 'DICOM.TRUNCATED', message: `The ECG file is incomplete. ${REEXPORT}` };
-    const rec = decodeDicomWaveform(step.parsed.dataSet);
+    const format = bytes.length > 0 ? sniffEcgFile(bytes) : null;
+    let rec: EcgRecording;
+    if (format) {
+      rec = decodeEcgFile(format, bytes).recording;
+    } else {
+      const step = safeParse(bytes, bytes.length, options);
+      if (step.kind !== 'parsed') return { kind: 'refused', code: 'DICOM.TRUNCATED', message: `The ECG file is incomplete. ${REEXPORT}` };
+      rec = decodeDicomWaveform(step.parsed.dataSet);
+    }
     let measurements: Record<string, number | boolean | null> | null = null;
     let flags: string[] = [];
     try {

@@ -218,6 +218,18 @@ export class SqliteQueue<T> implements Queue<T> {
   async redrive(queue: string): Promise<number> {
     return this.st.redrive.run(this.clock.now().getTime(), queue).changes;
   }
+
+  /**
+   * Make every in-flight message of a queue visible now, invalidating its receipt: for a consumer
+   * process that starts after a crash, whose predecessor's receives can no longer finish. Receive
+   * counts stay, so a message that keeps killing its consumer is still dead-lettered.
+   */
+  async releaseInFlight(queue: string): Promise<number> {
+    const now = this.clock.now().getTime();
+    return this.db
+      .prepare(`UPDATE ${this.table} SET visible_at = ?, receipt = NULL WHERE queue = ? AND dead = 0 AND receipt IS NOT NULL AND visible_at > ?`)
+      .run(now, queue, now).changes;
+  }
 }
 
 /** The read queues `<pool>.<priority>` (ReadQueue port). */

@@ -7,7 +7,7 @@ export type {
   EcgMeasurements,
   EcgRecording,
 } from './model.ts';
-export { EcgDecodeError, isEcgDecodeError, type EcgDecodeErrorCode } from './errors.ts';
+export { ECG_DECODE_CODES, EcgDecodeError, isEcgDecodeError, type EcgDecodeErrorCode } from './errors.ts';
 export { decodeDicomWaveform } from './dicom-waveform.ts';
 export { readAecg, readAecgFile, type AecgHeader } from './aecg.ts';
 export { readScpEcg, readScpEcgFile, looksLikeScpEcg, type ScpHeader } from './scp.ts';

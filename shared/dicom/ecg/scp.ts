@@ -195,6 +195,8 @@ export function readScpEcgFile(bytes: Uint8Array): { recording: EcgRecording; he
     const declared = def.end >= def.start ? def.end - def.start + 1 : 0;
     let values: Int32Array;
     if (huffman) {
+      // Every Huffman code is at least one bit: more samples than bits cannot be in the data.
+      if (declared > byteCount * 8) throw malformed(`section 3 declares ${declared} samples for lead ${i + 1}, more than section 6 can hold`);
       values = huffmanDefault(data, declared);
     } else {
       const available = Math.floor(byteCount / 2);
