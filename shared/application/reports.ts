@@ -101,7 +101,7 @@ async function buildContent(
  * Signs one report's content and renders its PDF, storing nothing: (1) the content is signed
  * (contentSignature); (2) the PDF is rendered from the content, printing the verification code built
  * from that signature; (3) the report = content + contentSignature + pdfSha256 is signed — the detached
- * JWS the API returns. Both signatures are the signer's current key (SIGN.KEY_CHANGED otherwise).
+ * JWS the API returns. Both signatures come from one unsealing of the signer's current key.
  */
 export async function sealReport(
   ports: Pick<Deps, 'signer' | 'renderer'>,
@@ -110,16 +110,15 @@ export async function sealReport(
   pin: string,
   content: ReportContent,
 ) {
-  const contentSigned = await ports.signer.signDetached(signerId, pin, canonicalize(content));
+  // One unseal (the PIN's scrypt is the expensive step) for both signatures, so both are one key.
+  const session = await ports.signer.openSession(signerId, pin);
+  const contentSigned = await session.signDetached(canonicalize(content));
   const code = verificationCode(content.caseId, content.version, contentSigned.jws);
   const rendered = await ports.renderer.render(content, { verificationCode: code, kid: contentSigned.kid });
   const pdfSha256 = await sha256Hex(rendered.pdf);
   const report: SignedReportDocument = { ...content, contentSignature: contentSigned.jws, pdfSha256 };
   const canonical = canonicalize(report);
-  const { jws, kid } = await ports.signer.signDetached(signerId, pin, canonical);
-  if (kid !== contentSigned.kid) {
-    throw new AppError('SIGN.KEY_CHANGED', 'conflict', 'Your signing key changed while signing; sign again.');
-  }
+  const { jws, kid } = await session.signDetached(canonical);
   return { report, canonical, jws, kid, pdf: rendered.pdf, pdfSha256, verificationCode: code, missingGlyphs: rendered.missingGlyphs };
 }
 

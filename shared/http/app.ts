@@ -31,6 +31,8 @@ export interface HttpExtras {
   hasher?: PasswordHasher;
   /** Receives bytes for a signed local upload URL (one machine); on AWS, clients PUT to S3 directly. */
   receiveUpload?: (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => Promise<{ size: number }>;
+  /** A short-lived URL to fetch a stored object directly (AWS: presigned S3 GET); without it, bytes stream through the app. */
+  objectUrl?: (key: string) => Promise<string>;
   /** Serves the web UI (or the placeholder page) for non-API paths. */
   staticPage?: (path: string) => Promise<Response | null>;
 }
@@ -124,6 +126,11 @@ export function createApp(deps: Deps, x: HttpExtras) {
     const n = Number(c.req.param('n'));
     if (!Number.isInteger(n) || n < 0) throw new AppError('INSTANCE.NOT_FOUND', 'not_found', 'No such file number.');
     const inst = await getInstance(deps, me(c), caseId(c), n);
+    if (x.objectUrl) {
+      // A short-lived direct link (AWS: presigned S3 GET; Lambda responses are capped at 6 MB).
+      c.header('cache-control', 'private, no-store');
+      return c.redirect(await x.objectUrl(inst.key), 302);
+    }
     return new Response(toWebStream(deps.blobs.stream(inst.key)), {
       headers: {
         'content-type': 'application/dicom',

@@ -7,6 +7,8 @@ export interface ReportSigner {
   enrol(signerId: string, pin: string): Promise<{ kid: string }>;
   /** SIGN.BAD_PIN when the PIN does not unseal the key; SIGN.NO_KEY when the signer has none. */
   signDetached(signerId: string, pin: string, payload: Uint8Array): Promise<{ jws: string; kid: string }>;
+  /** Unseal once (SIGN.BAD_PIN / SIGN.NO_KEY as above) and sign several payloads with the same key. */
+  openSession(signerId: string, pin: string): Promise<SigningSession>;
   /** Every signer's public keys, old ones included, as a JWKS. */
   jwks(): Promise<{ keys: Record<string, unknown>[] }>;
 }
@@ -26,4 +28,10 @@ export interface SignerKeyStore {
   /** The signer's current (newest) key. */
   current(signerId: string): Promise<SealedSignerKey | null>;
   all(): Promise<SealedSignerKey[]>;
+}
+
+/** An unsealed signing key, held only for the duration of one signing act. */
+export interface SigningSession {
+  kid: string;
+  signDetached(payload: Uint8Array): Promise<{ jws: string; kid: string }>;
 }

@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, scrypt, webcrypto, type ScryptOptions } from 'node:crypto';
 import { CompactSign, calculateJwkThumbprint, type JWK } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import type { ReportSigner, SealedSignerKey, SignerKeyStore } from '../ports/signer.ts';
+import type { ReportSigner, SealedSignerKey, SignerKeyStore, SigningSession } from '../ports/signer.ts';
 
 export interface ScryptParams {
   N: number;
@@ -114,6 +114,27 @@ export class SealedKeyReportSigner implements ReportSigner {
     const [header, , signature] = compact.split('.');
     // RFC 7515 Appendix F: the same JWS with its payload part emptied; verifiers re-attach the payload.
     return { jws: `${header}..${signature}`, kid: record.kid };
+  }
+
+  /**
+   * Unseal once, sign several payloads: a report signs its content and then its envelope, and the PIN
+   * derivation (scrypt) is the expensive step. The key lives only inside the returned closure.
+   */
+  async openSession(signerId: string, pin: string): Promise<SigningSession> {
+    checkSignerId(signerId);
+    const record = await this.#store.current(signerId);
+    if (!record) throw noKey();
+    if (typeof pin !== 'string' || pin.length === 0 || pin.length > MAX_PIN_LENGTH) throw badPin();
+    const privateKey = await this.#unseal(record, pin);
+    return {
+      kid: record.kid,
+      async signDetached(payload: Uint8Array) {
+        if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');
+        const compact = await new CompactSign(payload).setProtectedHeader({ alg: 'ES256', kid: record.kid }).sign(privateKey);
+        const [header, , signature] = compact.split('.');
+        return { jws: `${header}..${signature}`, kid: record.kid };
+      },
+    };
   }
 
   /** Every signer's public keys, old ones included, each with kid, alg ES256 and use sig. */

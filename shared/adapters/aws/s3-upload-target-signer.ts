@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../../domain/errors.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
@@ -39,5 +39,21 @@ export class S3UploadTargetSigner implements UploadTargetSigner {
       headers: { 'content-type': opts.contentType },
       expiresAt: new Date(signingDate.getTime() + expiresIn * 1000).toISOString(),
     };
+  }
+}
+
+/** Presigned S3 GETs of one stored object (instances for viewers), valid for `expiresInSeconds` (default 60). */
+export class S3DownloadUrlSigner {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucketOf: (key: string) => string,
+    private readonly expiresInSeconds = 60,
+  ) {}
+
+  async url(key: string): Promise<string> {
+    checkBlobKey(key);
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucketOf(key), Key: key }), {
+      expiresIn: Math.max(1, Math.min(MAX_UPLOAD_URL_SECONDS, this.expiresInSeconds)),
+    });
   }
 }

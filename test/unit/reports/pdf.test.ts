@@ -124,6 +124,8 @@ describe('report PDF (pdfkit + embedded Noto Sans CJK SC)', () => {
     const missing = await save('missing', sampleContent('ecg', { patient: { id: 'P-9', name: '王𗀀' } }));
     expect(missing.missingGlyphs).toEqual(['𗀀']);
     expect(missing.pdf.length).toBeGreaterThan(1000);
+    // …and the paper names it.
+    expect(spawnSync('pdftotext', [missing.file, '-'], { encoding: 'utf8' }).stdout).toContain('U+17000');
   });
 
   it('renders deterministically: the same signed content gives the same bytes', async () => {
