@@ -107,7 +107,7 @@ function layout(rec: EcgRecording, format: EcgFileFormat, digits: AecgHeader['di
       if (!Number.isFinite(fs) || fs <= 0 || fs > MAX_SAMPLING_FREQUENCY) {
         throw new EcgDecodeError(
           format === 'hl7-aecg' ? 'ECG.AECG_MALFORMED' : 'ECG.SCP_MALFORMED',
-          `The ${ECG_FILE_FORMATS[format].name} file declares an impossible sampling rate for its ${g.label} waveform; it is damaged. Export the ECG again from the electrocardiograph and upload that file.`,
+          `The ${ECG_FILE_FORMATS[format].name} file declares an impossible sampling rate for waveform ${i + 1}; it is damaged. Export the ECG again from the electrocardiograph and upload that file.`,
         );
       }
       const samples = Math.max(0, ...g.leads.map((l) => l.mv.length));

@@ -1,6 +1,7 @@
 /**
  * The StudyInspector adapter: reads as little of an upload as routing needs (a growing prefix up to
- * PixelData for images, the whole object for ECG waveforms), parses it in a worker_threads pool with
+ * PixelData for images, the whole object for ECG waveforms, HL7 aECG and SCP-ECG files — all under
+ * `maxWaveformBytes`), parses it in a worker_threads pool with
  * resource limits and a per-file timeout, and checks encapsulated pixel data through the ByteSource.
  */
 import { availableParallelism } from 'node:os';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.ts';
 import { Api, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
 
-/** Every malformed or non-DICOM sample (MANIFEST.md e1, e2), the refusal it must get, and the HL7/SCP ECGs not read yet. */
+/** Every malformed or non-DICOM sample (MANIFEST.md e1, e2), the refusal it must get, and the empty HL7 aECG (f1). */
 const EXPECTED: Record<string, string> = {
   'bad-claims-3gb-pixel-data-truncated.dcm': 'DICOM.PIXEL_DATA_TRUNCATED',
   'bad-deeply-nested-sequences.dcm': 'DICOM.TOO_DEEP',
@@ -35,8 +35,8 @@ const EXPECTED: Record<string, string> = {
   'other-encapsulated-pdf.dcm': 'DICOM.UNSUPPORTED_SOP_CLASS',
   'other-seg-liver-single-frame.dcm': 'DICOM.UNSUPPORTED_SOP_CLASS',
   'other-sr-structured-report.dcm': 'DICOM.UNSUPPORTED_SOP_CLASS',
-  'aecg-hl7-example-mortara.xml': 'FILE.HL7_AECG',
-  'scpecg-contec-ecg90a.scp': 'FILE.SCP_ECG',
+  // HL7 aECG and SCP-ECG files are read as ECGs (test/e2e/aecg-scp.test.ts); an aECG without waveforms is refused.
+  'aecg-empty-annotatedecg.xml': 'ECG.AECG_EMPTY',
 };
 
 describe('bad input: refused with a reason, nothing lost, nothing half-written', () => {
@@ -81,7 +81,12 @@ describe('bad input: refused with a reason, nothing lost, nothing half-written',
     expect(wrong.json.error.message).toMatch(/patient\.id/);
     expect(wrong.json.error.message).toMatch(/priority/);
     expect((await tech.call('GET', '/api/cases/case-doesnotexist01')).status).toBe(404);
-    expect((await tech.call('GET', '/api/cases/../../etc/passwd')).status).toBe(404);
+    // A case id that tries to climb out (encoded so fetch keeps it in the path) is just an unknown case.
+    expect((await tech.call('GET', '/api/cases/..%2F..%2Fetc%2Fpasswd')).status).toBe(404);
+    // fetch normalises the dotted form to /etc/passwd: the web app's SPA route (its index.html once
+    // web/dist is built, else 404/503), never the file.
+    const dotted = await tech.call('GET', '/api/cases/../../etc/passwd');
+    expect(dotted.text).not.toMatch(/root:/);
     expect((await tech.call('GET', '/api/nope')).json.error.code).toBe('ROUTE.NOT_FOUND');
   });
 

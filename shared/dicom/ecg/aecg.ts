@@ -144,7 +144,7 @@ function readSequenceSet(set: Node, label: string, warnings: string[], stats: { 
   }
   if (leads.length === 0) return null;
   if (fs === null || !Number.isFinite(fs)) {
-    throw new EcgDecodeError('ECG.AECG_MALFORMED', `${label}: the sequence set has leads but no time sequence with an increment, so the sampling rate is unknown. ${ACTION}`);
+    throw new EcgDecodeError('ECG.AECG_MALFORMED', `A waveform of the aECG file has leads but no time sequence with an increment, so its sampling rate is unknown. ${ACTION}`);
   }
   leads.sort((a, b) => leadOrder(a.name) - leadOrder(b.name));
   return { label, samplingFrequency: Math.round(fs * 1e6) / 1e6, leads };

@@ -1,9 +1,10 @@
 /** The fuzz corpus and mutators shared by the fuzz test and bench/fuzz-long.ts. */
 import { DICOM_CODES } from '../../../shared/dicom/codes.ts';
+import { crcCcitt } from '../../../shared/dicom/ecg/scp.ts';
 import type { InspectOutcome } from '../../../shared/ports/study-inspector.ts';
 import { prng } from './support.ts';
 
-/** Valid seeds: ECG, CR, DX, US single-frame, US multi-frame; explicit and implicit VR; deflated. */
+/** Valid seeds: ECG, CR, DX, US single-frame, US multi-frame; explicit and implicit VR; deflated; HL7 aECG and SCP-ECG. */
 export const FUZZ_SEEDS = [
   'ecg-12lead-sop-single-channel-cabolabs.dcm', // ECG, explicit LE
   'ecg-12lead-eli250-implicit-le-ecgtoolkit.dcm', // ECG, implicit LE
@@ -13,6 +14,8 @@ export const FUZZ_SEEDS = [
   'xray-dx-8bit-uncompressed-highdicom.dcm', // DX, explicit LE
   'us-rgb-uncompressed-single-frame.dcm', // US single frame, native
   'us-multiframe-30f-jpeg-baseline-ybr422.dcm', // US multi-frame, encapsulated
+  'aecg-minimal-single-lead.xml', // HL7 aECG (XML), one lead
+  'scpecg-12lead-example-ecgtoolkit.scp', // SCP-ECG, default Huffman, CRC-sealed
 ] as const;
 
 const CODES = new Set<string>(DICOM_CODES);
@@ -90,6 +93,25 @@ export function mutate(seed: Uint8Array, rnd: () => number): Uint8Array {
         break;
     }
   }
+  return b;
+}
+
+/**
+ * Re-seal the CRCs of a (mutated) SCP-ECG record where its structure still allows: each section that
+ * section 0 points to, then the record. Leaves the bytes alone where pointers lead outside the file.
+ */
+export function resealScp(b: Uint8Array): Uint8Array {
+  if (b.length < 22) return b;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const s0len = v.getUint32(10, true);
+  for (let p = 6 + 16; p + 10 <= Math.min(6 + s0len, b.length); p += 10) {
+    const len = v.getUint32(p + 2, true);
+    const start = v.getUint32(p + 6, true) - 1;
+    if (len < 16 || start < 6 || start + len > b.length) continue;
+    v.setUint16(start, crcCcitt(b.subarray(start + 2, start + len)), true);
+  }
+  const recordLength = v.getUint32(2, true);
+  if (recordLength >= 2 && recordLength <= b.length) v.setUint16(0, crcCcitt(b.subarray(2, recordLength)), true);
   return b;
 }
 

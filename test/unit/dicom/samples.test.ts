@@ -1,11 +1,14 @@
 /**
  * Every one of the 57 sample files gets its expected outcome, in-process and through the worker
  * pool: accepted with the key metadata of MANIFEST.md, or refused with its own code. Messages
- * carry no PHI (checked against the patient values found in each sample).
+ * carry no PHI (checked against the patient values found in each sample). HL7 aECG and SCP-ECG
+ * files are accepted as ECG studies (shared/dicom/ecg-file.ts), except the empty aECG.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudyMetadataSchema } from '../../../shared/contracts/study.ts';
 import { DICOM_CODES } from '../../../shared/dicom/codes.ts';
+import { ECG_DECODE_CODES } from '../../../shared/dicom/ecg/index.ts';
+import { ECG_FILE_FORMATS } from '../../../shared/dicom/ecg-file.ts';
 import { bytesSource, createDicomInspector, inspectInProcess } from '../../../shared/dicom/inspector.ts';
 import type { InspectOutcome, StudyInspector } from '../../../shared/ports/study-inspector.ts';
 import { countingSource, readSample, sampleNames, samplePhi, samplesPresent } from './support.ts';
@@ -33,6 +36,8 @@ const SOP = {
   ct: '1.2.840.10008.5.1.4.1.1.2',
   mr: '1.2.840.10008.5.1.4.1.1.4',
   sc: '1.2.840.10008.5.1.4.1.1.7',
+  aecg: ECG_FILE_FORMATS['hl7-aecg'].sopClassUID,
+  scp: ECG_FILE_FORMATS['scp-ecg'].sopClassUID,
 };
 const TSX = {
   implicit: '1.2.840.10008.1.2',
@@ -46,6 +51,8 @@ const TSX = {
   j2kLossless: '1.2.840.10008.1.2.4.90',
   j2k: '1.2.840.10008.1.2.4.91',
   rle: '1.2.840.10008.1.2.5',
+  aecg: ECG_FILE_FORMATS['hl7-aecg'].transferSyntaxUID,
+  scp: ECG_FILE_FORMATS['scp-ecg'].transferSyntaxUID,
 };
 const img = (rows: number, cols: number, frames: number, pi: string, encapsulated: boolean, bits?: number): Img => ({
   rows,
@@ -116,13 +123,14 @@ export const EXPECTED: Record<string, Expectation> = {
   'nondicom-gzipped-dicom.dcm.gz': no('FILE.NOT_DICOM', /gzip/),
   'nondicom-ecg-printout.pdf': no('FILE.NOT_DICOM', /PDF.*export the ECG|PDF/i),
   'nondicom-small-photo.jpeg': no('FILE.NOT_DICOM', /JPEG photo/),
-  // (f) HL7 aECG and SCP-ECG: refused for now, with their own codes
-  'aecg-hl7-example-mortara.xml': no('FILE.HL7_AECG', /DICOM/),
-  'aecg-calecg2-amps.xml': no('FILE.HL7_AECG', /DICOM/),
-  'aecg-minimal-single-lead.xml': no('FILE.HL7_AECG', /DICOM/),
-  'aecg-empty-annotatedecg.xml': no('FILE.HL7_AECG', /DICOM/),
-  'scpecg-12lead-example-ecgtoolkit.scp': no('FILE.SCP_ECG', /DICOM/),
-  'scpecg-contec-ecg90a.scp': no('FILE.SCP_ECG', /DICOM/),
+  // (f) HL7 aECG and SCP-ECG: accepted as ECG studies; the empty aECG is refused with the ECG module's code.
+  'aecg-hl7-example-mortara.xml': { ok: true, modality: 'ECG', sop: SOP.aecg, ts: TSX.aecg, waveform: [[12, 5000, 500], [12, 599, 500]] },
+  'aecg-calecg2-amps.xml': { ok: true, modality: 'ECG', sop: SOP.aecg, ts: TSX.aecg, waveform: [[12, 10000, 1000], [12, 1200, 1000]] },
+  'aecg-minimal-single-lead.xml': { ok: true, modality: 'ECG', sop: SOP.aecg, ts: TSX.aecg, waveform: [[1, 13, 500]] },
+  'aecg-empty-annotatedecg.xml': no('ECG.AECG_EMPTY', /no ECG waveform.*Export the ECG again/),
+  'scpecg-12lead-example-ecgtoolkit.scp': { ok: true, modality: 'ECG', sop: SOP.scp, ts: TSX.scp, waveform: [[12, 5000, 500]] },
+  // MANIFEST says 37,855 samples per lead (section 3), but section 6 really holds 32,767 (16-bit byte counts).
+  'scpecg-contec-ecg90a.scp': { ok: true, modality: 'ECG', sop: SOP.scp, ts: TSX.scp, waveform: [[12, 32767, 800]] },
 };
 
 function check(name: string, outcome: InspectOutcome) {
@@ -132,7 +140,7 @@ function check(name: string, outcome: InspectOutcome) {
     expect(outcome.ok ? 'accepted' : outcome.code, name).toBe(want!.code);
     if (!outcome.ok) {
       if (want!.says) expect(outcome.message).toMatch(want!.says);
-      expect((DICOM_CODES as readonly string[]).includes(outcome.code)).toBe(true);
+      expect([...DICOM_CODES, ...ECG_DECODE_CODES] as string[]).toContain(outcome.code);
       const phi = samplePhi(readSample(name));
       for (const v of phi) expect(outcome.message, `${name}: message leaks PHI`).not.toContain(v);
     }
@@ -198,9 +206,11 @@ describe.skipIf(!samplesPresent())('the 57 samples', () => {
       const names = Object.keys(EXPECTED);
       const outcomes = await Promise.all(names.map((n) => inspector.inspect(bytesSource(readSample(n)))));
       names.forEach((n, i) => check(n, outcomes[i]!));
-      // the ECG module runs inside the worker too
-      const mortara = outcomes[names.indexOf('ecg-12lead-mortara-explicit-le.dcm')]!;
-      expect(mortara.ok && mortara.ecg?.measurements.heartRate).toBeGreaterThan(40);
+      // the ECG module runs inside the worker too, for DICOM, aECG and SCP-ECG alike
+      for (const n of ['ecg-12lead-mortara-explicit-le.dcm', 'aecg-hl7-example-mortara.xml', 'scpecg-12lead-example-ecgtoolkit.scp']) {
+        const o = outcomes[names.indexOf(n)]!;
+        expect(o.ok && o.ecg?.measurements.heartRate, n).toBeGreaterThan(40);
+      }
     });
   });
 
@@ -252,5 +262,60 @@ describe.skipIf(!samplesPresent())('the 57 samples', () => {
     const r = await inspectInProcess(source, { ecg: false });
     expect(r.ok).toBe(true);
     expect(stats.maxEnd).toBe(bytes.length);
+  });
+  describe('HL7 aECG and SCP-ECG files', () => {
+    const accepted = Object.entries(EXPECTED).filter(([n, e]) => e.ok && /\.(xml|scp)$/.test(n)).map(([n]) => n);
+
+    it('carry the source demographics in the patient block', async () => {
+      const aecg = await inspectInProcess(bytesSource(readSample('aecg-hl7-example-mortara.xml')));
+      expect(aecg.ok && aecg.metadata.patient).toEqual({ id: 'SBJ-123', name: 'Clark', sex: 'M', birthDate: '19530508' });
+      expect(aecg.ok && aecg.metadata.study).toMatchObject({ StudyDate: '20021122', StudyTime: '091000' });
+      expect(aecg.ok && [aecg.metadata.Manufacturer, aecg.metadata.ManufacturerModelName]).toEqual(['Mortara Instrument, Inc.', 'ELI250']);
+      const scp = await inspectInProcess(bytesSource(readSample('scpecg-12lead-example-ecgtoolkit.scp')));
+      expect(scp.ok && scp.metadata.patient).toEqual({ id: 'SBJ-123', name: 'Clark', sex: 'M', birthDate: '19530508' });
+      expect(scp.ok && scp.metadata.study).toMatchObject({ StudyDate: '20021122', StudyTime: '091000' });
+      expect(scp.ok && scp.metadata.ManufacturerModelName).toBe('ELI250');
+    });
+
+    it('get deterministic 2.25 UIDs from their bytes: the same file twice is the same instance, different files differ', async () => {
+      const uids = new Set<string>();
+      for (const n of accepted) {
+        const [a, b] = await Promise.all([inspectInProcess(bytesSource(readSample(n))), inspectInProcess(bytesSource(readSample(n)))]);
+        expect(a.ok && b.ok, n).toBe(true);
+        if (!a.ok || !b.ok) continue;
+        expect(a.metadata.instance.SOPInstanceUID).toBe(b.metadata.instance.SOPInstanceUID);
+        expect(a.metadata.study.StudyInstanceUID).toBe(b.metadata.study.StudyInstanceUID);
+        for (const uid of [a.metadata.instance.SOPInstanceUID, a.metadata.study.StudyInstanceUID, a.metadata.series.SeriesInstanceUID]) {
+          expect(uid).toMatch(/^2\.25\.(0|[1-9]\d{0,38})$/);
+          expect(uids.has(uid), `${n}: ${uid} collides`).toBe(false);
+          uids.add(uid);
+        }
+      }
+      expect(uids.size).toBe(accepted.length * 3);
+    });
+
+    it('come back with the ECG summary (measurements, flags, device measurements) as DICOM ECGs do', async () => {
+      const r = await inspectInProcess(bytesSource(readSample('scpecg-12lead-example-ecgtoolkit.scp')));
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.ecg!.measurements.heartRate).toBeGreaterThan(60);
+      expect(r.ecg!.measurements.heartRate).toBeLessThan(85);
+      expect(r.ecg!.flags).toEqual([]);
+      expect(r.ecg!.deviceMeasurements).toMatchObject({ prMs: 148, qrsMs: 120, qtMs: 420 });
+      const dicom = await inspectInProcess(bytesSource(readSample('ecg-12lead-eli250-implicit-le-ecgtoolkit.dcm')));
+      // The same recording as DICOM measures the same.
+      expect(dicom.ok && Math.abs(dicom.ecg!.measurements.heartRate! - r.ecg!.measurements.heartRate!)).toBeLessThanOrEqual(2);
+    });
+
+    it('are read whole, within the waveform size cap', async () => {
+      const bytes = readSample('aecg-hl7-example-mortara.xml');
+      const { source, stats } = countingSource(bytes);
+      expect((await inspectInProcess(source, { ecg: false })).ok).toBe(true);
+      expect(stats.maxEnd).toBe(bytes.length);
+      expect(bytes.length).toBeGreaterThan(256 * 1024);
+      const capped = await inspectInProcess(bytesSource(bytes), { maxWaveformBytes: 300 * 1024 });
+      expect(capped.ok ? 'accepted' : capped.code).toBe('FILE.TOO_LARGE');
+      expect(!capped.ok && capped.message).toMatch(/ECG/);
+    });
   });
 });
