@@ -12,8 +12,8 @@ export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
  * Cognito JWT authorizer. Each request runs with the claims the authorizer verified; there is no
  * password login and no upload receiver here (clients PUT to presigned S3 URLs).
  */
-export function makeApiHandler(deps: Deps, tokens: VerifiedClaimsTokenService) {
-  const app = createApp(deps, { tokens, canonicalize: canonicalBytes });
+export function makeApiHandler(deps: Deps, tokens: VerifiedClaimsTokenService, opts: { objectUrl?: (key: string) => Promise<string> } = {}) {
+  const app = createApp(deps, { tokens, canonicalize: canonicalBytes, objectUrl: opts.objectUrl });
   const h = handle(app);
   return async (event: ApiEvent, context: Context): Promise<APIGatewayProxyResultV2> => {
     const claims = event.requestContext?.authorizer?.jwt?.claims;

@@ -12,44 +12,47 @@ import { DynamoSignerKeyStore } from '../shared/adapters/aws/dynamo-signer-key-s
 import { RandomIdsAws } from '../shared/adapters/aws/ids.ts';
 import { PowertoolsLoggerAdapter } from '../shared/adapters/aws/powertools-logger.ts';
 import { S3BlobStore } from '../shared/adapters/aws/s3-blob-store.ts';
-import { S3UploadTargetSigner } from '../shared/adapters/aws/s3-upload-target-signer.ts';
+import { S3DownloadUrlSigner, S3UploadTargetSigner } from '../shared/adapters/aws/s3-upload-target-signer.ts';
 import { queueMap, SqsJobQueue, SqsReadQueue } from '../shared/adapters/aws/sqs-queue.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
 import type { AwsConfig } from './config.ts';
-import { PdfReportRenderer } from '../shared/reports/pdf.ts';
-import { loadCjkFont } from '../shared/reports/font.ts';
-import { fetchFontFile } from './font.ts';
+import type { ReportRenderer } from '../shared/ports/report-renderer.ts';
 import { lambdaInspector } from './inspector.ts';
 
 export interface AwsSystem {
   deps: Deps;
+  /** Presigned GET of a stored object (uploads bucket; reports/ in the reports bucket). */
+  objectUrl: (key: string) => Promise<string>;
   tokens: VerifiedClaimsTokenService;
   powertools: PowertoolsLogger;
 }
 
 /** The AWS composition (mirrors local/compose.ts): SDK clients and adapters, built once per cold start. */
-export async function composeAws(cfg: AwsConfig, service: string, opts: { renders?: boolean } = {}): Promise<AwsSystem> {
+/** For functions that never render a PDF: keeps pdfkit and fontkit out of their bundles. */
+const NO_RENDERER: ReportRenderer = {
+  render: () => Promise.reject(new Error('this function does not render reports')),
+};
+
+export interface ComposeOptions {
+  /** The PDF renderer (the api function passes one; see api.lambda.ts). */
+  renderer?: (s3: S3Client) => Promise<ReportRenderer>;
+}
+
+export async function composeAws(cfg: AwsConfig, service: string, opts: ComposeOptions = {}): Promise<AwsSystem> {
   const dynamo = new DynamoDBClient({});
   const s3 = new S3Client({});
   const sqs = new SQSClient({});
   const powertools = new PowertoolsLogger({ serviceName: `teleread-${service}` });
   const resolve = queueMap(cfg.TELEREAD_QUEUES);
-  const fontFile = opts.renders
-    ? await fetchFontFile(s3, cfg.TELEREAD_UPLOADS_BUCKET, cfg.TELEREAD_FONT_KEY, '/tmp/teleread-fonts/NotoSansCJKsc-Regular.otf')
-    : null;
+  const renderer = opts.renderer ? await opts.renderer(s3) : NO_RENDERER;
   const deps: Deps = {
     cases: new DynamoCaseRepository(dynamo, cfg.TELEREAD_TABLE),
     blobs: new S3BlobStore(s3, { bucket: cfg.TELEREAD_UPLOADS_BUCKET, prefixBuckets: { 'reports/': cfg.TELEREAD_REPORTS_BUCKET } }),
     readQueue: new SqsReadQueue(sqs, { resolve, waitTimeSeconds: cfg.TELEREAD_READ_WAIT_SECONDS }),
     jobQueue: new SqsJobQueue(sqs, { resolve }),
     inspector: lambdaInspector(),
-    renderer: new PdfReportRenderer({
-      font: () => {
-        if (!fontFile) throw new Error(`the report font is missing: put it at s3://${cfg.TELEREAD_UPLOADS_BUCKET}/${cfg.TELEREAD_FONT_KEY}`);
-        return loadCjkFont({ fontFile });
-      },
-    }),
+    renderer,
     signer: new SealedKeyReportSigner(new DynamoSignerKeyStore(dynamo, cfg.TELEREAD_TABLE), {
       scrypt: { N: 2 ** cfg.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 },
     }),
@@ -67,5 +70,6 @@ export async function composeAws(cfg: AwsConfig, service: string, opts: { render
       maxUploadBytes: cfg.TELEREAD_MAX_UPLOAD_BYTES,
     },
   };
-  return { deps, tokens: new VerifiedClaimsTokenService(), powertools };
+  const downloads = new S3DownloadUrlSigner(s3, (key) => (key.startsWith('reports/') ? cfg.TELEREAD_REPORTS_BUCKET : cfg.TELEREAD_UPLOADS_BUCKET));
+  return { deps, objectUrl: (key) => downloads.url(key), tokens: new VerifiedClaimsTokenService(), powertools };
 }

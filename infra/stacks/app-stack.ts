@@ -1,0 +1,343 @@
+import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AccountRecovery,
+  CfnUserPoolGroup,
+  FeaturePlan,
+  Mfa,
+  StandardThreatProtectionMode,
+  StringAttribute,
+  UserPool,
+  UserPoolClient,
+  type CfnUserPool,
+} from 'aws-cdk-lib/aws-cognito';
+import {
+  AllowedMethods,
+  Distribution,
+  GeoRestriction,
+  HttpVersion,
+  PriceClass,
+  ViewerProtocolPolicy,
+  CachePolicy,
+  CacheCookieBehavior,
+  CacheHeaderBehavior,
+  CacheQueryStringBehavior,
+  OriginRequestPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { MonitoredQueue } from '../constructs/monitored-queue.ts';
+import { TeleReadFunction } from '../constructs/teleread-function.ts';
+import { FUNCTION_TIMEOUTS, JOB_MAX_RECEIVES } from '../settings.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+
+export interface AppStackProps extends StackProps {
+  /** Stage name; must equal the stateful stack's. */
+  stage: string;
+  stateful: StatefulStack;
+  /** Reading lease in seconds (the read message's visibility timeout). Default 300. */
+  leaseSeconds?: number;
+  /** Reserved concurrency per function. Defaults: api 20, ingest 5, delivery 2, sweep 1. */
+  concurrency?: Partial<Record<'api' | 'ingest' | 'delivery' | 'sweep', number>>;
+  /** Ingest batch size (records per invocation). Default 5. */
+  ingestBatchSize?: number;
+  /** Countries allowed to load the web UI (CloudFront geo restriction). Default ['CN']. */
+  webCountries?: string[];
+  /** Extra origins allowed to call the API (CORS), besides the web UI's CloudFront domain. */
+  apiOrigins?: string[];
+  /** Log retention of functions and API access logs. Default one year. */
+  logRetention?: RetentionDays;
+  /**
+   * An external OIDC issuer instead of a Cognito user pool (Cognito user pools do not exist in the
+   * China regions): its tokens carry `groups` (or `cognito:groups`), `clinicId`/`custom:clinicId` and
+   * `pools`/`custom:pools`. Required in `cn-*` regions.
+   */
+  identity?: { issuer: string; audience: string[] };
+  /**
+   * Host the web UI on S3 + CloudFront with origin access control. Default true, except in `cn-*`
+   * regions, where CloudFront OAC does not exist and CloudFront needs an ICP-filed domain.
+   */
+  web?: boolean;
+}
+
+/**
+ * Code and edges, replaceable at will: the four functions (each with its own role), the HTTP API with
+ * the Cognito JWT authorizer, the user pool and its role groups, the schedule of the sweeper, and the
+ * web UI on S3 + CloudFront (origin access control).
+ */
+export class AppStack extends Stack {
+  readonly api: HttpApi;
+  readonly userPool: UserPool | null = null;
+  readonly userPoolClient: UserPoolClient | null = null;
+  readonly functions: Record<'api' | 'ingest' | 'delivery' | 'sweep', TeleReadFunction>;
+  readonly web: Bucket | null = null;
+  readonly distribution: Distribution | null = null;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id, props);
+    const s = props.stateful;
+    const name = (x: string) => `teleread-${props.stage}-${x}`;
+    const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    const conc = { api: 20, ingest: 5, delivery: 2, sweep: 1, ...props.concurrency };
+
+    const region = Stack.of(this).region;
+    const inChina = !Token.isUnresolved(region) && region.startsWith('cn-');
+    if (inChina && !props.identity) {
+      throw new Error('Cognito user pools do not exist in the China regions: deploy with --context oidcIssuer=<https issuer> --context oidcAudience=<client id> (see docs/OPERATIONS.md).');
+    }
+    let jwt: { issuer: string; audience: string[] };
+    if (props.identity) {
+      jwt = props.identity;
+    } else {
+      // --- Who: Cognito user pool, one group per role, the clinic (and pools) as claims.
+      const userPool = new UserPool(this, 'Users', {
+        userPoolName: name('users'),
+        selfSignUpEnabled: false,
+        signInAliases: { username: true },
+        signInCaseSensitive: false,
+        mfa: Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+        accountRecovery: AccountRecovery.NONE,
+        featurePlan: FeaturePlan.PLUS,
+        standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+        customAttributes: {
+          clinicId: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }),
+          pools: new StringAttribute({ minLen: 1, maxLen: 256, mutable: true }),
+        },
+        deletionProtection: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      (userPool.node.defaultChild as CfnUserPool).overrideLogicalId('UserPool');
+      for (const role of ['technician', 'reader', 'admin']) {
+        new CfnUserPoolGroup(this, `Group${role[0]!.toUpperCase()}${role.slice(1)}`, {
+          userPoolId: userPool.userPoolId,
+          groupName: role,
+          description: `TeleRead ${role}s`,
+        });
+      }
+      const userPoolClient = userPool.addClient('WebClient', {
+        userPoolClientName: name('web'),
+        generateSecret: false,
+        authFlows: { userSrp: true },
+        preventUserExistenceErrors: true,
+        idTokenValidity: Duration.hours(1),
+        accessTokenValidity: Duration.hours(1),
+        refreshTokenValidity: Duration.hours(12),
+        readAttributes: undefined,
+        writeAttributes: undefined,
+      });
+      this.userPool = userPool;
+      this.userPoolClient = userPoolClient;
+      jwt = { issuer: `https://${userPool.userPoolProviderUrl}`, audience: [userPoolClient.userPoolClientId] };
+    }
+
+    // --- Failed asynchronous invocations (the sweeper's schedule) land here, alarmed like the rest.
+    const asyncFailures = new MonitoredQueue(this, 'AsyncFailures', {
+      queueName: name('function-failures'),
+      visibilityTimeout: Duration.minutes(5),
+      maxReceiveCount: JOB_MAX_RECEIVES,
+      encryptionKey: s.dataKey,
+      alarmTopic: s.alarmTopic,
+      depthAlarmThreshold: 0,
+    });
+
+    // --- Environment shared by every function (read by functions/config.ts).
+    const queues: Record<string, { url: string; dlqUrl: string }> = {};
+    for (const [qname, q] of s.sourceQueues()) queues[qname] = { url: q.queue.queueUrl, dlqUrl: q.dlq.queueUrl };
+    const environment = {
+      TELEREAD_STAGE: props.stage,
+      TELEREAD_TABLE: s.table.tableName,
+      TELEREAD_UPLOADS_BUCKET: s.uploads.bucketName,
+      TELEREAD_REPORTS_BUCKET: s.reports.bucketName,
+      TELEREAD_QUEUES: this.toJsonString(queues),
+      TELEREAD_LEASE_SECONDS: String(props.leaseSeconds ?? 300),
+    };
+
+    // --- Least privilege, statement by statement.
+    const tableRw = new PolicyStatement({
+      sid: 'TableReadWriteNoDelete',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      resources: [s.table.tableArn, `${s.table.tableArn}/index/*`],
+    });
+    const dataKey = (...actions: string[]) => new PolicyStatement({ sid: 'DataKey', actions, resources: [s.dataKey.keyArn] });
+    const objects = (sid: string, actions: string[], arns: string[]) => new PolicyStatement({ sid, actions, resources: arns });
+    const CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
+    const readQueueArns = [...s.readQueues.values()].map((q) => q.queue.queueArn);
+    const fn = (fid: 'api' | 'ingest' | 'delivery' | 'sweep', memorySize: number, statements: PolicyStatement[]) =>
+      new TeleReadFunction(this, `${fid[0]!.toUpperCase()}${fid.slice(1)}Function`, {
+        entry: fid,
+        functionName: name(fid),
+        timeout: FUNCTION_TIMEOUTS[fid],
+        memorySize,
+        reservedConcurrency: conc[fid],
+        environment,
+        statements,
+        logsKey: s.logsKey,
+        deadLetterQueue: asyncFailures.queue,
+        logRetention: retention,
+      });
+
+    this.functions = {
+      ingest: fn('ingest', 1024, [
+        tableRw,
+        objects('ConsumeIngest', CONSUME, [s.ingest.queue.queueArn]),
+        objects('ReadUploads', ['s3:GetObject'], [s.uploads.arnForObjects('uploads/*')]),
+        objects('WriteQuarantine', ['s3:PutObject'], [s.uploads.arnForObjects('quarantine/*')]),
+        objects('SendReads', ['sqs:SendMessage'], readQueueArns),
+        dataKey('kms:Decrypt', 'kms:GenerateDataKey'),
+      ]),
+      api: fn('api', 1024, [
+        tableRw,
+        // Presigned PUTs are signed with this role: it may put uploads, nothing else of that bucket.
+        objects('UploadsAndFont', ['s3:GetObject', 's3:PutObject'], [s.uploads.arnForObjects('uploads/*')]),
+        objects('Font', ['s3:GetObject'], [s.uploads.arnForObjects('config/fonts/*')]),
+        objects('Reports', ['s3:GetObject', 's3:PutObject'], [s.reports.arnForObjects('reports/*')]),
+        objects('Reads', ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'], readQueueArns),
+        objects('SendDelivery', ['sqs:SendMessage'], [s.delivery.queue.queueArn]),
+        dataKey('kms:Decrypt', 'kms:GenerateDataKey'),
+      ]),
+      delivery: fn('delivery', 512, [tableRw, objects('ConsumeDelivery', CONSUME, [s.delivery.queue.queueArn]), dataKey('kms:Decrypt', 'kms:GenerateDataKey')]),
+      sweep: fn('sweep', 512, [tableRw, objects('SendReads', ['sqs:SendMessage'], readQueueArns), dataKey('kms:Decrypt', 'kms:GenerateDataKey')]),
+    };
+
+    // --- Triggers: SQS event sources with partial batch responses; the sweeper every minute.
+    this.functions.ingest.fn.addEventSource(
+      new SqsEventSource(s.ingest.queue, { batchSize: props.ingestBatchSize ?? 5, reportBatchItemFailures: true, maxConcurrency: Math.max(2, conc.ingest) }),
+    );
+    this.functions.delivery.fn.addEventSource(
+      new SqsEventSource(s.delivery.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: Math.max(2, conc.delivery) }),
+    );
+    new Rule(this, 'SweepSchedule', {
+      description: 'TeleRead: lease expiry, lost read messages, SLA escalations',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, deadLetterQueue: asyncFailures.queue })],
+    });
+
+    // --- HTTP API: Cognito JWT authorizer on everything but the public routes.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { encryptionKey: s.logsKey, retention, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new HttpApi(this, 'Api', {
+      apiName: name('api'),
+      createDefaultStage: true,
+      // The web UI reaches the API through its own CloudFront origin (/api/*); other origins must be listed.
+      corsPreflight: props.apiOrigins?.length
+        ? {
+            allowOrigins: props.apiOrigins,
+            allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.OPTIONS],
+            allowHeaders: ['authorization', 'content-type'],
+            maxAge: Duration.hours(1),
+          }
+        : undefined,
+    });
+    const stage = this.api.defaultStage!.node.defaultChild as CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        requestTime: '$context.requestTime',
+        method: '$context.httpMethod',
+        path: '$context.path',
+        status: '$context.status',
+        latency: '$context.responseLatency',
+        user: '$context.authorizer.claims.cognito:username',
+      }),
+    };
+    stage.defaultRouteSettings = { throttlingBurstLimit: 100, throttlingRateLimit: 50 };
+    const integration = new HttpLambdaIntegration('ApiIntegration', this.functions.api.fn);
+    const authorizer = new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience });
+    for (const path of ['/api/health', '/api/keys', '/api/openapi.json']) {
+      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
+    }
+    this.api.addRoutes({
+      path: '/api/{proxy+}',
+      methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT],
+      integration,
+      authorizer,
+    });
+
+    const withWeb = props.web ?? !inChina;
+    if (withWeb) {
+      // --- Web UI: private bucket, CloudFront with origin access control.
+      const webKey = new Key(this, 'WebKey', { description: 'TeleRead web UI bucket', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+      const webBucket = new Bucket(this, 'Web', {
+        encryption: BucketEncryption.KMS,
+        encryptionKey: webKey,
+        bucketKeyEnabled: true,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        serverAccessLogsBucket: s.accessLogs,
+        serverAccessLogsPrefix: 'web/',
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const webOrigin = S3BucketOrigin.withOriginAccessControl(webBucket);
+      const distribution = new Distribution(this, 'WebDistribution', {
+        comment: `TeleRead ${props.stage} web UI`,
+        defaultRootObject: 'index.html',
+        defaultBehavior: {
+          origin: webOrigin,
+          viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        },
+        // The API on the UI's own origin: no CORS, and the UI's relative /api/* URLs work as on one machine.
+        additionalBehaviors: {
+          '/api/*': {
+            origin: new HttpOrigin(`${this.api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`),
+            viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+            allowedMethods: AllowedMethods.ALLOW_ALL,
+            // CloudFront drops Authorization on GET unless the cache key holds it; with it in the key
+            // and at most one second of caching, one caller can never see another's answer.
+            cachePolicy: new CachePolicy(this, 'ApiCachePolicy', {
+              comment: 'TeleRead API through CloudFront: keyed on Authorization, effectively uncached',
+              defaultTtl: Duration.seconds(0),
+              minTtl: Duration.seconds(0),
+              maxTtl: Duration.seconds(1),
+              headerBehavior: CacheHeaderBehavior.allowList('authorization'),
+              queryStringBehavior: CacheQueryStringBehavior.all(),
+              cookieBehavior: CacheCookieBehavior.none(),
+            }),
+            originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          },
+        },
+        errorResponses: [
+          { httpStatus: 403, responseHttpStatus: 200, responsePagePath: '/index.html' },
+          { httpStatus: 404, responseHttpStatus: 200, responsePagePath: '/index.html' },
+        ],
+        geoRestriction: GeoRestriction.allowlist(...(props.webCountries ?? ['CN'])),
+        httpVersion: HttpVersion.HTTP2_AND_3,
+        priceClass: PriceClass.PRICE_CLASS_ALL,
+        enableLogging: true,
+        logBucket: s.accessLogs,
+        logFilePrefix: 'cloudfront/',
+      });
+      // The key policy must allow any distribution of this account at first deploy (else a cycle between
+      // key, bucket and distribution); the condition still pins the account and the CloudFront service.
+      Annotations.of(this).acknowledgeWarning(
+        '@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
+        'The web bucket only holds the public static UI; the key policy is scoped to CloudFront of this account.',
+      );
+      this.web = webBucket;
+      this.distribution = distribution;
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    if (this.distribution && this.web) {
+      new CfnOutput(this, 'WebUrl', { value: `https://${this.distribution.distributionDomainName}` });
+      new CfnOutput(this, 'WebBucketName', { value: this.web.bucketName });
+    }
+    if (this.userPool && this.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/** Acceptance 3: template assertions on the stateful and app stacks. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_INDEXES } from '../../shared/adapters/aws/dynamo-schema.ts';
+import { DEFAULT_POOLS, PRIORITIES } from '../../infra/settings.ts';
+import { synth, type Synth } from './support.ts';
+
+type Res = { Type: string; Properties?: Record<string, any>; DependsOn?: string[] };
+const resources = (t: { toJSON(): unknown }) => (t.toJSON() as { Resources: Record<string, Res> }).Resources;
+const outputs = (t: { toJSON(): unknown }) => (t.toJSON() as { Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }> }).Outputs ?? {};
+const ofType = (r: Record<string, Res>, type: string) => Object.entries(r).filter(([, x]) => x.Type === type);
+
+describe('TeleRead stacks', () => {
+  let s: Synth;
+  let st: Record<string, Res>;
+  let ap: Record<string, Res>;
+  /** Resolve a value of the app template to a logical id of the stateful template (through Fn::ImportValue). */
+  let importedId: (v: unknown) => string | null;
+  beforeAll(() => {
+    s = synth({ nag: false });
+    st = resources(s.stateful);
+    ap = resources(s.app);
+    const exportsById = new Map<string, string>();
+    for (const o of Object.values(outputs(s.stateful))) {
+      const v = o.Value as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+      const id = v['Fn::GetAtt']?.[0] ?? v.Ref;
+      if (o.Export && id) exportsById.set(o.Export.Name, id);
+    }
+    importedId = (v) => {
+      const name = (v as { 'Fn::ImportValue'?: string })?.['Fn::ImportValue'];
+      return name ? (exportsById.get(name) ?? null) : null;
+    };
+  });
+
+  it('every SQS event source reports batch item failures, and its queue is visible ≥ 6× the function timeout', () => {
+    const mappings = ofType(ap, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBe(2);
+    for (const [, m] of mappings) {
+      expect(m.Properties!['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
+      const queueId = importedId(m.Properties!['EventSourceArn']);
+      expect(queueId).toBeTruthy();
+      const visibility = st[queueId!]!.Properties!['VisibilityTimeout'] as number;
+      const fnId = (m.Properties!['FunctionName'] as { Ref: string }).Ref;
+      const timeout = ap[fnId]!.Properties!['Timeout'] as number;
+      expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+
+  it('every source queue has a DLQ (maxReceiveCount ≥ 5), an alarm on its depth and one on its DLQ; all are KMS-encrypted', () => {
+    for (const r of [st, ap]) {
+      const queues = ofType(r, 'AWS::SQS::Queue');
+      const dlqIds = new Set(
+        queues.flatMap(([, q]) => {
+          const arn = q.Properties?.['RedrivePolicy']?.deadLetterTargetArn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+          return arn?.['Fn::GetAtt'] ? [arn['Fn::GetAtt'][0]] : [];
+        }),
+      );
+      const alarmed = new Set(
+        ofType(r, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
+          (a.Properties!['Dimensions'] as { Name: string; Value: { 'Fn::GetAtt': [string, string] } }[])
+            .filter((d) => d.Name === 'QueueName')
+            .map((d) => d.Value['Fn::GetAtt'][0]),
+        ),
+      );
+      for (const [id, q] of queues) {
+        expect(q.Properties!['KmsMasterKeyId'], id).toBeTruthy();
+        expect(alarmed.has(id), `${id} has an alarm`).toBe(true);
+        if (dlqIds.has(id)) continue;
+        expect(q.Properties!['RedrivePolicy']?.maxReceiveCount, id).toBeGreaterThanOrEqual(5);
+      }
+      for (const [, a] of ofType(r, 'AWS::CloudWatch::Alarm')) expect((a.Properties!['AlarmActions'] as unknown[]).length).toBeGreaterThan(0);
+    }
+    // ingest, delivery and one read queue per pool × priority
+    const sourceIds = ofType(st, 'AWS::SQS::Queue').map(([id]) => id).filter((id) => id.endsWith('Queue'));
+    expect(sourceIds.length).toBe(2 + DEFAULT_POOLS.length * PRIORITIES.length);
+  });
+
+  it('buckets block public access, deny non-TLS, use SSE-KMS (the access-log bucket, SSE-S3 by S3 rule, excepted) and are versioned', () => {
+    const all = [...ofType(st, 'AWS::S3::Bucket'), ...ofType(ap, 'AWS::S3::Bucket')];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const policies = [...ofType(st, 'AWS::S3::BucketPolicy'), ...ofType(ap, 'AWS::S3::BucketPolicy')];
+    for (const [id, b] of all) {
+      const p = b.Properties!;
+      expect(p['PublicAccessBlockConfiguration'], id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(p['VersioningConfiguration'], id).toEqual({ Status: 'Enabled' });
+      const algo = p['BucketEncryption'].ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm;
+      expect(algo, id).toBe(id === 'AccessLogsBucket' ? 'AES256' : 'aws:kms');
+      const policy = policies.find(([, x]) => (x.Properties!['Bucket'] as { Ref: string }).Ref === id);
+      expect(policy, `${id} has a bucket policy`).toBeTruthy();
+      const statements = policy![1].Properties!['PolicyDocument'].Statement as { Effect: string; Condition?: { Bool?: Record<string, string> } }[];
+      expect(statements.some((x) => x.Effect === 'Deny' && x.Condition?.Bool?.['aws:SecureTransport'] === 'false'), `${id} denies non-TLS`).toBe(true);
+    }
+    const reports = st['ReportsBucket']!.Properties!;
+    expect(reports['ObjectLockEnabled']).toBe(true);
+    expect(reports['ObjectLockConfiguration'].Rule.DefaultRetention.Days).toBeGreaterThanOrEqual(365 * 15);
+  });
+
+  it('S3 notifies the ingest queue (uploads/ only); no S3 → Lambda notification, no notification custom resource', () => {
+    const n = st['UploadsBucket']!.Properties!['NotificationConfiguration'];
+    expect(n.LambdaConfigurations).toBeUndefined();
+    expect(n.QueueConfigurations).toEqual([
+      { Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'uploads/' }] } } },
+    ]);
+    for (const r of [st, ap]) {
+      for (const [, b] of ofType(r, 'AWS::S3::Bucket')) expect(b.Properties?.['NotificationConfiguration']?.LambdaConfigurations).toBeUndefined();
+      expect(ofType(r, 'Custom::S3BucketNotifications')).toEqual([]);
+      expect(ofType(r, 'AWS::Lambda::Permission').filter(([, p]) => String(p.Properties!['Principal']).startsWith('s3.'))).toEqual([]);
+    }
+    // The queue policy that lets S3 send exists before the bucket that uses it.
+    const ingestPolicy = ofType(st, 'AWS::SQS::QueuePolicy').find(([, p]) => JSON.stringify(p.Properties!['Queues']).includes('"IngestQueue"'));
+    expect(ingestPolicy).toBeTruthy();
+    expect(JSON.stringify(ingestPolicy![1].Properties!['PolicyDocument'])).toContain('s3.amazonaws.com');
+    expect(st['UploadsBucket']!.DependsOn).toContain(ingestPolicy![0]);
+  });
+
+  it('the table has PITR, a customer-managed key and exactly the adapters\' GSIs', () => {
+    const t = st['Table']!;
+    expect(t.Type).toBe('AWS::DynamoDB::Table');
+    expect(t.Properties!['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(t.Properties!['SSESpecification'].SSEEnabled).toBe(true);
+    expect(t.Properties!['SSESpecification'].KMSMasterKeyId).toBeTruthy();
+    const gsis = (t.Properties!['GlobalSecondaryIndexes'] as { IndexName: string; KeySchema: { AttributeName: string }[] }[]).map((g) => [
+      g.IndexName,
+      g.KeySchema.map((k) => k.AttributeName),
+    ]);
+    expect(gsis).toEqual(TABLE_INDEXES.map((i) => [i.name, [i.pk, i.sk]]));
+  });
+
+  it('pins the logical ids of stateful resources', () => {
+    const pinned = [
+      'DataKey',
+      'LogsKey',
+      'AlarmTopic',
+      'AccessLogsBucket',
+      'UploadsBucket',
+      'ReportsBucket',
+      'Table',
+      'IngestQueue',
+      'IngestDlq',
+      'DeliveryQueue',
+      'DeliveryDlq',
+      ...DEFAULT_POOLS.flatMap((p) => PRIORITIES.map((q) => `Read${p[0]!.toUpperCase()}${p.slice(1)}${q[0]!.toUpperCase()}${q.slice(1)}Queue`)),
+    ];
+    for (const id of pinned) expect(st[id], id).toBeDefined();
+    expect(ap['UserPool']?.Type).toBe('AWS::Cognito::UserPool');
+    for (const id of [...pinned, 'UserPool']) {
+      const r = st[id] ?? ap[id]!;
+      if (['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::Cognito::UserPool'].includes(r.Type)) {
+        expect((r as { DeletionPolicy?: string }).DeletionPolicy, id).toBe('Retain');
+      }
+    }
+  });
+
+  it('each function has its own role, with no managed AWS policy and no inline policy; only ingest reads the ingest queue', () => {
+    const fns = ofType(ap, 'AWS::Lambda::Function');
+    expect(fns.length).toBe(4);
+    const roles = fns.map(([, f]) => (f.Properties!['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(new Set(roles).size).toBe(4);
+    for (const r of roles) {
+      expect(ap[r]!.Properties!['ManagedPolicyArns']).toBeUndefined();
+      expect(ap[r]!.Properties!['Policies']).toBeUndefined();
+    }
+    expect(ofType(ap, 'AWS::IAM::Policy')).toEqual([]);
+    const policies = ofType(ap, 'AWS::IAM::ManagedPolicy');
+    const ingestConsumers = policies.filter(([, p]) =>
+      (p.Properties!['PolicyDocument'].Statement as { Action: string | string[]; Resource: unknown }[]).some(
+        (x) => [x.Action].flat().includes('sqs:ReceiveMessage') && importedId(x.Resource) === 'IngestQueue',
+      ),
+    );
+    expect(ingestConsumers.map(([id]) => id)).toEqual([expect.stringMatching(/^IngestFunction/)]);
+    for (const [, f] of fns) {
+      expect(f.Properties!['Runtime']).toMatch(/^nodejs\d+\.x$/);
+      expect(f.Properties!['ReservedConcurrentExecutions']).toBeGreaterThan(0);
+      expect(f.Properties!['DeadLetterConfig']).toBeDefined();
+    }
+  });
+
+  it('the HTTP API authorizes every route with the JWT authorizer except the public ones', () => {
+    const routes = ofType(ap, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties!['RouteKey'], r.Properties!['AuthorizationType']]);
+    expect(Object.fromEntries(routes)).toEqual({
+      'GET /api/health': 'NONE',
+      'GET /api/keys': 'NONE',
+      'GET /api/openapi.json': 'NONE',
+      'GET /api/{proxy+}': 'JWT',
+      'POST /api/{proxy+}': 'JWT',
+      'PUT /api/{proxy+}': 'JWT',
+    });
+    const stage = ofType(ap, 'AWS::ApiGatewayV2::Stage')[0]![1];
+    expect(stage.Properties!['AccessLogSettings'].DestinationArn).toBeTruthy();
+  });
+
+  it('the sweeper runs on a schedule; the web UI (and /api/*) is served by CloudFront through origin access control', () => {
+    expect(ofType(ap, 'AWS::Events::Rule')[0]![1].Properties!['ScheduleExpression']).toBe('rate(1 minute)');
+    expect(ofType(ap, 'AWS::CloudFront::OriginAccessControl').length).toBe(1);
+    const dist = ofType(ap, 'AWS::CloudFront::Distribution')[0]![1].Properties!['DistributionConfig'];
+    expect(dist.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(dist.Origins[0].OriginAccessControlId).toBeTruthy();
+    // The API rides on the UI's origin under /api/*, uncached, HTTPS only.
+    const api = (dist.CacheBehaviors as { PathPattern: string; ViewerProtocolPolicy: string }[]).find((b) => b.PathPattern === '/api/*');
+    expect(api?.ViewerProtocolPolicy).toBe('https-only');
+  });
+});
