@@ -2,10 +2,13 @@
  * Ingest through the public HTTP API of a real local server (child process, fresh data directory):
  * throughput (files/s, MB/s) with several clients, and upload-complete → QUEUED latency for ECGs.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { uploadKey } from '../shared/application/keys.ts';
 import { syntheticEcg, syntheticUltrasound } from '../shared/synth/studies.ts';
 import { Client, now } from './lib/client.ts';
 import type { BenchFile } from './lib/files.ts';
-import { startServerProcess, type MemStats } from './lib/server-process.ts';
+import { startServerProcess, type MemStats, type ServerProcess } from './lib/server-process.ts';
 import { MB, round, summarize, type Summary } from './lib/stats.ts';
 
 export interface IngestFileResult {
@@ -54,6 +57,7 @@ export interface ServerFigures {
   /** The product's log: job picked → outcome recorded, per file (ms). */
   ingestJobMs: Summary;
   problems: MemStats['problems'];
+  loopDelayMs: MemStats['loopDelayMs'];
 }
 
 function serverFigures(mem: MemStats, files: number): ServerFigures {
@@ -67,6 +71,7 @@ function serverFigures(mem: MemStats, files: number): ServerFigures {
     cpuMsPerFile: round(cpu / files, 1),
     ingestJobMs: summarize(mem.ingestMs),
     problems: mem.problems,
+    loopDelayMs: { p50: round(mem.loopDelayMs.p50, 1), p99: round(mem.loopDelayMs.p99, 1), max: round(mem.loopDelayMs.max, 1) },
   };
 }
 
@@ -74,11 +79,13 @@ function peakOf(s: MemStats): { value: number | null; source: string } {
   return s.vmHwm !== null ? { value: Math.max(s.vmHwm, s.sampledPeak), source: 'VmHWM' } : { value: s.sampledPeak, source: 'sampled' };
 }
 
+let warmSeed = 9_999_000;
 /** One ECG and one single-frame US (seeds no measured set uses), each waited for; returns the ECG's latency. */
 async function warmUp(tech: Client): Promise<number> {
   let first = NaN;
-  const ecg = syntheticEcg({ seed: 9_999_001 }).bytes;
-  const us = syntheticUltrasound({ seed: 9_999_001 }).bytes;
+  const seed = ++warmSeed; // distinct per call: a reused server refuses a repeated SOPInstanceUID
+  const ecg = syntheticEcg({ seed }).bytes;
+  const us = syntheticUltrasound({ seed }).bytes;
   for (const [k, bytes] of [['ecg', ecg], ['us', us]] as const) {
     const sub = await tech.submit([{ name: `warmup-${k}.dcm`, size: bytes.length }], 999_000);
     const put = await tech.upload(sub.uploads[0]!, { bytes });
@@ -89,12 +96,23 @@ async function warmUp(tech: Client): Promise<number> {
   return first;
 }
 
-export async function ingestThroughput(label: string, files: BenchFile[], opts: { concurrency: number; ingestWorkers?: number; log?: (s: string) => void }): Promise<IngestThroughput> {
-  const ingestWorkers = opts.ingestWorkers ?? 2;
-  const srv = await startServerProcess({ ingestWorkers });
+/** A fresh server of our own, or the caller's (quick mode shares one to save start-ups); stop only ours. */
+async function serverFor(opts: { server?: ServerProcess; ingestWorkers?: number; cpuProfDir?: string }): Promise<{ srv: ServerProcess; done: () => Promise<void> }> {
+  if (opts.server) return { srv: opts.server, done: async () => undefined };
+  const srv = await startServerProcess({ ingestWorkers: opts.ingestWorkers, cpuProfDir: opts.cpuProfDir });
+  return { srv, done: () => srv.stop() };
+}
+
+export async function ingestThroughput(
+  label: string,
+  files: BenchFile[],
+  opts: { concurrency: number; ingestWorkers?: number; server?: ServerProcess },
+): Promise<IngestThroughput> {
+  const ingestWorkers = opts.server ? 2 : (opts.ingestWorkers ?? 2);
+  const { srv, done: stopServer } = await serverFor(opts);
   try {
     const tech = await Client.login(srv.url, 'tech-a');
-    // Warm-up, not counted: the parse workers load their code on first use (see coldFirstFileMs).
+    // Warm-up, not counted: the first file on a fresh server is slow (see coldFirstFileMs).
     const cold = await warmUp(tech);
     await srv.resetPeak();
     const done: { f: BenchFile; caseId: string; putStart: number; putDone: number }[] = [];
@@ -161,8 +179,37 @@ export async function ingestThroughput(label: string, files: BenchFile[], opts: 
       results,
     };
   } finally {
-    await srv.stop();
+    await stopServer();
   }
+}
+
+export interface ViewCost {
+  n: number;
+  /** GET /api/cases/{id}: the case view, which also appends to the audit log (a synchronous commit). */
+  caseViewMs: Summary;
+  caseViewServerCpuMs: number;
+  /** GET /api/cases?limit=1: a read with no audit write, for comparison. */
+  caseListMs: Summary;
+  caseListServerCpuMs: number;
+}
+
+/** Sequential GETs of one case vs. a list of one case: what one status poll costs the server. */
+async function viewCost(srv: ServerProcess, tech: Client, caseId: string, n: number): Promise<ViewCost> {
+  const time = async (path: string) => {
+    await srv.resetPeak();
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      const r = await tech.call('GET', path);
+      if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
+      ms.push(r.doneAt - t0);
+    }
+    const st = await srv.stats();
+    return { s: summarize(ms.map((x) => round(x, 2))), cpu: round((st.cpuUserMs + st.cpuSystemMs) / n, 2) };
+  };
+  const view = await time(`/api/cases/${caseId}`);
+  const list = await time('/api/cases?limit=1');
+  return { n, caseViewMs: view.s, caseViewServerCpuMs: view.cpu, caseListMs: list.s, caseListServerCpuMs: list.cpu };
 }
 
 export interface EcgLatency {
@@ -174,6 +221,11 @@ export interface EcgLatency {
   ecgBytes: number;
   /** timeline.QUEUED − client time the PUT's 201 arrived (the figure the target is about). */
   recordLatencyMs: Summary;
+  /**
+   * timeline.QUEUED − the upload object's mtime on the server's disk (FsBlobStore: last write, before
+   * its fsync and rename): the server-side "upload complete → QUEUED", free of client scheduling delay.
+   */
+  fromStoredMs: Summary;
   /** timeline.QUEUED − client time the PUT was sent (includes the upload itself). */
   fromPutStartMs: Summary;
   /** Client-observed: the poll that first saw QUEUED − 201 arrival (upper bound: rounded up to the poll interval). */
@@ -183,28 +235,43 @@ export interface EcgLatency {
   targetP99Ms: number;
   met: boolean;
   slowest: { seq: number; recordLatencyMs: number }[];
-  /** Server figures over warm-up + measured uploads (the 5 ms polls' CPU included). */
+  /** Server figures over the measured uploads (the polls' CPU included). */
   server: ServerFigures;
+  /** Measured after the uploads when asked (viewCostGets > 0). */
+  viewCost?: ViewCost;
 }
 
 /** N sequential synthetic ECG uploads; one in flight at a time, polled at `pollMs`. */
-export async function ecgLatency(opts: { uploads: number; warmup: number; pollMs: number; seedBase: number; targetP99Ms: number; cpuProfDir?: string }): Promise<EcgLatency> {
+export async function ecgLatency(opts: {
+  uploads: number;
+  warmup: number;
+  pollMs: number;
+  seedBase: number;
+  targetP99Ms: number;
+  cpuProfDir?: string;
+  server?: ServerProcess;
+  viewCostGets?: number;
+}): Promise<EcgLatency> {
   const total = opts.uploads + opts.warmup;
   const ecgs = Array.from({ length: total }, (_, i) => syntheticEcg({ seed: opts.seedBase + i }).bytes);
-  const srv = await startServerProcess({ cpuProfDir: opts.cpuProfDir });
+  const { srv, done: stopServer } = await serverFor(opts);
   try {
     const tech = await Client.login(srv.url, 'tech-a');
     await srv.resetPeak();
     const rec: number[] = [];
     const fromStart: number[] = [];
+    const fromStored: number[] = [];
     const observed: number[] = [];
     const upload: number[] = [];
     const warm: number[] = [];
     const seqOf: number[] = [];
     let polls = 0;
+    let lastCase = '';
     for (let i = 0; i < total; i++) {
+      if (i === opts.warmup) await srv.resetPeak(); // server CPU / ingest-job figures cover the measured uploads only
       const bytes = ecgs[i]!;
       const sub = await tech.submit([{ name: `ecg-${i}.dcm`, size: bytes.length }], i, 'urgent');
+      lastCase = sub.caseId;
       const putStart = now();
       const put = await tech.upload(sub.uploads[0]!, { bytes });
       // First look after the poll interval: the QUEUED timestamp is recorded by the server either way.
@@ -221,10 +288,13 @@ export async function ecgLatency(opts: { uploads: number; warmup: number; pollMs
       rec.push(lat);
       seqOf.push(i);
       fromStart.push(queuedAt - putStart);
+      const st = await stat(join(srv.dataDir, 'objects', ...uploadKey('clinic-a', sub.submissionId, 0).split('/'))).catch(() => null);
+      if (st) fromStored.push(queuedAt - st.mtimeMs);
       observed.push(seenAt - put.doneAt);
       upload.push(put.doneAt - putStart);
     }
     const mem = await srv.stats();
+    const vc = opts.viewCostGets ? await viewCost(srv, tech, lastCase, opts.viewCostGets) : undefined;
     const r1 = (s: Summary): Summary => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 1)])) as unknown as Summary;
     const recS = r1(summarize(rec));
     const slowest = rec
@@ -238,6 +308,7 @@ export async function ecgLatency(opts: { uploads: number; warmup: number; pollMs
       polls,
       ecgBytes: ecgs[0]!.length,
       recordLatencyMs: recS,
+      fromStoredMs: r1(summarize(fromStored)),
       fromPutStartMs: r1(summarize(fromStart)),
       observedMs: r1(summarize(observed)),
       uploadMs: r1(summarize(upload)),
@@ -245,9 +316,10 @@ export async function ecgLatency(opts: { uploads: number; warmup: number; pollMs
       targetP99Ms: opts.targetP99Ms,
       met: recS.p99 < opts.targetP99Ms,
       slowest,
-      server: serverFigures(mem, total),
+      server: serverFigures(mem, opts.uploads),
+      ...(vc ? { viewCost: vc } : {}),
     };
   } finally {
-    await srv.stop();
+    await stopServer();
   }
 }

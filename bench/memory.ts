@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { syntheticUltrasoundStream } from '../shared/synth/studies.ts';
 import { onCleanup, tempDir } from './lib/cleanup.ts';
 import { Client, now } from './lib/client.ts';
-import { startServerProcess, TSX } from './lib/server-process.ts';
+import { startServerProcess, TSX, type ServerProcess } from './lib/server-process.ts';
 import { writeStreamToFile } from './lib/sources.ts';
 import { MB, round } from './lib/stats.ts';
 
@@ -97,14 +97,16 @@ export interface HttpMemory {
   peakSource: string;
 }
 
+let warmups = 0;
+
 /** Upload `file` through the public API into a server child; the server's peak RSS over its ready RSS. */
-export async function httpUploadMemory(file: { path: string; size: number }): Promise<HttpMemory> {
-  const srv = await startServerProcess();
+export async function httpUploadMemory(file: { path: string; size: number }, shared?: ServerProcess): Promise<HttpMemory> {
+  const srv = shared ?? (await startServerProcess());
   try {
     const tech = await Client.login(srv.url, 'tech-a');
     // Warm-up with a small file so the parse workers are loaded before the mark is reset.
     const { syntheticUltrasound } = await import('../shared/synth/studies.ts');
-    const small = syntheticUltrasound({ seed: 777_001 }).bytes;
+    const small = syntheticUltrasound({ seed: 777_000 + ++warmups }).bytes; // distinct: the server may be shared
     const ws = await tech.submit([{ name: 'warm.dcm', size: small.length }], 1);
     await tech.upload(ws.uploads[0]!, { bytes: small });
     await tech.waitSettled(ws.caseId, 10);
@@ -130,6 +132,6 @@ export async function httpUploadMemory(file: { path: string; size: number }): Pr
       peakSource: reset.ok ? 'VmHWM (reset after warm-up) and 10 ms sampler' : '10 ms sampler',
     };
   } finally {
-    await srv.stop();
+    if (!shared) await srv.stop();
   }
 }

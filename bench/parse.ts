@@ -30,6 +30,8 @@ export interface ParseRun {
   readFraction: number;
   readsPerFile: number;
   meanMsPerFile: number;
+  /** CPU time of this process (all threads: the pool's workers included) per inspection: less load-dependent than wall time. */
+  cpuMsPerFile: number;
 }
 
 type Inspect = (s: ByteSource) => Promise<InspectOutcome>;
@@ -42,6 +44,7 @@ async function timed(group: string, mode: string, items: ParseItem[], inspect: I
   let inspections = 0;
   let fileBytes = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   do {
     let next = 0;
     const lane = async () => {
@@ -58,6 +61,7 @@ async function timed(group: string, mode: string, items: ParseItem[], inspect: I
     await Promise.all(Array.from({ length: concurrency }, lane));
   } while (performance.now() - t0 < minMs);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   return {
     group,
     mode,
@@ -71,6 +75,7 @@ async function timed(group: string, mode: string, items: ParseItem[], inspect: I
     readFraction: round(count.bytes / fileBytes, 5),
     readsPerFile: round(count.reads / inspections, 2),
     meanMsPerFile: round((ms * concurrency) / inspections, 2),
+    cpuMsPerFile: round((cpu.user + cpu.system) / 1000 / inspections, 2),
   };
 }
 

@@ -6,6 +6,7 @@
  * also restarts the CPU-time mark (process.cpuUsage: all threads, parse workers included) and the
  * collected ingest durations and warnings.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTestServer } from '../test/support/local-server.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import { resetHwm, vmHwmBytes } from './lib/mem.ts';
@@ -39,6 +40,9 @@ const log: Logger = {
 };
 
 let cpuMark = process.cpuUsage();
+/** How long the event loop was blocked (SQLite commits with fsync, hashing, parsing run on it). */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 
 const srv = await startTestServer({ dataDir, log, env: { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
 
@@ -54,11 +58,13 @@ const shutdown = (code: number) => {
 process.on('message', (m: { type: string }) => {
   if (m.type === 'stats') {
     const cpu = process.cpuUsage(cpuMark);
-    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, ingestMs, problems });
+    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, ingestMs, problems,
+      loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
   } else if (m.type === 'reset-peak') {
     const ok = resetHwm();
     sampledPeak = process.memoryUsage().rss;
     cpuMark = process.cpuUsage();
+    loopDelay.reset();
     ingestMs = [];
     problems = [];
     process.send!({ type: 'reset-peak', ok, rss: sampledPeak, vmHwm: vmHwmBytes() });

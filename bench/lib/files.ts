@@ -41,7 +41,7 @@ export interface MixSpec {
 }
 
 export const FULL_MIX: MixSpec = { ecg: 40, dx: 6, us: 16, usCine: 4, cineFrames: 60 };
-export const QUICK_MIX: MixSpec = { ecg: 3, dx: 1, us: 2, usCine: 1, cineFrames: 10 };
+export const QUICK_MIX: MixSpec = { ecg: 2, dx: 1, us: 1, usCine: 1, cineFrames: 10 };
 
 /**
  * Generated studies, deterministic from `seedBase` (distinct seeds → distinct SOPInstanceUIDs).

@@ -14,6 +14,8 @@ export interface MemStats {
   ingestMs: number[];
   /** Warnings and errors the product logged since the last reset-peak. */
   problems: { level: string; msg: string; fields?: Record<string, unknown> }[];
+  /** Event-loop delay of the server's main thread (perf_hooks, 5 ms resolution; the timer's own 5 ms is included). */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export interface ServerProcess {
