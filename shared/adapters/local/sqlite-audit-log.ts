@@ -71,7 +71,7 @@ export class SqliteAuditLog implements AuditLog {
     listCase: Statement<[string, number], Row>;
     scan: Statement<[], Row>;
   };
-  private readonly appendTx: (e: AuditEntry) => void;
+  private readonly appendTx: (entries: AuditEntry[]) => void;
 
   constructor(private readonly db: Database) {
     this.st = {
@@ -83,27 +83,43 @@ export class SqliteAuditLog implements AuditLog {
       listCase: db.prepare('SELECT * FROM audit_log WHERE case_id = ? ORDER BY seq DESC LIMIT ?'),
       scan: db.prepare('SELECT * FROM audit_log ORDER BY seq'),
     };
-    const tx = db.transaction((e: AuditEntry) => {
-      const prev = this.st.last.get()?.hash ?? AUDIT_GENESIS_HASH;
-      const n = normalize(e);
-      this.st.insert.run(
-        n.at,
-        n.actor,
-        n.action,
-        n.caseId ?? null,
-        n.detail === undefined ? null : stableJson(n.detail),
-        prev,
-        auditHash(n, prev),
-      );
+    const tx = db.transaction((entries: AuditEntry[]) => {
+      let prev = this.st.last.get()?.hash ?? AUDIT_GENESIS_HASH;
+      for (const e of entries) {
+        const n = normalize(e);
+        const hash = auditHash(n, prev);
+        this.st.insert.run(n.at, n.actor, n.action, n.caseId ?? null, n.detail === undefined ? null : stableJson(n.detail), prev, hash);
+        prev = hash;
+      }
     });
-    this.appendTx = (e) => tx.immediate(e);
+    this.appendTx = (entries) => tx.immediate(entries);
   }
 
-  async append(e: AuditEntry): Promise<void> {
+  private pending: { e: AuditEntry; done: () => void; fail: (err: unknown) => void }[] = [];
+
+  /**
+   * Group commit: appends made in the same turn of the event loop share one transaction (one fsync),
+   * so a screen polling case views does not pay a synced write per request. Each append resolves only
+   * once its record is committed.
+   */
+  append(e: AuditEntry): Promise<void> {
     if (!e || typeof e.at !== 'string' || typeof e.actor !== 'string' || typeof e.action !== 'string') {
-      throw new AppError('AUDIT.INVALID_ENTRY', 'invalid', 'An audit entry needs at, actor and action.');
+      return Promise.reject(new AppError('AUDIT.INVALID_ENTRY', 'invalid', 'An audit entry needs at, actor and action.'));
     }
-    this.appendTx(e);
+    return new Promise<void>((done, fail) => {
+      if (this.pending.push({ e, done, fail }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.appendTx(batch.map((b) => b.e));
+      for (const b of batch) b.done();
+    } catch (err) {
+      for (const b of batch) b.fail(err);
+    }
   }
 
   /** Newest first. */
