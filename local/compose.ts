@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
-import { deliverReport } from '../shared/application/reports.ts';
+import { deliverReport, repairUnappliedSignatures } from '../shared/application/reports.ts';
 import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
 import { sweepLeases } from '../shared/application/reads.ts';
 import { sweepSla } from '../shared/application/sla.ts';
@@ -32,7 +32,7 @@ import { loadCjkFont } from '../shared/reports/font.ts';
 import { PdfReportRenderer } from '../shared/reports/pdf.ts';
 import { demoConsortium } from './demo.ts';
 import { AppError } from '../shared/domain/errors.ts';
-import { JobWorker } from './workers.ts';
+import { JobWorker, WakingQueue } from './workers.ts';
 import { createStaticSite, WEB_DIST } from './static.ts';
 
 /** Read-queue messages are redelivered only on lease expiry; releases send a fresh message. */
@@ -100,11 +100,12 @@ export async function composeLocal(
   const settings: WorkflowSettings = { ...DEFAULT_SETTINGS, leaseSeconds: cfg.TELEREAD_LEASE_SECONDS, ...opts.settings };
   const blobs = new FsBlobStore(join(dataDir, 'objects'));
   const jobQueue = new SqliteJobQueue(db, { clock, maxReceiveCount: JOB_MAX_RECEIVES });
+  const wakingJobs = new WakingQueue(jobQueue);
   const deps: Deps = {
     cases: new SqliteCaseRepository(db),
     blobs,
     readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
-    jobQueue,
+    jobQueue: wakingJobs,
     inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
     signer,
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
@@ -137,6 +138,8 @@ export async function composeLocal(
     },
     { concurrency: 1, visibilitySeconds: 60, idleMs: 500 },
   );
+  wakingJobs.onSend('ingest', () => ingestWorker.wake());
+  wakingJobs.onSend('delivery', () => deliveryWorker.wake());
 
   const receiveUpload = async (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => {
     const grant = uploads.verify(token);
@@ -157,7 +160,6 @@ export async function composeLocal(
     }
     // The local stand-in for "S3 object created → SQS ingest queue".
     await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString() }, { deduplicationId: grant.key });
-    ingestWorker.wake();
     return { size: stored.size };
   };
 
@@ -191,8 +193,8 @@ export async function composeLocal(
       // One process owns these queues: jobs its predecessor had received can no longer finish.
       Promise.all([jobQueue.releaseInFlight('ingest'), jobQueue.releaseInFlight('delivery')])
         .then(() => reconcileUploads(deps, 0))
-        .then((n) => n && ingestWorker.wake())
         .then(() => repairUnconfirmedReads(deps, 0))
+        .then(() => repairUnappliedSignatures(deps))
         .catch(fail);
       let sweeping = false;
       sweeper = setInterval(() => {
@@ -201,6 +203,7 @@ export async function composeLocal(
         sweeping = true;
         sweepLeases(deps)
           .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
+          .then(() => repairUnappliedSignatures(deps))
           .then(() => sweepSla(deps))
           .then(() => expireIncompleteSubmissions(deps))
           .catch(fail)

@@ -68,3 +68,33 @@ export class JobWorker {
     }
   }
 }
+
+/**
+ * The job queue as the use cases see it, waking the in-process worker of a queue as soon as a message
+ * is sent to it (the local stand-in for SQS long polling), so new work waits no idle interval.
+ */
+export class WakingQueue<T> implements Queue<T> {
+  private readonly wakers = new Map<string, () => void>();
+  constructor(private readonly inner: Queue<T>) {}
+
+  onSend(queue: string, wake: () => void): void {
+    this.wakers.set(queue, wake);
+  }
+  async send(queue: string, body: T, opts?: { delaySeconds?: number; deduplicationId?: string }) {
+    const r = await this.inner.send(queue, body, opts);
+    this.wakers.get(queue)?.();
+    return r;
+  }
+  receive(queues: readonly string[], opts: { visibilityTimeoutSeconds: number; max?: number }) {
+    return this.inner.receive(queues, opts);
+  }
+  changeVisibility(queue: string, receipt: string, seconds: number) {
+    return this.inner.changeVisibility(queue, receipt, seconds);
+  }
+  delete(queue: string, receipt: string) {
+    return this.inner.delete(queue, receipt);
+  }
+  depth(queue: string) {
+    return this.inner.depth(queue);
+  }
+}

@@ -38,6 +38,8 @@ export async function ingestObject(deps: Deps, key: string, storedAt?: string): 
 async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, storedAt?: string): Promise<'accepted' | 'rejected'> {
   const head = await deps.blobs.head(key);
   if (!head) throw new Error('upload object vanished before ingest');
+  // A repair job carries no event time: the object's own store time is when the upload completed.
+  storedAt ??= head.lastModified;
   const started = Date.now();
   const res = await deps.inspector.inspect({ size: head.size, readRange: (o, l) => deps.blobs.readRange(key, o, l) });
   const at = deps.clock.now().toISOString();

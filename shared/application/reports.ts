@@ -169,22 +169,69 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
   const body = draft.body as ReportBody;
   const version = c.reportVersion + 1;
   const content = await buildContent(deps, p, c, body, now, version, c.reportVersion > 0 ? c.reportVersion : null);
-  const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
+  let signedVersion: SignedVersion;
+  try {
+    const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
+    signedVersion = { version, report, jws, warnings };
+  } catch (e) {
+    if (!(isAppError(e) && e.code === 'REPORT.VERSION_EXISTS')) throw e;
+    // A version stored before a crash or a lost lease: it is signed, so it stands — apply it to the case.
+    const stored = (await deps.cases.getSignedReport(caseId, version))!;
+    await applySignature(deps, caseId, version, stored.signerId, now);
+    if (stored.signerId !== p.userId) {
+      throw new AppError('REPORT.ALREADY_SIGNED', 'conflict', 'Another reader signed this case meanwhile; open it to see their report.');
+    }
+    signedVersion = { version, report: JSON.parse(stored.canonical), jws: stored.jws, warnings: [] };
+  }
   const lease = c.lease!;
-  const signed = await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'CLAIMED' && cur.lease?.id === lease.id
-      ? { ...transition(cur, 'SIGNED', p.userId, now), lease: null, reportVersion: version }
-      : null,
-  );
-  if (!signed) throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost while signing; the signature was not applied to the case.');
+  await applySignature(deps, caseId, version, p.userId, now);
   await deps.readQueue.delete(lease.queue, lease.receipt).catch((e: unknown) => {
     // A stale receipt means the message was already gone or re-received; the case state decides.
     if (!(isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID')) throw e;
   });
-  await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
   await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
   deps.log.info('report signed', { caseId, version, readerId: p.userId });
-  return { version, report, jws, warnings };
+  return signedVersion;
+}
+
+/**
+ * Move the case to SIGNED for a stored signed version and queue its delivery. A signature is never
+ * dropped: if the signer's lease ran out while signing (the case went back to the queue, or another
+ * reader took it), the signed version still stands and the case records how it got there. Idempotent.
+ */
+export async function applySignature(deps: Deps, caseId: string, version: number, signerId: string, now: Date): Promise<boolean> {
+  const done = await updateWithRetry(deps, caseId, (cur) => {
+    if (cur.reportVersion >= version || !['QUEUED', 'CLAIMED'].includes(cur.status)) return null;
+    let c = cur;
+    if (c.status === 'CLAIMED' && c.lease?.readerId !== signerId) {
+      c = { ...transition(c, 'QUEUED', 'system:lease', now, 'superseded-by-signature'), lease: null };
+    }
+    if (c.status === 'QUEUED') c = transition(c, 'CLAIMED', signerId, now, 'signed-after-lease-expiry');
+    return { ...transition(c, 'SIGNED', signerId, now), lease: null, reportVersion: version };
+  });
+  if (done) await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
+  return done !== null;
+}
+
+/**
+ * Sweeper repair for a crash between storing a signed version and applying it: a waiting or claimed
+ * case with a stored signed version newer than its own is moved to SIGNED and delivered.
+ */
+export async function repairUnappliedSignatures(deps: Deps): Promise<number> {
+  let repaired = 0;
+  for (const status of ['QUEUED', 'CLAIMED'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.cases.list({ status, limit: 200, cursor });
+      for (const c of page.items) {
+        const r = await deps.cases.getSignedReport(c.caseId);
+        if (r && r.version > c.reportVersion && (await applySignature(deps, c.caseId, r.version, r.signerId, deps.clock.now()))) repaired++;
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  if (repaired) deps.log.warn('applied signed reports a crash or lost lease had left unapplied', { cases: repaired });
+  return repaired;
 }
 
 /**

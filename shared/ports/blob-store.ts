@@ -2,8 +2,8 @@
 export interface BlobStore {
   /** Store bytes under key, atomically: readers see the old object or the whole new one. */
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<StoredObject>;
-  /** Size of the object, or null if there is none. */
-  head(key: string): Promise<{ size: number } | null>;
+  /** Size and store time of the object, or null if there is none. */
+  head(key: string): Promise<{ size: number; lastModified?: string | undefined } | null>;
   /** Up to `length` bytes from `offset`; shorter at the end of the object. Missing key → BLOB.NOT_FOUND. */
   readRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   /** The whole object as a stream of chunks. */

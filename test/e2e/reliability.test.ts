@@ -202,4 +202,54 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(c.rejection!.message).toMatch(/1 of 2 files/);
     expect(await deps.blobs.head(key)).not.toBeNull();
   });
+
+  it('a signature is never dropped: a version stored before a crash is applied by the sweeper, and a re-sign returns it', async () => {
+    const { deps } = srv.sys;
+    const reader = await Api.login(srv.url, 'ecg-reader');
+    const t = await Api.login(srv.url, 'tech-a');
+    while ((await reader.call('POST', '/api/reads/next', {})).status === 200) {
+      /* drain */
+    }
+    const sub = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R9', name: 'Orphan' } });
+    await t.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const next = await reader.call('POST', '/api/reads/next', {});
+    expect(next.json.case.caseId).toBe(sub.caseId);
+    await reader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '窦性停搏', impression: '危急值：窦性停搏', critical: true });
+    const first = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810' });
+    expect(first.status).toBe(200);
+    // Put the case back as a crash right after storing version 1 would have left it: CLAIMED, version 0.
+    const signed = (await deps.cases.get(sub.caseId))!;
+    const claimedEvent = signed.events.findLast((e) => e.status === 'CLAIMED')!;
+    await deps.cases.update(
+      {
+        ...signed,
+        status: 'CLAIMED',
+        reportVersion: 0,
+        events: signed.events.filter((e) => Date.parse(e.at) <= Date.parse(claimedEvent.at)),
+        lease: { id: next.json.lease.id, readerId: 'ecg-reader', expiresAt: new Date(clock.now().getTime() + 60_000).toISOString(), queue: 'ecg.stat', receipt: 'gone' },
+      },
+      signed.version,
+    );
+    // The signer signs again: the stored version 1 is applied and returned, not refused.
+    const again = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810' });
+    expect(again.status).toBe(200);
+    expect(again.json.version).toBe(1);
+    expect(again.json.jws).toBe(first.json.jws);
+    expect((await deps.cases.get(sub.caseId))!.status).not.toBe('CLAIMED');
+    // Same crash, nobody signs again: the sweeper applies it, and the critical result is delivered.
+    const sub2 = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R10', name: 'Orphan2' } });
+    await t.waitCase(sub2.caseId, (c) => c.status === 'QUEUED');
+    const n2 = await reader.call('POST', '/api/reads/next', {});
+    expect(n2.json.case.caseId).toBe(sub2.caseId);
+    await reader.call('PUT', `/api/cases/${sub2.caseId}/report`, { findings: 'f', impression: 'i', critical: true });
+    expect((await reader.call('POST', `/api/cases/${sub2.caseId}/report/sign`, { pin: '246810' })).status).toBe(200);
+    const s2 = (await deps.cases.get(sub2.caseId))!;
+    const ce = s2.events.findLast((e) => e.status === 'CLAIMED')!;
+    await deps.cases.update({ ...s2, status: 'QUEUED', reportVersion: 0, lease: null, events: s2.events.filter((e) => Date.parse(e.at) < Date.parse(ce.at)) }, s2.version);
+    const { repairUnappliedSignatures } = await import('../../shared/application/reports.ts');
+    expect(await repairUnappliedSignatures(deps)).toBeGreaterThanOrEqual(1);
+    const fixed = await t.waitCase(sub2.caseId, (c) => c.status === 'DELIVERED');
+    expect(fixed.report.version).toBe(1);
+    expect(fixed.events.some((e: { reason?: string }) => e.reason === 'signed-after-lease-expiry')).toBe(true);
+  });
 });

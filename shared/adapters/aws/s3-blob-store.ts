@@ -132,11 +132,11 @@ export class S3BlobStore implements BlobStore {
     return { key, size, sha256: hash.digest('hex') };
   }
 
-  async head(key: string): Promise<{ size: number } | null> {
+  async head(key: string): Promise<{ size: number; lastModified?: string } | null> {
     checkBlobKey(key);
     try {
       const r = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucketOf(key), Key: key }));
-      return { size: r.ContentLength ?? 0 };
+      return { size: r.ContentLength ?? 0, ...(r.LastModified ? { lastModified: r.LastModified.toISOString() } : {}) };
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;

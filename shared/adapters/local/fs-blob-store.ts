@@ -134,11 +134,11 @@ export class FsBlobStore implements BlobStore {
     return { key, size, sha256: hash.digest('hex') };
   }
 
-  async head(key: string): Promise<{ size: number } | null> {
+  async head(key: string): Promise<{ size: number; lastModified: string } | null> {
     const { file } = this.pathOf(key);
     try {
       const st = await stat(file);
-      return st.isFile() ? { size: st.size } : null;
+      return st.isFile() ? { size: st.size, lastModified: st.mtime.toISOString() } : null;
     } catch (e) {
       if (isCode(e, 'ENOENT', 'ENOTDIR')) return null;
       throw e;
