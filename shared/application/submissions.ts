@@ -2,7 +2,7 @@ import type { Principal } from '../contracts/auth.ts';
 import type { CreateSubmission } from '../contracts/api.ts';
 import type { Case } from '../domain/case.ts';
 import { AppError } from '../domain/errors.ts';
-import { requireRole } from './authorize.ts';
+import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { caseIdForSubmission, uploadKey } from './keys.ts';
 
@@ -36,6 +36,7 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
     pool: null,
     modality: null,
     declaredFiles: input.files.length,
+    declaredSizes: input.files.map((f) => f.size),
     patient: {
       id: input.patient.id,
       name: input.patient.name,
@@ -73,4 +74,26 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
   await deps.audit.append({ at: iso, actor: p.userId, action: 'submission.create', caseId, detail: { files: input.files.length } });
   deps.log.info('submission created', { caseId, clinicId: p.clinicId, files: input.files.length, priority: input.priority });
   return { submissionId, caseId, uploads };
+}
+
+/**
+ * Fresh upload targets for the files of a submission that have not arrived yet (the first ones
+ * expired, or the connection broke): only the owning clinic, only while the case awaits files.
+ */
+export async function renewUploadTargets(deps: Deps, p: Principal, submissionId: string) {
+  requireRole(p, 'technician');
+  const c = assertCanSee(p, /^sub-[A-Za-z0-9_-]{6,64}$/.test(submissionId) ? await deps.cases.get(caseIdForSubmission(submissionId)) : null);
+  if (c.status !== 'AWAITING_FILES') {
+    throw new AppError('SUBMISSION.COMPLETE', 'conflict', `Every file of this submission has arrived (the case is ${c.status}); nothing to upload.`);
+  }
+  const uploads = [];
+  for (let index = 0; index < c.declaredFiles; index++) {
+    const key = uploadKey(c.clinicId, c.submissionId, index);
+    if (await deps.blobs.head(key)) continue;
+    const declared = c.declaredSizes?.[index];
+    if (declared === undefined) continue;
+    const t = await deps.uploads.create(key, { maxBytes: declared, contentType: 'application/dicom', expiresInSeconds: deps.settings.uploadUrlTtlSeconds });
+    uploads.push({ index, ...t, maxBytes: declared });
+  }
+  return { submissionId: c.submissionId, caseId: c.caseId, uploads };
 }

@@ -83,6 +83,8 @@ export interface Case {
   pool: string | null;
   modality: string | null;
   declaredFiles: number;
+  /** Byte size of each declared file: each upload target is bound to it. */
+  declaredSizes?: number[] | undefined;
   patient: PatientRecord;
   consent: ConsentRecord;
   clinicalNote: string | null;

@@ -14,7 +14,7 @@ import { login } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
 import { claimNextRead, heartbeat, release } from '../application/reads.ts';
 import type { Canonicalize } from '../application/reports.ts';
-import { createSubmission } from '../application/submissions.ts';
+import { createSubmission, renewUploadTargets } from '../application/submissions.ts';
 import { AppError } from '../domain/errors.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
@@ -112,6 +112,9 @@ export function createApp(deps: Deps, x: HttpExtras) {
     return c.json(await createSubmission(deps, me(c), b), 201);
   });
   doc({ method: 'post', path: '/api/submissions', summary: 'Declare a study and get one upload target per file', roles: 'technician', body: CreateSubmissionSchema, response: CreateSubmissionResponseSchema });
+
+  app.post('/api/submissions/:submissionId/uploads', async (c) => c.json(await renewUploadTargets(deps, me(c), c.req.param('submissionId'))));
+  doc({ method: 'post', path: '/api/submissions/{submissionId}/uploads', summary: 'Fresh upload targets for the files not yet received', roles: 'technician of the clinic', response: CreateSubmissionResponseSchema });
 
   app.get('/api/cases', async (c) => {
     const q = ListCasesQuerySchema.parse(c.req.query());

@@ -126,6 +126,16 @@ describe('bad input: refused with a reason, nothing lost, nothing half-written',
     const late = await fetch(u1!.url, { method: 'PUT', body: bytes });
     expect(late.status).toBe(410);
     expect(((await late.json()) as { error: { code: string } }).error.code).toBe('UPLOAD.URL_EXPIRED');
+    // Fresh targets for what has not arrived (file 1 only), bound to the declared size again.
+    const other = await Api.login(srv.url, 'tech-b');
+    expect((await other.call('POST', `/api/submissions/${r.json.submissionId}/uploads`)).status).toBe(404);
+    const renewed = await tech.call('POST', `/api/submissions/${r.json.submissionId}/uploads`);
+    expect(renewed.status).toBe(200);
+    expect(renewed.json.uploads.map((u: { index: number }) => u.index)).toEqual([1]);
+    expect(renewed.json.uploads[0].maxBytes).toBe(bytes.length);
+    expect((await fetch(renewed.json.uploads[0].url, { method: 'PUT', body: bytes })).status).toBe(201);
+    await tech.waitCase(r.json.caseId, (x) => x.status === 'QUEUED');
+    expect((await tech.call('POST', `/api/submissions/${r.json.submissionId}/uploads`)).json.error.code).toBe('SUBMISSION.COMPLETE');
   });
 
   it('a declared file larger than the per-file limit is refused at submission', async () => {
