@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SOURCE_DIRS = ['shared', 'functions', 'local', 'infra', 'web/src', 'bench', 'bin'];
+const SOURCE_DIRS = ['shared', 'functions', 'local', 'infra', 'web/src', 'bench', 'bin', 'sim'];
 
 function files(dir: string): string[] {
   const abs = join(ROOT, dir);
@@ -104,7 +104,7 @@ describe('the dependency rule of DESIGN.md', () => {
 
   it('process.env is read only at entry points', () => {
     const entry = (f: string) =>
-      f === 'local/main.ts' || f === 'local/cli.ts' || /^functions\/.*\.lambda\.ts$/.test(f) || under(f, 'infra/bin') || under(f, 'bench') || under(f, 'bin');
+      f === 'local/main.ts' || f === 'local/cli.ts' || /^functions\/.*\.lambda\.ts$/.test(f) || under(f, 'infra/bin') || under(f, 'bench') || under(f, 'bin') || under(f, 'sim');
     const readers = all.filter((f) => /\bprocess\.env\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$/gm, '')));
     expect(readers.filter((f) => !entry(f))).toEqual([]);
   });

@@ -12,15 +12,20 @@ import { SealedKeyReportSigner } from '../../../shared/signing/sealed-key-signer
 import { FAST_SCRYPT, MemorySignerKeyStore, PIN, sampleReport } from './support.ts';
 
 const DOC = new URL('../../../docs/VERIFY.md', import.meta.url);
+const README = new URL('../../../README.md', import.meta.url);
 
-function recipe(): string {
-  const md = readFileSync(DOC, 'utf8');
+function recipe(doc: URL = DOC): string {
+  const md = readFileSync(doc, 'utf8');
   const section = /<!-- openssl-recipe:begin -->([\s\S]*?)<!-- openssl-recipe:end -->/.exec(md)?.[1];
-  if (!section) throw new Error('docs/VERIFY.md has no openssl-recipe section');
+  if (!section) throw new Error(`${doc.pathname} has no openssl-recipe section`);
   const blocks = [...section.matchAll(/^```bash\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
-  if (blocks.length < 4) throw new Error('docs/VERIFY.md openssl recipe lost its bash blocks');
+  if (blocks.length < 4) throw new Error(`${doc.pathname} openssl recipe lost its bash blocks`);
   return blocks.join('\n');
 }
+
+it('the README shows the same openssl recipe that is run here', () => {
+  expect(recipe(README)).toBe(recipe(DOC));
+});
 
 for (const tool of ['openssl', 'jq', 'od', 'bash']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
