@@ -12,12 +12,14 @@ function newest(p) {
   return Math.max(s.mtimeMs, ...readdirSync(p).map((n) => newest(join(p, n))));
 }
 
-const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts')];
+const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(web, '..', 'shared', 'contracts')];
 const stale = !existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 if (stale || process.argv.includes('--force')) {
+  // Always React's production build, whatever NODE_ENV the caller has (vitest sets "test").
+  process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   console.log('Building the web app (web/dist)…');
-  await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });
+  await build({ configFile: join(web, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
 } else {
   console.log('web/dist is up to date.');
 }

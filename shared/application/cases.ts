@@ -62,6 +62,7 @@ export async function toView(deps: Deps, c: Case, detailed: boolean): Promise<Ca
         }
       : null,
     escalations: (c.escalations ?? []).map((e) => ({ kind: e.kind, at: e.at, ...(e.fromPriority ? { fromPriority: e.fromPriority, toPriority: e.toPriority } : {}) })),
+    critical: c.criticalResult != null,
     criticalResult: c.criticalResult ?? null,
     uploadCompletedAt: c.uploadCompletedAt ?? null,
     createdAt: c.createdAt,
@@ -73,9 +74,9 @@ export async function toView(deps: Deps, c: Case, detailed: boolean): Promise<Ca
 export async function listCases(
   deps: Deps,
   p: Principal,
-  q: { status?: CaseStatus | undefined; pool?: string | undefined; clinicId?: string | undefined; limit: number; cursor?: string | undefined },
+  q: { status?: CaseStatus | undefined; pool?: string | undefined; clinicId?: string | undefined; patientId?: string | undefined; limit: number; cursor?: string | undefined },
 ): Promise<{ items: CaseView[]; nextCursor: string | null }> {
-  const filter = { status: q.status, pool: q.pool, clinicId: q.clinicId, limit: q.limit, cursor: q.cursor } as Parameters<typeof deps.cases.list>[0];
+  const filter = { status: q.status, pool: q.pool, clinicId: q.clinicId, patientId: q.patientId, limit: q.limit, cursor: q.cursor } as Parameters<typeof deps.cases.list>[0];
   if (p.role === 'technician') {
     if (q.clinicId && q.clinicId !== p.clinicId) return { items: [], nextCursor: null };
     filter.clinicId = p.clinicId;
@@ -154,4 +155,29 @@ export async function getWaveform(deps: Deps, p: Principal, caseId: string, inde
   if (!out.ok) throw new AppError(out.code, 'unprocessable', out.message);
   await deps.audit.append({ at: deps.clock.now().toISOString(), actor: p.userId, action: 'instance.view', caseId: c.caseId, detail: { index, waveform: true } });
   return out.waveform;
+}
+
+/** The consortium as a caller may see it: clinics and pools for all; users (never their password hashes) for admins. */
+export function consortiumView(deps: Deps, p: Principal) {
+  const c = deps.directory.consortium();
+  return {
+    name: c.name,
+    county: c.county,
+    clinics: c.clinics.map((x) => ({ id: x.id, name: x.name })),
+    pools: c.pools.map((x) => ({ id: x.id, name: x.name })),
+    routing: c.routing,
+    ...(p.role === 'admin'
+      ? {
+          users: c.users.map((u) => ({
+            id: u.id,
+            username: u.username,
+            displayName: u.displayName,
+            role: u.role,
+            ...(u.clinicId ? { clinicId: u.clinicId } : {}),
+            ...(u.pools ? { pools: u.pools } : {}),
+            ...(u.licenceNumber ? { licenceNumber: u.licenceNumber } : {}),
+          })),
+        }
+      : {}),
+  };
 }

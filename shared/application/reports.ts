@@ -10,7 +10,7 @@ import {
   type ReportContent,
   type SignedReportDocument,
 } from '../contracts/report.ts';
-import type { Case } from '../domain/case.ts';
+import type { Case, CriticalResult } from '../domain/case.ts';
 import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { SignedReportRecord } from '../ports/case-repository.ts';
@@ -273,11 +273,14 @@ const isCritical = (r: SignedReportRecord | null) => (r ? (JSON.parse(r.canonica
  */
 export async function deliverReport(deps: Deps, caseId: string, version: number): Promise<Case | null> {
   const now = deps.clock.now();
-  const c = await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'SIGNED' && cur.reportVersion === version ? transition(cur, 'DELIVERED', 'system:delivery', now) : null,
-  );
   const report = await deps.cases.getSignedReport(caseId, version);
   const critical = isCritical(report);
+  const c = await updateWithRetry(deps, caseId, (cur) => {
+    if (cur.status !== 'SIGNED' || cur.reportVersion !== version) return null;
+    const delivered = transition(cur, 'DELIVERED', 'system:delivery', now);
+    // The critical-result loop opens now (finding, time identified, reader, notified at); acknowledgement closes it.
+    return critical && report ? { ...delivered, criticalResult: criticalRecord(report, now.toISOString()) } : delivered;
+  });
   if (c) {
     await deps.notifier.notify({ to: { clinicId: c.clinicId }, kind: critical ? 'report.critical' : 'report.delivered', caseId, at: now.toISOString(), version });
     deps.log.info('report delivered', { caseId, version, critical });
@@ -432,3 +435,17 @@ export async function acknowledgeReportVersion(
 
 /** The content a signed report's contentSignature covers (re-exported for verifiers of the API's answer). */
 export { contentOf };
+
+function criticalRecord(r: SignedReportRecord, notifiedAt: string): CriticalResult {
+  const doc = JSON.parse(r.canonical) as { impression?: string; signedAt?: string };
+  return { finding: doc.impression ?? '', identifiedAt: doc.signedAt ?? r.signedAt, readerId: r.signerId, reportVersion: r.version, notifiedAt, method: 'in-app' };
+}
+
+/** The caller's saved draft of a case they are reading (to resume after reopening the screen). */
+export async function getOwnDraft(deps: Deps, p: Principal, caseId: string) {
+  requireRole(p, 'reader');
+  assertCanSee(p, await deps.cases.get(caseId));
+  const d = await deps.cases.getDraft(caseId);
+  if (!d || d.authorId !== p.userId) throw new AppError('REPORT.NO_DRAFT', 'not_found', 'You have no saved draft for this case.');
+  return { body: d.body, updatedAt: d.updatedAt };
+}

@@ -60,6 +60,8 @@ export const ListCasesQuerySchema = z.object({
   status: CaseStatusSchema.optional(),
   pool: z.string().max(64).optional(),
   clinicId: z.string().max(64).optional(),
+  /** The clinic's patient id: a patient's earlier studies (priors), within the caller's scope. */
+  patientId: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
 });
@@ -126,6 +128,8 @@ export const CaseViewSchema = z.object({
   escalations: z.array(
     z.object({ kind: z.enum(['sla-warning', 'sla-breach', 'critical-unacknowledged']), at: z.string(), fromPriority: PrioritySchema.optional(), toPriority: PrioritySchema.optional() }),
   ),
+  /** The latest delivered report is a critical result (its loop is open until acknowledged with read-back). */
+  critical: z.boolean(),
   criticalResult: z
     .object({
       finding: z.string(),

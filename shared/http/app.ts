@@ -8,7 +8,7 @@ import {
   NextReadSchema,
 } from '../contracts/api.ts';
 import { LoginRequestSchema, LoginResponseSchema } from '../contracts/auth.ts';
-import { acknowledge, getCase, getInstance, getWaveform, listCases } from '../application/cases.ts';
+import { acknowledge, consortiumView, getCase, getInstance, getWaveform, listCases } from '../application/cases.ts';
 import { WaveformResponseSchema, type WaveformResponse } from '../contracts/ecg.ts';
 import { login } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
@@ -105,6 +105,10 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.use('/api/metrics/*', auth);
 
   app.get('/api/me', (c) => c.json(me(c)));
+
+  app.use('/api/consortium', auth);
+  app.get('/api/consortium', (c) => c.json(consortiumView(deps, me(c))));
+  doc({ method: 'get', path: '/api/consortium', summary: 'Clinics, pools and routing; users (no secrets) for admins', roles: 'all' });
   doc({ method: 'get', path: '/api/me', summary: 'The signed-in caller', roles: 'all' });
 
   app.post('/api/submissions', async (c) => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,7 +29,8 @@ function newest(p: string): number {
 export async function ensureWebBuilt(): Promise<void> {
   const web = join(ROOT, 'web');
   const index = join(web, 'dist', 'index.html');
-  const stale = () => !existsSync(index) || Math.max(newest(join(web, 'src')), newest(join(web, 'index.html')), newest(join(web, 'vite.config.ts'))) > statSync(index).mtimeMs;
+  const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(ROOT, 'shared', 'contracts')];
+  const stale = () => !existsSync(index) || Math.max(...sources.map(newest)) > statSync(index).mtimeMs;
   if (!stale()) return;
   const lock = join(ROOT, '.tmp', 'web-build.lock');
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
@@ -44,8 +46,9 @@ export async function ensureWebBuilt(): Promise<void> {
   }
   try {
     if (!stale()) return;
-    const { build } = await import('vite');
-    await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'error' });
+    // A separate process with NODE_ENV=production: vitest sets NODE_ENV=test, which would make Vite bundle
+    // React's development build.
+    execFileSync(process.execPath, [join(web, 'build-if-stale.mjs')], { env: { ...process.env, NODE_ENV: 'production' }, stdio: 'ignore' });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -77,9 +80,40 @@ export async function launch(locale: string, opts: { deviceScaleFactor?: number 
   };
 }
 
+/** Screens the README shows: with TELEREAD_DOCS_SCREENSHOTS=1 the tests refresh their small copies in docs/screenshots. */
+const DOCS = new Set([
+  'zh-CN-technician-upload',
+  'zh-CN-technician-rejected',
+  'zh-CN-technician-report',
+  'zh-CN-reader-worklist',
+  'zh-CN-reader-ecg',
+  'zh-CN-reader-xray',
+  'zh-CN-reader-ultrasound',
+  'en-reader-ecg',
+  'en-admin-dashboard',
+]);
+
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  const png = await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  if (process.env.TELEREAD_DOCS_SCREENSHOTS && DOCS.has(name)) {
+    // Halve it in the page itself (no image library needed): 700 px wide is enough for the README.
+    const small = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = Math.round(img.width / 2);
+      c.height = Math.round(img.height / 2);
+      const ctx = c.getContext('2d')!;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(img, 0, 0, c.width, c.height);
+      return c.toDataURL('image/png').split(',')[1]!;
+    }, png.toString('base64'));
+    const dir = join(ROOT, 'docs', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.png`), Buffer.from(small, 'base64'));
+  }
 }
 
 export async function login(page: Page, base: string, username: string, password = 'teleread-demo'): Promise<void> {

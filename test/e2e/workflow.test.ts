@@ -118,9 +118,16 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
     const next = await ecgReader.call('POST', '/api/reads/next', {});
     expect(next.json.case.caseId).toBe(sub.caseId);
+    expect((await ecgReader.call('GET', `/api/cases/${sub.caseId}/report/draft`)).status).toBe(404);
     await ecgReader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '三度房室传导阻滞', impression: '危急值：三度房室传导阻滞', critical: true });
+    const draft = await ecgReader.call('GET', `/api/cases/${sub.caseId}/report/draft`);
+    expect(draft.json.body.impression).toBe('危急值：三度房室传导阻滞');
+    expect((await radReader.call('GET', `/api/cases/${sub.caseId}/report/draft`)).status).toBe(404);
     expect((await ecgReader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: DEMO_PIN })).status).toBe(200);
     await tech.waitCase(sub.caseId, (c) => c.status === 'DELIVERED');
+    const delivered = await tech.call('GET', `/api/cases/${sub.caseId}`);
+    expect(delivered.json.critical).toBe(true);
+    expect(delivered.json.criticalResult).toMatchObject({ finding: '危急值：三度房室传导阻滞', readerId: 'ecg-reader', reportVersion: 1 });
     const noReadBack = await tech.call('POST', `/api/cases/${sub.caseId}/acknowledge`, {});
     expect(noReadBack.status).toBe(400);
     expect(noReadBack.json.error.code).toBe('ACK.READ_BACK_REQUIRED');
@@ -129,6 +136,26 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     expect(ok.json.acknowledgement.readBack).toBe('三度房室传导阻滞');
     const notes = await tech.call('GET', '/api/notifications');
     expect(notes.json.items.some((n: { kind: string; caseId: string }) => n.kind === 'report.critical' && n.caseId === sub.caseId)).toBe(true);
+  });
+
+  it('the consortium directory: clinics and pools for all, users without secrets for admins only', async () => {
+    const mine = await tech.call('GET', '/api/consortium');
+    expect(mine.json.clinics.map((c: { id: string }) => c.id)).toEqual(['clinic-a', 'clinic-b', 'clinic-c']);
+    expect(mine.json.users).toBeUndefined();
+    const all = await admin.call('GET', '/api/consortium');
+    expect(all.json.users.map((u: { id: string }) => u.id)).toContain('rad-reader');
+    expect(JSON.stringify(all.json)).not.toContain('argon2');
+    expect((await new Api(srv.url).call('GET', '/api/consortium')).status).toBe(401);
+  });
+
+  it('priors: a patient\'s earlier cases, within the caller\'s scope', async () => {
+    const bytes = new Uint8Array(readFileSync(join(SAMPLES, 'xray-cr-16x16-16bit-uncompressed-pydicom.dcm')));
+    const sub = await tech.submit([{ name: 'cr.dcm', bytes }], { patient: { id: 'P-PRIOR-7', name: 'Prior' } });
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const priors = await radReader.call('GET', '/api/cases?patientId=P-PRIOR-7');
+    expect(priors.json.items.map((c: { caseId: string }) => c.caseId)).toEqual([sub.caseId]);
+    expect((await ecgReader.call('GET', '/api/cases?patientId=P-PRIOR-7')).json.items).toEqual([]);
+    expect((await otherTech.call('GET', '/api/cases?patientId=P-PRIOR-7')).json.items).toEqual([]);
   });
 
   it('a submission without consent is refused and nothing is created', async () => {

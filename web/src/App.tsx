@@ -9,6 +9,7 @@ import { ReaderHome } from './pages/Reader.tsx';
 import { ReadingScreen } from './pages/Reading.tsx';
 import { AdminHome } from './pages/Admin.tsx';
 import { EcgCalibrationPage } from './pages/EcgCalibrationPage.tsx';
+import { LocalViewerPage } from './pages/LocalViewerPage.tsx';
 
 export const HOME: Record<Session['user']['role'], string> = { technician: '/tech', reader: '/reader', admin: '/admin' };
 
@@ -29,7 +30,18 @@ export function App() {
   }, [t, i18n.language]);
 
   // Test and calibration page: needs no sign-in.
-  if (path === '/dev/ecg-calibration') return <Shell session={null} onLogout={logout}><EcgCalibrationPage /></Shell>;
+  if (path === '/dev/ecg-calibration')
+    return (
+      <Shell session={null} onLogout={logout}>
+        <EcgCalibrationPage />
+      </Shell>
+    );
+  if (path === '/dev/viewer')
+    return (
+      <Shell session={null} onLogout={logout}>
+        <LocalViewerPage />
+      </Shell>
+    );
 
   if (!session) {
     return (

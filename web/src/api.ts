@@ -34,10 +34,19 @@ export interface SignedReport {
     critical: boolean;
     signedAt: string;
     signer?: { id?: string; name?: string; licenceNumber?: string; institution?: string };
+    amendment?: { kind: string; reason: string };
+    supersedes?: number | null;
     fields?: Record<string, unknown>;
     [k: string]: unknown;
   };
   jws: string;
+  history?: {
+    version: number;
+    signedAt: string;
+    critical: boolean;
+    amendment: { kind: string; reason: string } | null;
+    acknowledged: { by?: string; at?: string; receivedBy?: string; readBack?: string } | null;
+  }[];
 }
 
 export class ApiError extends Error {
@@ -102,11 +111,38 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
   return json as T;
 }
 
-export async function fetchBytes(path: string): Promise<ArrayBuffer> {
+export async function fetchBytes(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<ArrayBuffer> {
   const t = token();
   const r = await fetch(path, { headers: t ? { authorization: `Bearer ${t}` } : {} });
-  if (!r.ok) throw new ApiError(r.status, `HTTP.${r.status}`, `${r.status} ${r.statusText}`);
-  return r.arrayBuffer();
+  if (!r.ok) {
+    let e: { code?: string; message?: string } | undefined;
+    try {
+      e = ((await r.json()) as { error?: { code?: string; message?: string } }).error;
+    } catch {
+      e = undefined;
+    }
+    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`);
+  }
+  if (!onProgress || !r.body) return r.arrayBuffer();
+  // Read as a stream to report progress (large cine loops take a while on a county network).
+  const total = Number(r.headers.get('content-length')) || null;
+  const reader = r.body.getReader();
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let k = 0;
+  for (const p of parts) {
+    out.set(p, k);
+    k += p.length;
+  }
+  return out.buffer;
 }
 
 export const api = {
@@ -137,6 +173,10 @@ export const api = {
     call<unknown>('PUT', `/api/cases/${encodeURIComponent(id)}/report`, b),
   sign: (id: string, pin: string) => call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/sign`, { pin }),
   report: (id: string) => call<SignedReport>('GET', `/api/cases/${encodeURIComponent(id)}/report`),
+  amend: (id: string, b: { pin: string; kind: 'addendum' | 'correction'; reason: string; findings: string; impression: string; critical: boolean; language: 'zh-CN' | 'en' }) =>
+    call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/amend`, b),
+  acknowledgeVersion: (id: string, v: number, b: { receivedBy?: string; readBack?: string }) =>
+    call<unknown>('POST', `/api/cases/${encodeURIComponent(id)}/report/versions/${v}/acknowledge`, b),
   acknowledge: (id: string, b: { receivedBy?: string; readBack?: string }) => call<CaseView>('POST', `/api/cases/${encodeURIComponent(id)}/acknowledge`, b),
   notifications: () => call<{ items: { kind: string; caseId?: string; at?: string; [k: string]: unknown }[] }>('GET', '/api/notifications'),
   waveform: (id: string, n: number) => call<WaveformResponse>('GET', `/api/cases/${encodeURIComponent(id)}/instances/${n}/waveform`),

@@ -75,16 +75,82 @@ export function usePoll(f: () => Promise<unknown> | void, ms: number, deps: unkn
       stop = true;
       clearTimeout(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 }
 
+/** Chinese wording of the API's common error codes; the server's (English) message stays beside it. */
+const ERROR_ZH: Record<string, string> = {
+  'AUTH.BAD_CREDENTIALS': '用户名或密码错误',
+  'AUTH.TOKEN_EXPIRED': '登录已过期，请重新登录',
+  'AUTH.INVALID_TOKEN': '登录无效，请重新登录',
+  'SIGN.BAD_PIN': '签名 PIN 不正确',
+  'SIGN.NO_KEY': '您还没有签名密钥，请联系管理员',
+  'LEASE.EXPIRED': '阅片租约已过期，病例已退回队列',
+  'LEASE.LOST': '阅片租约已失效，病例可能已由他人阅片',
+  'LEASE.NOT_HELD': '您未持有该病例的阅片租约',
+  'ACK.READ_BACK_REQUIRED': '危急值报告需填写接收人并复述结果',
+  'REPORT.IMPRESSION_REQUIRED': '请填写诊断意见',
+  'REPORT.NO_DRAFT': '请先保存报告草稿',
+  'CASE.NOT_FOUND': '病例不存在或无权查看',
+  'CASE.NOT_DELIVERED': '报告尚未送达，暂不能确认',
+  'REQUEST.INVALID': '提交内容有误',
+  NETWORK: '网络错误，请检查连接后重试',
+};
+
+export function errorMessage(e: unknown, lang: string): string {
+  const code = (e as { code?: string })?.code;
+  const msg = (e as Error)?.message ?? String(e);
+  const zh = lang !== 'en' && code ? ERROR_ZH[code] : undefined;
+  return zh ? `${zh}（${msg}）` : msg;
+}
+
 export function ErrorText({ e }: { e: unknown }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   if (!e) return null;
+  const code = (e as { code?: string })?.code;
   return (
-    <p role="alert" className="error">
-      {t('common.error', { msg: (e as Error).message ?? String(e) })}
+    <p role="alert" className="error" data-code={code ?? ''}>
+      {t('common.error', { msg: errorMessage(e, i18n.language) })}
     </p>
+  );
+}
+
+/** Chinese wording of the server's rejection codes (the server's own message, in English, stays beside it). */
+const REJECTION_ZH: Record<string, string> = {
+  'FILE.NOT_DICOM': '这不是 DICOM 文件：请从检查设备导出 DICOM 格式后上传，不要拍照或截图。',
+  'FILE.EMPTY': '文件为空：请重新从设备导出后上传。',
+  'FILE.TOO_LARGE': '文件超过允许的大小：请检查是否选错文件。',
+  'FILE.SCP_ECG': '这是 SCP-ECG 文件：请从心电图机导出 DICOM 格式。',
+  'FILE.PARSE_TIMEOUT': '文件解析超时：文件可能已损坏，请重新导出。',
+  'DICOM.MALFORMED': 'DICOM 文件结构损坏：请从设备重新导出。',
+  'DICOM.TRUNCATED': 'DICOM 文件不完整（被截断）：请重新导出并上传。',
+  'DICOM.PIXEL_DATA_TRUNCATED': '图像数据不完整：请重新导出并上传。',
+  'DICOM.PIXEL_DATA_MISSING': '文件中没有图像数据：请确认导出的是图像而非报告。',
+  'DICOM.UNSUPPORTED_TRANSFER_SYNTAX': '不支持的压缩格式：请在设备上选择未压缩或 JPEG 格式导出。',
+  'DICOM.UNSUPPORTED_SOP_CLASS': '不支持的 DICOM 类型：请上传心电、X 线或超声检查。',
+  'DICOM.MISSING_ATTRIBUTE': 'DICOM 文件缺少必需信息：请检查设备导出设置。',
+  'DICOM.FILE_META_INVALID': 'DICOM 文件头无效：请从设备重新导出。',
+  'STUDY.DUPLICATE_INSTANCE': '该图像已在之前的检查中上传过：请确认是否选错文件。',
+  'STUDY.MIXED_POOLS': '一次检查中混合了不同类型（如心电和 X 线）：请分开提交。',
+  'STUDY.UNSUPPORTED_MODALITY': '本系统不受理该检查类型：请上传心电、X 线或超声检查。',
+  'ECG.NO_WAVEFORM': '心电文件中没有波形数据：请从心电图机重新导出。',
+  'ECG.NO_ECG_LEADS': '心电文件中没有标准导联：请检查导出设置。',
+  'UPLOAD.URL_EXPIRED': '上传链接已过期：请重新提交检查。',
+};
+
+export function RejectionText({ code, message }: { code: string; message: string }) {
+  const { i18n } = useTranslation();
+  const zh = i18n.language !== 'en' ? REJECTION_ZH[code] : undefined;
+  return (
+    <>
+      {zh ? (
+        <>
+          {zh} <small lang="en">{message}</small>
+        </>
+      ) : (
+        message
+      )}{' '}
+      <code>{code}</code>
+    </>
   );
 }

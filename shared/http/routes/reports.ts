@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ReportBodySchema, SignSchema } from '../../contracts/api.ts';
 import { AcknowledgeVersionSchema, AmendSchema } from '../../contracts/report.ts';
-import { acknowledgeReportVersion, amendReport, getReport, getReportPdf, saveDraft, signReport } from '../../application/reports.ts';
+import { acknowledgeReportVersion, amendReport, getOwnDraft, getReport, getReportPdf, saveDraft, signReport } from '../../application/reports.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { RouteKit } from '../kit.ts';
 
@@ -16,6 +16,9 @@ const ReportQuerySchema = z.object({ version: z.string().optional(), format: z.e
 
 /** Report routes: draft, sign, amend, read (JSON + detached JWS, or the PDF), acknowledge a version. */
 export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: RouteKit): void {
+  app.get('/api/cases/:caseId/report/draft', async (c) => c.json(await getOwnDraft(deps, me(c), caseId(c))));
+  doc({ method: 'get', path: '/api/cases/{caseId}/report/draft', summary: 'Your saved draft of this case', roles: 'reader (the draft’s author)' });
+
   app.put('/api/cases/:caseId/report', async (c) => {
     const b = await body(c, ReportBodySchema);
     await saveDraft(deps, me(c), caseId(c), b);

@@ -33,7 +33,6 @@ export function EcgView({ leads, calPulse = true, testId = 'ecg' }: { leads: Lea
     cv.width = Math.round(cssW * dpr);
     cv.height = Math.round(cssH * dpr);
     drawEcg(cv.getContext('2d')!, l, scale, calipers);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [l, cal.value, dpr, cssW, cssH, calipers]);
 
   const intervalMs = calipers.length === 2 ? (Math.abs(calipers[1]! - calipers[0]!) / cal.value / speed) * 1000 : null;
@@ -56,7 +55,10 @@ export function EcgView({ leads, calPulse = true, testId = 'ecg' }: { leads: Lea
             <option value={20}>20 mm/mV</option>
           </select>
         </label>
-        <button type="button" aria-pressed={calipersOn} onClick={() => (setCalipersOn((v) => !v), setCalipers([]))} title={t('ecg.caliperHelp')}>
+        <button type="button" aria-pressed={calipersOn} onClick={() => {
+            setCalipersOn((v) => !v);
+            setCalipers([]);
+          }} title={t('ecg.caliperHelp')}>
           {t('ecg.calipers')}
         </button>
         {intervalMs !== null && (

@@ -104,7 +104,9 @@ export function drawEcg(ctx: CanvasRenderingContext2D, l: Layout, s: EcgScale, c
       const i0 = Math.floor(c.t0 * lead.fs);
       const n = Math.min(lead.mv.length - i0, Math.floor(c.dur * lead.fs));
       const dx = (s.speed * k) / lead.fs;
+      ctx.fillStyle = '#1f4fa0'; // labels in blue: only the trace (and the pulse) is black
       ctx.fillText(lead.name, x + 1 * k, baseY - (l.rowMm * 0.45) * k);
+      ctx.fillStyle = '#000';
       ctx.beginPath();
       for (let i = 0; i < n; i++) {
         const v = lead.mv[i0 + i]!;

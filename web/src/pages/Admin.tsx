@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type CaseView } from '../api.ts';
+import { api, call, fetchBytes, type CaseView } from '../api.ts';
 import { ErrorText, useNow, usePoll, waitingText } from '../common.tsx';
+import { fmtTime } from '../i18n.ts';
 
 interface PoolRow {
   pool: string;
@@ -33,10 +34,24 @@ export function AdminHome() {
   const now = useNow(15_000);
   const [items, setItems] = useState<CaseView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [apiRows, setApiRows] = useState<PoolRow[] | null>(null);
+  const [ta, setTa] = useState<Turnaround | null>(null);
   usePoll(
     async () => {
       try {
-        setItems(await api.listAll({}, 2000));
+        const [all, bl, tr] = await Promise.all([
+          api.listAll({}, 2000),
+          call<{ pools: { pool: string; waiting: number; claimed: number; oldestWaitingSince: string | null }[] }>('GET', '/api/metrics/backlog').catch(() => null),
+          call<Turnaround>('GET', '/api/metrics/turnaround?groupBy=pool').catch(() => null),
+        ]);
+        setItems(all);
+        if (bl) {
+          const stat = backlog(all);
+          setApiRows(
+            bl.pools.map((r) => ({ pool: r.pool, queued: r.waiting, claimed: r.claimed, stat: stat.find((x) => x.pool === r.pool)?.stat ?? 0, ...(r.oldestWaitingSince ? { oldest: r.oldestWaitingSince } : {}) })),
+          );
+        }
+        setTa(tr);
         setError(null);
       } catch (e) {
         setError(e);
@@ -45,7 +60,7 @@ export function AdminHome() {
     10_000,
     [],
   );
-  const rows = useMemo(() => backlog(items ?? []), [items]);
+  const rows = useMemo(() => apiRows ?? backlog(items ?? []), [items, apiRows]);
   const byStatus = useMemo(() => {
     const m: Record<string, number> = {};
     for (const c of items ?? []) m[c.status] = (m[c.status] ?? 0) + 1;
@@ -98,7 +113,11 @@ export function AdminHome() {
             {t('admin.total')}: <strong>{items?.length ?? 0}</strong>
           </li>
         </ul>
-        <p className="note">{t('admin.turnaround')}</p>
+      </section>
+      <section className="card" aria-labelledby="ta-h">
+        <h2 id="ta-h">{t('admin.turnaroundTitle')}</h2>
+        {!ta && <p className="note">{t('admin.turnaround')}</p>}
+        {ta && <TurnaroundTable ta={ta} />}
       </section>
       <section className="card" aria-labelledby="dir-h">
         <h2 id="dir-h">{t('admin.directory')}</h2>
@@ -142,4 +161,70 @@ function BacklogChart({ rows }: { rows: PoolRow[] }) {
     };
   }, [rows, t, i18n.language]);
   return <div ref={ref} className="chart" role="img" aria-label={t('admin.backlog')} data-testid="backlog-chart" />;
+}
+
+interface Figures {
+  n: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+}
+interface Turnaround {
+  from: string;
+  to: string;
+  groupBy: string;
+  rows: { group: string; cases: number; signed: number; slaCompliance: number | null; segments: Record<string, Figures> }[];
+}
+
+const SEGMENTS = ['wait', 'read', 'endToEnd'] as const;
+const min = (ms: number | null) => (ms === null ? '—' : (ms / 60000).toFixed(1));
+
+/** Turnaround percentiles per pool over the last 24 h and SLA compliance (GET /api/metrics/turnaround). */
+function TurnaroundTable({ ta }: { ta: Turnaround }) {
+  const { t } = useTranslation();
+  const csv = async () => {
+    const buf = await fetchBytes('/api/metrics/turnaround?groupBy=pool&format=csv');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([buf], { type: 'text/csv' }));
+    a.download = 'turnaround.csv';
+    a.click();
+  };
+  return (
+    <>
+      <p className="note">
+        {fmtTime(ta.from)} – {fmtTime(ta.to)}
+      </p>
+      <table className="list" data-testid="turnaround">
+        <thead>
+          <tr>
+            <th>{t('admin.pool')}</th>
+            <th>{t('admin.cases')}</th>
+            <th>{t('admin.signed')}</th>
+            <th>{t('admin.sla')}</th>
+            {SEGMENTS.map((s) => (
+              <th key={s}>{t(`admin.seg.${s}`)} p50 / p90 (min)</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {ta.rows.map((r) => (
+            <tr key={r.group}>
+              <td>{r.group}</td>
+              <td>{r.cases}</td>
+              <td>{r.signed}</td>
+              <td>{r.slaCompliance === null ? '—' : `${(r.slaCompliance * 100).toFixed(1)} %`}</td>
+              {SEGMENTS.map((s) => (
+                <td key={s}>
+                  {min(r.segments[s]?.p50Ms ?? null)} / {min(r.segments[s]?.p90Ms ?? null)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button type="button" onClick={() => void csv()}>
+        {t('admin.csv')}
+      </button>
+    </>
+  );
 }

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Session } from '../api.ts';
+import { errorMessage } from '../common.tsx';
 
 export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -18,7 +19,7 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
         try {
           onLogin(await api.login(username, password));
         } catch (err) {
-          setError((err as Error).message);
+          setError(errorMessage(err, i18n.language));
         } finally {
           setBusy(false);
         }

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { api, type CaseView, type Session } from '../api.ts';
 import { ErrorText, PRIORITY_RANK, PriorityBadge, StatusBadge, useNow, usePoll, waitingText } from '../common.tsx';
 import { navigate } from '../router.ts';
+import { fmtTime } from '../i18n.ts';
 
 export function sortWorklist(items: CaseView[]): CaseView[] {
   return [...items].sort(
@@ -96,11 +97,11 @@ export function ReaderHome({ session }: { session: Session }) {
                   data-case={c.caseId}
                   data-priority={c.priority}
                   onKeyDown={(e) => {
-                    if (e.key === 'ArrowDown') (e.preventDefault(), focusRow(i + 1));
-                    else if (e.key === 'ArrowUp') (e.preventDefault(), focusRow(i - 1));
-                    else if (e.key === 'Home') (e.preventDefault(), focusRow(0));
-                    else if (e.key === 'End') (e.preventDefault(), focusRow(items.length - 1));
-                    else if (e.key === 'Enter') navigate(`/reader/view/${c.caseId}`);
+                    const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+                    if (to !== undefined) {
+                      e.preventDefault();
+                      focusRow(to);
+                    } else if (e.key === 'Enter') navigate(`/reader/view/${c.caseId}`);
                   }}
                   onDoubleClick={() => navigate(`/reader/view/${c.caseId}`)}
                 >
@@ -130,6 +131,64 @@ export function ReaderHome({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
+      <RecentlySigned />
     </section>
+  );
+}
+
+/** Signed cases of the reader's pools: open one to read it again or to amend its report. */
+function RecentlySigned() {
+  const { t } = useTranslation();
+  const [items, setItems] = useState<CaseView[]>([]);
+  usePoll(
+    async () => {
+      const lists = await Promise.all((['SIGNED', 'DELIVERED', 'ACKNOWLEDGED'] as const).map((status) => api.listCases({ status, limit: 20 })));
+      const all = lists.flatMap((l) => l.items);
+      all.sort((a, b) => (b.timeline.SIGNED ?? '').localeCompare(a.timeline.SIGNED ?? ''));
+      setItems(all.slice(0, 20));
+    },
+    15_000,
+    [],
+  );
+  if (!items.length) return null;
+  return (
+    <>
+      <h2>{t('reader.recent')}</h2>
+      <table className="list" data-testid="recent">
+        <thead>
+          <tr>
+            <th>{t('tech.patient')}</th>
+            <th>{t('reader.clinic')}</th>
+            <th>{t('tech.modality')}</th>
+            <th>{t('tech.status')}</th>
+            <th>{t('tech.signedAt')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((c) => (
+            <tr key={c.caseId} data-case={c.caseId}>
+              <td>
+                <a
+                  href={`/reader/view/${c.caseId}`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate(`/reader/view/${c.caseId}`);
+                  }}
+                >
+                  {c.patient.name} <small>{c.patient.id}</small>
+                </a>
+              </td>
+              <td>{c.clinicId}</td>
+              <td>{c.modality}</td>
+              <td>
+                <StatusBadge s={c.status} />
+                {c.report && c.report.version > 1 ? ` v${c.report.version}` : ''}
+              </td>
+              <td>{fmtTime(c.timeline.SIGNED)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }

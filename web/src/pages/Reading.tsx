@@ -1,19 +1,20 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type CaseView, type Session, type SignedReport, type WaveformResponse } from '../api.ts';
+import { api, ApiError, type CaseView, type Session, type SignedReport, type WaveformResponse } from '../api.ts';
 import { ErrorText, PriorityBadge, StatusBadge, useNow, waitingText } from '../common.tsx';
 import { EcgView } from '../ecg/EcgView.tsx';
 import type { Lead } from '../ecg/draw.ts';
 import { fmtTime } from '../i18n.ts';
 import { navigate } from '../router.ts';
 import { fill, templatesFor } from '../templates.ts';
+import { templateForModality, type FieldValue } from '../../../shared/contracts/report.ts';
 import { Viewer } from '../viewer/Viewer.tsx';
 
 // A release scheduled on unmount is cancelled when the same screen mounts again at once (React's dev
 // double mount), so the lease is only given back when the reader really leaves.
 const pendingRelease = new Map<string, ReturnType<typeof setTimeout>>();
 
-function useLease(caseId: string, active: boolean, onLost: (msg: string) => void) {
+function useLease(caseId: string, active: boolean, onLost: (msg: string) => void, onBeat: (expiresAt: string) => void) {
   const done = useRef(false);
   useEffect(() => {
     if (!active) return;
@@ -27,6 +28,7 @@ function useLease(caseId: string, active: boolean, onLost: (msg: string) => void
         if (stopped || done.current) return;
         try {
           const r = await api.heartbeat(caseId);
+          onBeat(r.lease.expiresAt);
           const left = Date.parse(r.lease.expiresAt) - Date.now();
           void beat(Math.max(2000, Math.min(60_000, left / 3)));
         } catch (e) {
@@ -53,7 +55,6 @@ function useLease(caseId: string, active: boolean, onLost: (msg: string) => void
         );
       }
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [caseId, active]);
   return done;
 }
@@ -66,7 +67,8 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const [leaseLost, setLeaseLost] = useState<string | null>(null);
   const [inst, setInst] = useState(0);
   const holding = !readOnly && !!c && c.status === 'CLAIMED' && c.lease?.readerId === session.user.id;
-  const done = useLease(caseId, holding, setLeaseLost);
+  const [leaseUntil, setLeaseUntil] = useState<string | null>(null);
+  const done = useLease(caseId, holding, setLeaseLost, setLeaseUntil);
 
   useEffect(() => {
     api.getCase(caseId).then(setC, setError);
@@ -98,7 +100,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
         <span>
           {c.modality} · {c.clinicId} · {t('reader.waiting')} {waitingText(t, c.timeline.QUEUED, now)}
         </span>
-        {c.lease && holding && <span>{t('reader.leaseUntil', { t: fmtTime(c.lease.expiresAt) })}</span>}
+        {c.lease && holding && <span data-testid="lease-until">{t('reader.leaseUntil', { t: fmtTime(leaseUntil ?? c.lease.expiresAt) })}</span>}
         {holding && (
           <button
             type="button"
@@ -148,6 +150,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
               }}
             />
           )}
+          {!holding && c.report && <SignedReportPanel c={c} onAmended={() => api.getCase(caseId).then(setC, setError)} />}
           <Priors c={c} />
         </aside>
       </div>
@@ -155,8 +158,31 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   );
 }
 
+/** Measurement values under the names the report fields use (QTc: the device's, else Fridericia, else Bazett). */
+function ecgValues(m: Record<string, number | boolean | null> | undefined): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [k, v] of Object.entries(m ?? {})) out[k] = typeof v === 'number' ? v : null;
+  out.qtcMs ??= out.qtcFridericiaMs ?? out.qtcBazettMs ?? null;
+  return out;
+}
+
+const MEASURE_LABELS: Record<string, { zh: string; en: string }> = {
+  heartRate: { zh: '心率 (次/分)', en: 'Heart rate (bpm)' },
+  rrMeanMs: { zh: 'RR 均值 (ms)', en: 'Mean RR (ms)' },
+  rrSdMs: { zh: 'RR 标准差 (ms)', en: 'RR SD (ms)' },
+  rrIrregular: { zh: 'RR 不规则', en: 'Irregular RR' },
+  prMs: { zh: 'PR 间期 (ms)', en: 'PR (ms)' },
+  qrsMs: { zh: 'QRS 时限 (ms)', en: 'QRS (ms)' },
+  qtMs: { zh: 'QT 间期 (ms)', en: 'QT (ms)' },
+  qtcMs: { zh: 'QTc (ms)', en: 'QTc (ms)' },
+  qtcBazettMs: { zh: 'QTc Bazett (ms)', en: 'QTc Bazett (ms)' },
+  qtcFridericiaMs: { zh: 'QTc Fridericia (ms)', en: 'QTc Fridericia (ms)' },
+  longestRrMs: { zh: '最长 RR (ms)', en: 'Longest RR (ms)' },
+  beats: { zh: '心搏数', en: 'Beats' },
+};
+
 function Measurements({ m, flags }: { m: Record<string, number | boolean | null>; flags: string[] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <section className="measurements advisory" aria-label={t('reader.measurements')} data-testid="measurements">
       <h3>{t('reader.measurements')}</h3>
@@ -169,7 +195,7 @@ function Measurements({ m, flags }: { m: Record<string, number | boolean | null>
       <dl>
         {Object.entries(m).map(([k, v]) => (
           <div key={k}>
-            <dt>{k}</dt>
+            <dt>{MEASURE_LABELS[k] ? (i18n.language === 'en' ? MEASURE_LABELS[k].en : MEASURE_LABELS[k].zh) : k}</dt>
             <dd>{typeof v === 'number' ? Math.round(v * 10) / 10 : String(v ?? '—')}</dd>
           </div>
         ))}
@@ -183,11 +209,20 @@ function EcgPanel({ c, n }: { c: CaseView; n: number }) {
   const [w, setW] = useState<WaveformResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.waveform(c.caseId, n).then(setW, (e: Error) => setError(e.message));
-  }, [c.caseId, n]);
+    let dead = false;
+    // The server decodes the leads (DICOM waveform, HL7 aECG, SCP-ECG) in its parse worker.
+    api.waveform(c.caseId, n).then(
+      (x) => !dead && setW(x),
+      (e: ApiError) => !dead && setError(e.message),
+    );
+    return () => {
+      dead = true;
+    };
+  }, [c.caseId, c.instances, n]);
   const leads = useMemo<Lead[]>(() => {
     if (!w) return [];
-    const g = [...w.groups].sort((a, b) => b.leads.length - a.leads.length || b.leads[0]!.mv.length - a.leads[0]!.mv.length)[0];
+    // The rhythm group (most leads, longest), not the median beat.
+    const g = [...w.groups].sort((a, b) => b.leads.length - a.leads.length || (b.leads[0]?.mv.length ?? 0) - (a.leads[0]?.mv.length ?? 0))[0];
     return g ? g.leads.map((l) => ({ name: l.name, mv: l.mv, fs: g.samplingFrequency })) : [];
   }, [w]);
   if (error)
@@ -197,7 +232,17 @@ function EcgPanel({ c, n }: { c: CaseView; n: number }) {
       </p>
     );
   if (!w) return <p>{t('common.loading')}</p>;
-  return <EcgView leads={leads} />;
+  if (!leads.length)
+    return (
+      <p role="alert" className="error" data-testid="ecg-unavailable">
+        {t('ecg.unavailable', { msg: '—' })}
+      </p>
+    );
+  return (
+    <>
+      <EcgView leads={leads} />
+    </>
+  );
 }
 
 function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
@@ -208,17 +253,29 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
   const [impression, setImpression] = useState('');
   const [critical, setCritical] = useState(false);
   const [template, setTemplate] = useState('');
+  const form = templateForModality(c.modality);
+  const [fields, setFields] = useState<Record<string, FieldValue>>(() => {
+    // ECG numbers start from the automatic measurements; the physician confirms or corrects them.
+    const m = ecgValues(c.ecg?.measurements);
+    const out: Record<string, FieldValue> = {};
+    for (const f of form.fields) {
+      const v = m[f.key];
+      if (f.kind === 'number' && typeof v === 'number') out[f.key] = Math.round(v);
+    }
+    return out;
+  });
   const [pin, setPin] = useState('');
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const body = () => ({ findings, impression, critical, language: lang as 'zh-CN' | 'en', ...(template ? { fields: { template } } : {}) });
+  const body = () => ({ findings, impression, critical, language: lang as 'zh-CN' | 'en', fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== '' && v !== null)) });
+  const term = (x: { zh: string; en: string }) => (lang === 'en' ? x.en : x.zh);
   const apply = (id: string) => {
     setTemplate(id);
     const tp = templates.find((x) => x.id === id);
     if (!tp) return;
     const x = lang === 'en' ? tp.en : tp.zh;
-    const values = (c.ecg?.measurements ?? {}) as Record<string, number | null>;
+    const values = ecgValues(c.ecg?.measurements);
     setFindings(fill(x.findings, values));
     setImpression(fill(x.impression, values));
     if (id === 'ecg-stemi') setCritical(true);
@@ -259,12 +316,40 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
           </select>
         </label>
       )}
+      {form.fields.length > 0 && (
+        <fieldset className="fields">
+          <legend>{term(form.title)}</legend>
+          {form.fields.map((f) => (
+            <label key={f.key}>
+              {term(f.label)}
+              {f.unit ? ` (${f.unit})` : ''}
+              {f.kind === 'choice' ? (
+                <select name={`field-${f.key}`} value={String(fields[f.key] ?? '')} onChange={(e) => setFields((x) => ({ ...x, [f.key]: e.target.value }))}>
+                  <option value="">—</option>
+                  {f.options?.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {term(o.term)}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <input
+                  name={`field-${f.key}`}
+                  type={f.kind === 'number' ? 'number' : 'text'}
+                  value={fields[f.key] === null || fields[f.key] === undefined ? '' : String(fields[f.key])}
+                  onChange={(e) => setFields((x) => ({ ...x, [f.key]: f.kind === 'number' ? (e.target.value === '' ? null : Number(e.target.value)) : e.target.value }))}
+                />
+              )}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <label>
-        {t('reader.findings')}
+        {term(form.findingsLabel)}
         <textarea name="findings" value={findings} onChange={(e) => setFindings(e.target.value)} rows={6} required />
       </label>
       <label>
-        {t('reader.impression')}
+        {term(form.impressionLabel)}
         <textarea name="impression" value={impression} onChange={(e) => setImpression(e.target.value)} rows={3} required />
       </label>
       <label className={`check${critical ? ' critical' : ''}`}>
@@ -355,6 +440,109 @@ function Priors({ c }: { c: CaseView }) {
           {open.instances[0] && (open.modality === 'ECG' ? <EcgPanel c={open} n={open.instances[0].index} /> : <Viewer src={open.instances[0].href} />)}
         </div>
       )}
+    </section>
+  );
+}
+
+/** The latest signed report, and an addendum or correction signed as version n+1 (the signed versions never change). */
+function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language === 'en' ? 'en' : 'zh-CN';
+  const [rep, setRep] = useState<SignedReport | null>(null);
+  const [open, setOpen] = useState(false);
+  const [kind, setKind] = useState<'addendum' | 'correction'>('addendum');
+  const [reason, setReason] = useState('');
+  const [findings, setFindings] = useState('');
+  const [impression, setImpression] = useState('');
+  const [critical, setCritical] = useState(false);
+  const [pin, setPin] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+  useEffect(() => {
+    api.report(c.caseId).then((r) => {
+      setRep(r);
+      setFindings(r.report.findings);
+      setImpression(r.report.impression);
+      setCritical(r.report.critical);
+    }, setError);
+  }, [c.caseId, c.report?.version]);
+  if (!rep) return <ErrorText e={error} />;
+  return (
+    <section className="signed" aria-label={t('tech.report')} data-testid="signed-panel">
+      <h2>
+        {t('tech.report')} v{rep.report.version} {rep.report.critical && <span className="badge critical">{t('tech.critical')}</span>}
+      </h2>
+      {rep.report.amendment && (
+        <p className="note">
+          {t(`reader.${rep.report.amendment.kind}`)}: {rep.report.amendment.reason}
+        </p>
+      )}
+      <p className="pre">{rep.report.findings}</p>
+      <p className="pre">
+        <strong>{rep.report.impression}</strong>
+      </p>
+      <p className="note">
+        {rep.report.signer?.name} · {fmtTime(rep.report.signedAt)}
+      </p>
+      <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)} data-testid="amend-open">
+        {t('reader.amend')}
+      </button>
+      {open && (
+        <form
+          className="report-form"
+          data-testid="amend-form"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setError(null);
+            try {
+              const r = await api.amend(c.caseId, { pin, kind, reason, findings, impression, critical, language: lang });
+              setMsg(t('reader.signed', { v: r.version }));
+              setOpen(false);
+              setPin('');
+              onAmended();
+            } catch (err) {
+              setError(err);
+            }
+          }}
+        >
+          <label>
+            {t('reader.amendKind')}
+            <select name="kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
+              <option value="addendum">{t('reader.addendum')}</option>
+              <option value="correction">{t('reader.correction')}</option>
+            </select>
+          </label>
+          <label>
+            {t('reader.amendReason')}
+            <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} required />
+          </label>
+          <label>
+            {t('reader.findings')}
+            <textarea name="findings" value={findings} onChange={(e) => setFindings(e.target.value)} rows={4} />
+          </label>
+          <label>
+            {t('reader.impression')}
+            <textarea name="impression" value={impression} onChange={(e) => setImpression(e.target.value)} rows={2} required />
+          </label>
+          <label className={`check${critical ? ' critical' : ''}`}>
+            <input type="checkbox" name="critical" checked={critical} onChange={(e) => setCritical(e.target.checked)} />
+            {t('reader.critical')}
+          </label>
+          <label>
+            {t('reader.pin')}
+            <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={4} />
+          </label>
+          <button type="submit" className="primary" data-testid="amend-sign">
+            {t('reader.amendSign')}
+          </button>
+        </form>
+      )}
+      {msg && (
+        <p role="status" data-testid="amend-status">
+          {msg}
+        </p>
+      )}
+      <ErrorText e={error} />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, uploadFile, type CaseView, type SignedReport, type UploadTarget } from '../api.ts';
-import { ErrorText, PriorityBadge, StatusBadge, Timeline, usePoll } from '../common.tsx';
+import { api, ApiError, fetchBytes, uploadFile, type CaseView, type SignedReport, type UploadTarget } from '../api.ts';
+import { ErrorText, PriorityBadge, RejectionText, StatusBadge, Timeline, usePoll } from '../common.tsx';
 import { fmtTime } from '../i18n.ts';
 import { navigate } from '../router.ts';
 
@@ -233,14 +233,17 @@ function UploadPanel({ sub, onChange }: { sub: Submission; onChange: () => void 
     [sub, set],
   );
 
+  const started = useRef(false);
   useEffect(() => {
+    // Once per submission (React's development double effects must not upload twice).
+    if (started.current) return;
+    started.current = true;
     // Three at a time: enough to fill a township uplink without starving the progress of each.
     let next = 0;
     const worker = async () => {
       while (next < sub.files.length) await start(next++);
     };
     void Promise.all([worker(), worker(), worker()]).then(onChange);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sub]);
 
   const settled = view && view.status !== 'AWAITING_FILES' && view.files.every((f) => f.outcome !== 'pending');
@@ -262,11 +265,11 @@ function UploadPanel({ sub, onChange }: { sub: Submission; onChange: () => void 
       </h2>
       {view?.rejection && (
         <div role="alert" className="rejection" data-testid="rejection">
-          <strong>{t('tech.rejection')}:</strong> {view.rejection.message} <code>{view.rejection.code}</code>
+          <strong>{t('tech.rejection')}:</strong> <RejectionText code={view.rejection.code} message={view.rejection.message} />
           <p>{t('tech.rejectedHint')}</p>
         </div>
       )}
-      <ul className="uploads">
+      <ul className="uploads" aria-live="polite">
         {sub.files.map((f, i) => {
           const s = st[i]!;
           const o = view?.files.find((x) => x.index === i);
@@ -289,7 +292,7 @@ function UploadPanel({ sub, onChange }: { sub: Submission; onChange: () => void 
                   {t(`tech.${o.outcome}`)}
                   {o.outcome === 'rejected' && (
                     <>
-                      : {o.message} <code>{o.code}</code>
+                      : <RejectionText code={o.code ?? 'FILE.REJECTED'} message={o.message ?? ''} />
                     </>
                   )}
                 </span>
@@ -335,8 +338,27 @@ function CaseList({ refresh }: { refresh: number }) {
   const critical = useCriticalCases(tick);
   if (!items) return <p>{t('common.loading')}</p>;
   if (!items.length) return <p>{t('tech.noCases')}</p>;
+  const waiting = items.filter((c) => critical.has(c.caseId) && c.status === 'DELIVERED');
   return (
     <>
+      {waiting.length > 0 && (
+        <div role="alert" className="critical-banner" data-testid="critical-waiting">
+          {t('tech.criticalWaiting', { n: waiting.length })}{' '}
+          {waiting.map((c) => (
+            <a
+              key={c.caseId}
+              className="on-red"
+              href={`/tech/cases/${c.caseId}`}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/tech/cases/${c.caseId}`);
+              }}
+            >
+              {c.patient.name} ({c.patient.id})
+            </a>
+          ))}
+        </div>
+      )}
       <ErrorText e={error} />
       <table className="list" data-testid="case-list">
         <thead>
@@ -394,6 +416,7 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
   const [receivedBy, setReceivedBy] = useState('');
   const [readBack, setReadBack] = useState('');
   const [ackError, setAckError] = useState<unknown>(null);
+  const [pdfError, setPdfError] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
       const v = await api.getCase(caseId);
@@ -407,6 +430,22 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
   if (error) return <ErrorText e={error} />;
   if (!c) return <p>{t('common.loading')}</p>;
   const critical = rep?.report.critical === true;
+  const save = (blob: Blob, name: string) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  const downloadPdf = async () => {
+    setPdfError(null);
+    try {
+      const buf = await fetchBytes(`/api/cases/${encodeURIComponent(caseId)}/report?format=pdf`);
+      save(new Blob([buf], { type: 'application/pdf' }), `report-${caseId}-v${rep!.report.version}.pdf`);
+    } catch (e) {
+      setPdfError((e as Error).message);
+    }
+  };
   const download = () => {
     const blob = new Blob([JSON.stringify({ report: rep!.report, jws: rep!.jws }, null, 2)], { type: 'application/json' });
     const a = document.createElement('a');
@@ -444,14 +483,15 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
       <Timeline c={c} />
       {c.rejection && (
         <div role="alert" className="rejection">
-          <strong>{t('tech.rejection')}:</strong> {c.rejection.message} <code>{c.rejection.code}</code>
+          <strong>{t('tech.rejection')}:</strong> <RejectionText code={c.rejection.code} message={c.rejection.message} />
           <p>{t('tech.rejectedHint')}</p>
         </div>
       )}
       <ul>
         {c.files.map((f) => (
           <li key={f.index}>
-            {t('tech.fileN', { n: f.index + 1 })}: <span className={`outcome ${f.outcome}`}>{t(`tech.${f.outcome}`)}</span> {f.message}
+            {t('tech.fileN', { n: f.index + 1 })}: <span className={`outcome ${f.outcome}`}>{t(`tech.${f.outcome}`)}</span>{' '}
+            {f.code && <RejectionText code={f.code} message={f.message ?? ''} />}
           </li>
         ))}
       </ul>
@@ -469,9 +509,17 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
             <br />
             {t('tech.signedAt')}: {fmtTime(rep.report.signedAt)} · v{rep.report.version}
           </p>
+          <button type="button" onClick={downloadPdf} data-testid="download-pdf">
+            {t('tech.downloadPdf')}
+          </button>{' '}
           <button type="button" onClick={download}>
             {t('tech.download')}
           </button>
+          {pdfError && (
+            <p role="alert" className="error">
+              {pdfError}
+            </p>
+          )}
         </article>
       )}
       {c.acknowledgement && (
@@ -479,6 +527,42 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
           {t('tech.acknowledged', { at: fmtTime(c.acknowledgement.at), by: c.acknowledgement.receivedBy ?? c.acknowledgement.by })}
           {c.acknowledgement.readBack ? ` — ${c.acknowledgement.readBack}` : ''}
         </p>
+      )}
+      {c.status === 'ACKNOWLEDGED' && rep && rep.history?.find((h) => h.version === rep.report.version)?.acknowledged === null && (
+        <form
+          className="ack-form"
+          data-testid="ack-version"
+          data-version={rep.report.version}
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setAckError(null);
+            try {
+              await api.acknowledgeVersion(caseId, rep.report.version, critical ? { receivedBy: receivedBy.trim(), readBack: readBack.trim() } : receivedBy.trim() ? { receivedBy: receivedBy.trim() } : {});
+              await load();
+            } catch (err) {
+              setAckError(err);
+            }
+          }}
+        >
+          <p role="alert" className={critical ? 'critical-banner' : 'rejection'}>
+            {t('tech.newVersion', { v: rep.report.version, kind: rep.report.amendment ? t(`reader.${rep.report.amendment.kind}`) : '' })}
+            {rep.report.amendment ? ` — ${rep.report.amendment.reason}` : ''}
+          </p>
+          <label>
+            {t('tech.receivedBy')}
+            <input name="receivedBy" value={receivedBy} onChange={(e) => setReceivedBy(e.target.value)} required={critical} />
+          </label>
+          {critical && (
+            <label>
+              {t('tech.readBack')}
+              <textarea name="readBack" value={readBack} onChange={(e) => setReadBack(e.target.value)} required rows={2} />
+            </label>
+          )}
+          <ErrorText e={ackError} />
+          <button type="submit" className="primary">
+            {t('tech.ackVersion', { v: rep.report.version })}
+          </button>
+        </form>
       )}
       {c.status === 'DELIVERED' && (
         <form
@@ -488,6 +572,7 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
             setAckError(null);
             try {
               setC(await api.acknowledge(caseId, critical ? { receivedBy: receivedBy.trim(), readBack: readBack.trim() } : receivedBy.trim() ? { receivedBy: receivedBy.trim() } : {}));
+              await load(); // the report's history now records the acknowledgement
             } catch (err) {
               setAckError(err);
             }

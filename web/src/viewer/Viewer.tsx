@@ -11,6 +11,27 @@ interface Meta {
   photometric: string;
   color: boolean;
   transferSyntax: string;
+  pixelSpacing: [number, number] | null;
+}
+
+/** Length of a ruler: mm with the file's pixel spacing ([row, column] mm), else pixels. */
+function rulerText(r: { a: [number, number]; b: [number, number] }, spacing: [number, number] | null): string {
+  const dx = r.b[0] - r.a[0];
+  const dy = r.b[1] - r.a[1];
+  if (!spacing) return `${Math.hypot(dx, dy).toFixed(0)} px`;
+  return `${Math.hypot(dx * spacing[1], dy * spacing[0]).toFixed(1)} mm`;
+}
+
+/** seq of worker renders asked for by the cine (not window/level). */
+const CINE = -1;
+
+/** Drop the kept frames farthest ahead of the current one until `limit` remain (the cine plays forward). */
+function evict(frames: (HTMLCanvasElement | null)[], limit: number, current: number, total: number): void {
+  const kept = frames.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
+  if (kept.length <= limit) return;
+  const n = Math.max(total, frames.length);
+  kept.sort((a, b) => ((b - current + n) % n) - ((a - current + n) % n));
+  for (const i of kept.slice(0, kept.length - limit)) frames[i] = null;
 }
 
 /**
@@ -24,9 +45,19 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const workerRef = useRef<Worker | null>(null);
   const framesRef = useRef<(HTMLCanvasElement | null)[]>([]);
+  // Decoded frames kept for the cine, within a memory budget (a 500-frame loop does not fit in RAM as RGBA);
+  // frames outside it are rendered again by the worker when the cine reaches them.
+  const cacheLimit = useRef(Infinity);
+  const frameRef = useRef(0);
+  const lastShown = useRef<HTMLCanvasElement | null>(null);
+  const pendingFrame = useRef<number | null>(null);
+  const totalFrames = useRef(1);
   const [meta, setMeta] = useState<Meta | null>(null);
   const [decoded, setDecoded] = useState(0);
   const [firstMs, setFirstMs] = useState<number | null>(null);
+  const [allMs, setAllMs] = useState<number | null>(null);
+  const firstDrawnDecoded = useRef<number | null>(null);
+  const decodedRef = useRef(0);
   const [frame, setFrame] = useState(0);
   const [wl, setWl] = useState<WL | null>(null);
   const defaultWl = useRef<WL | null>(null);
@@ -34,9 +65,14 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
   const [zoom, setZoom] = useState(1);
   const [pan, setPan] = useState({ x: 0, y: 0 });
   const [invert, setInvert] = useState(false);
-  const [tool, setTool] = useState<'wl' | 'pan'>('wl');
+  const [tool, setTool] = useState<'wl' | 'pan' | 'measure'>('wl');
+  // A distance in image pixel coordinates (drawn on the image, in mm when the file gives the pixel spacing).
+  const [ruler, setRuler] = useState<{ a: [number, number]; b: [number, number] } | null>(null);
+  const xform = useRef({ s: 1, tx: 0, ty: 0, dpr: 1 });
+  const [presetName, setPresetName] = useState('default');
   const [playing, setPlaying] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [download, setDownload] = useState<{ loaded: number; total: number | null } | null>(null);
   const [version, setVersion] = useState(0); // bumps when a frame's pixels change
   const seq = useRef(0);
 
@@ -50,22 +86,41 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
     setWl(null);
     defaultWl.current = null;
     framesRef.current = [];
+    frameRef.current = 0;
+    lastShown.current = null;
+    pendingFrame.current = null;
+    firstDrawnDecoded.current = null;
+    decodedRef.current = 0;
     const w = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
     workerRef.current = w;
     w.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
-      if (m.type === 'meta') setMeta(m);
+      if (m.type === 'meta') {
+        const budgetMb = Number(localStorage.getItem('teleread.viewerCacheMB')) || 512;
+        totalFrames.current = m.frames;
+        cacheLimit.current = Math.max(4, Math.floor((budgetMb * 1048576) / Math.max(1, m.width * m.height * 4)));
+        setMeta(m);
+      }
       else if (m.type === 'progress') {
         setDecoded(m.decoded);
+        decodedRef.current = m.decoded;
         if (m.firstFrameMs !== null) setFirstMs(m.firstFrameMs);
+        if (m.allFramesMs !== null) setAllMs(m.allFramesMs);
       } else if (m.type === 'error') setError(m.message);
       else if (m.type === 'frame') {
-        if (!m.progressive && m.seq !== seq.current) return; // a stale window/level render
+        if (!m.progressive && m.seq !== seq.current && m.seq !== CINE) return; // a stale window/level render
+        if (m.seq === CINE && pendingFrame.current === m.frame) pendingFrame.current = null;
         const c = framesRef.current[m.frame] ?? document.createElement('canvas');
         c.width = m.width;
         c.height = m.height;
         c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(m.pixels), m.width, m.height), 0, 0);
         framesRef.current[m.frame] = c;
+        evict(framesRef.current, cacheLimit.current, frameRef.current, totalFrames.current);
+        if (m.frame === 0 && firstDrawnDecoded.current === null) {
+          // Draw the first frame at once, before React renders: the rest may still be decoding.
+          firstDrawnDecoded.current = decodedRef.current;
+          drawRef.current();
+        }
         if (m.progressive && m.frame === 0 && m.wl) {
           defaultWl.current = m.wl;
           setWl((x) => x ?? m.wl);
@@ -74,7 +129,17 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
       }
     };
     let cancelled = false;
-    (bytes ? Promise.resolve(bytes.slice(0)) : fetchBytes(src!))
+    setDownload(null);
+    let last = 0;
+    (bytes
+      ? Promise.resolve(bytes.slice(0))
+      : fetchBytes(src!, (loaded, total) => {
+          const now = performance.now();
+          if (now - last > 100 || loaded === total) {
+            last = now;
+            setDownload({ loaded, total });
+          }
+        }))
       .then((buf) => {
         if (!cancelled) w.postMessage({ type: 'open', buffer: buf } satisfies ToWorker, [buf]);
       })
@@ -100,7 +165,7 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
   const draw = useCallback(() => {
     const cv = canvasRef.current;
     const box = boxRef.current;
-    const img = framesRef.current[frame];
+    const img = framesRef.current[frame] ?? lastShown.current;
     if (!cv || !box) return;
     const dpr = window.devicePixelRatio || 1;
     const cw = box.clientWidth;
@@ -114,8 +179,12 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, cv.width, cv.height);
     if (!img) return;
+    lastShown.current = img;
     const s = Math.min(cv.width / img.width, cv.height / img.height) * zoom;
-    ctx.setTransform(s, 0, 0, s, cv.width / 2 + pan.x * dpr - (img.width * s) / 2, cv.height / 2 + pan.y * dpr - (img.height * s) / 2);
+    const tx = cv.width / 2 + pan.x * dpr - (img.width * s) / 2;
+    const ty = cv.height / 2 + pan.y * dpr - (img.height * s) / 2;
+    xform.current = { s, tx, ty, dpr };
+    ctx.setTransform(s, 0, 0, s, tx, ty);
     const f: string[] = [];
     if (meta?.color && (colorAdj.b !== 1 || colorAdj.c !== 1)) f.push(`brightness(${colorAdj.b})`, `contrast(${colorAdj.c})`);
     if (invert) f.push('invert(1)');
@@ -123,7 +192,23 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
     ctx.imageSmoothingEnabled = s < 4;
     ctx.drawImage(img, 0, 0);
     ctx.filter = 'none';
-  }, [frame, zoom, pan, invert, colorAdj, meta]);
+    if (ruler) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      const [ax, ay] = [tx + ruler.a[0] * s, ty + ruler.a[1] * s];
+      const [bx, by] = [tx + ruler.b[0] * s, ty + ruler.b[1] * s];
+      ctx.strokeStyle = '#ffd400';
+      ctx.lineWidth = 2 * dpr;
+      ctx.beginPath();
+      ctx.moveTo(ax, ay);
+      ctx.lineTo(bx, by);
+      ctx.stroke();
+      ctx.font = `${14 * dpr}px sans-serif`;
+      ctx.fillStyle = '#ffd400';
+      ctx.fillText(rulerText(ruler, meta?.pixelSpacing ?? null), bx + 6 * dpr, by - 6 * dpr);
+    }
+  }, [frame, zoom, pan, invert, colorAdj, meta, ruler]);
+  const drawRef = useRef(draw);
+  drawRef.current = draw;
   useEffect(draw, [draw, version]);
   useEffect(() => {
     const ro = new ResizeObserver(() => draw());
@@ -131,17 +216,25 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
     return () => ro.disconnect();
   }, [draw]);
 
+  // Show frame n: at once when kept, else ask the worker for it (it shows when it arrives).
+  const show = useCallback((n: number) => {
+    frameRef.current = n;
+    if (!framesRef.current[n] && pendingFrame.current !== n) {
+      pendingFrame.current = n;
+      workerRef.current?.postMessage({ type: 'render', frame: n, wl: null, seq: CINE } satisfies ToWorker);
+    }
+    setFrame(n);
+  }, []);
+
   // Cine: advance at the file's frame time, only onto frames already decoded.
   useEffect(() => {
     if (!playing || !meta || meta.frames < 2) return;
     const id = setInterval(() => {
-      setFrame((f) => {
-        const n = (f + 1) % meta.frames;
-        return framesRef.current[n] ? n : f;
-      });
+      const n = (frameRef.current + 1) % meta.frames;
+      if (n < decodedRef.current && pendingFrame.current === null) show(n);
     }, meta.frameTimeMs);
     return () => clearInterval(id);
-  }, [playing, meta]);
+  }, [playing, meta, show]);
 
   const adjust = (dx: number, dy: number) => {
     if (!meta) return;
@@ -172,6 +265,8 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
     setZoom(1);
     setPan({ x: 0, y: 0 });
     setInvert(false);
+    setRuler(null);
+    setPresetName('default');
     setColorAdj({ b: 1, c: 1 });
     if (defaultWl.current && !meta?.color && (meta?.frames ?? 1) === 1) requestWl(defaultWl.current);
   };
@@ -179,13 +274,16 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
   const step = (d: number) => {
     if (!meta) return;
     setPlaying(false);
-    setFrame((f) => {
-      const n = (f + d + meta.frames) % meta.frames;
-      return framesRef.current[n] ? n : f;
-    });
+    const n = (frameRef.current + d + meta.frames) % meta.frames;
+    if (n < decodedRef.current) show(n);
   };
 
-  const drag = useRef<{ x: number; y: number; mode: 'wl' | 'pan' } | null>(null);
+  const drag = useRef<{ x: number; y: number; mode: 'wl' | 'pan' | 'measure' } | null>(null);
+  const toImage = (e: React.PointerEvent<HTMLCanvasElement>): [number, number] => {
+    const r = e.currentTarget.getBoundingClientRect();
+    const { s, tx, ty, dpr } = xform.current;
+    return [((e.clientX - r.left) * dpr - tx) / s, ((e.clientY - r.top) * dpr - ty) / s];
+  };
 
   return (
     <section
@@ -198,8 +296,12 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
       data-playing={playing ? '1' : '0'}
       data-frame-time={meta?.frameTimeMs ?? ''}
       data-first-frame-ms={firstMs ?? ''}
+      data-all-frames-ms={allMs ?? ''}
+      data-first-drawn-decoded={firstDrawnDecoded.current ?? ''}
       data-wl={wl ? `${Math.round(wl.window)}/${Math.round(wl.level)}` : ''}
-      data-ready={framesRef.current[0] ? '1' : '0'}
+      data-ready={framesRef.current[0] || lastShown.current ? '1' : '0'}
+      data-cached={framesRef.current.filter(Boolean).length}
+      data-ruler={ruler ? rulerText(ruler, meta?.pixelSpacing ?? null) : ''}
     >
       <div className="toolbar" role="toolbar" aria-label={t('viewer.label')}>
         <button type="button" aria-pressed={tool === 'wl'} onClick={() => setTool('wl')}>
@@ -208,9 +310,20 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
         <button type="button" aria-pressed={tool === 'pan'} onClick={() => setTool('pan')}>
           {t('viewer.pan')}
         </button>
+        <button type="button" aria-pressed={tool === 'measure'} onClick={() => setTool('measure')} data-testid="measure">
+          {t('viewer.measure')}
+        </button>
         <label>
           {t('viewer.presets')}{' '}
-          <select aria-label={t('viewer.presets')} onChange={(e) => preset(e.target.value as 'default')} defaultValue="default" data-testid="wl-preset">
+          <select
+            aria-label={t('viewer.presets')}
+            value={presetName}
+            onChange={(e) => {
+              setPresetName(e.target.value);
+              preset(e.target.value as 'default');
+            }}
+            data-testid="wl-preset"
+          >
             <option value="default">{t('viewer.presetDefault')}</option>
             <option value="narrow">{t('viewer.presetNarrow')}</option>
             <option value="wide">{t('viewer.presetWide')}</option>
@@ -232,13 +345,13 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
         {meta && meta.frames > 1 && (
           <>
             <button type="button" onClick={() => step(-1)} aria-label={t('viewer.prev')}>
-              ⏮
+              |◀
             </button>
             <button type="button" onClick={() => setPlaying((p) => !p)} data-testid="play" aria-label={playing ? t('viewer.pause') : t('viewer.play')}>
-              {playing ? '⏸' : '▶'}
+              {playing ? '❚❚' : '▶'}
             </button>
             <button type="button" onClick={() => step(1)} aria-label={t('viewer.next')}>
-              ⏭
+              ▶|
             </button>
             <span aria-live="polite">
               {t('viewer.frame', { i: frame + 1, n: meta.frames })} · {t('viewer.fps', { fps: (1000 / meta.frameTimeMs).toFixed(0) })}
@@ -261,7 +374,12 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
           onContextMenu={(e) => e.preventDefault()}
           onPointerDown={(e) => {
             (e.target as HTMLCanvasElement).setPointerCapture(e.pointerId);
-            drag.current = { x: e.clientX, y: e.clientY, mode: e.button === 2 || e.shiftKey || tool === 'pan' ? 'pan' : 'wl' };
+            const mode = e.button === 2 || e.shiftKey || tool === 'pan' ? 'pan' : tool === 'measure' ? 'measure' : 'wl';
+            drag.current = { x: e.clientX, y: e.clientY, mode };
+            if (mode === 'measure') {
+              const p = toImage(e);
+              setRuler({ a: p, b: p });
+            }
           }}
           onPointerMove={(e) => {
             const d = drag.current;
@@ -270,7 +388,10 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
             const dy = e.clientY - d.y;
             d.x = e.clientX;
             d.y = e.clientY;
-            if (d.mode === 'pan') setPan((p) => ({ x: p.x + dx, y: p.y + dy }));
+            if (d.mode === 'measure') {
+              const b = toImage(e);
+              setRuler((r) => (r ? { a: r.a, b } : r));
+            } else if (d.mode === 'pan') setPan((p) => ({ x: p.x + dx, y: p.y + dy }));
             else adjust(dx, dy);
           }}
           onPointerUp={() => (drag.current = null)}
@@ -289,6 +410,8 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
             else if (k === '-') setZoom((z) => z / 1.25);
             else if (k === 'i' || k === 'I') setInvert((v) => !v);
             else if (k === 'r' || k === 'R') reset();
+            else if (k === 'm' || k === 'M') setTool((x) => (x === 'measure' ? 'wl' : 'measure'));
+            else if (k === 'Escape') setRuler(null);
             else if (k === ' ') setPlaying((p) => !p);
             else if (k === ',') step(-1);
             else if (k === '.') step(1);
@@ -296,7 +419,19 @@ export function Viewer({ src, bytes }: { src?: string; bytes?: ArrayBuffer }) {
             if (handled) e.preventDefault();
           }}
         />
-        {!meta && !error && <p className="overlay">{t('viewer.loading')}</p>}
+        {!meta && !error && (
+          <p className="overlay">
+            {t('viewer.loading')}
+            {download && (
+              <>
+                <br />
+                <progress max={download.total ?? undefined} value={download.loaded} aria-label={t('viewer.downloading')} />{' '}
+                {(download.loaded / 1048576).toFixed(1)}
+                {download.total ? ` / ${(download.total / 1048576).toFixed(1)}` : ''} MB
+              </>
+            )}
+          </p>
+        )}
         {error && (
           <p className="overlay error" role="alert">
             {t('viewer.error', { msg: error })}

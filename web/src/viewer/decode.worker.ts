@@ -70,7 +70,14 @@ async function open(buffer: ArrayBuffer) {
   if (!ft && Array.isArray(el.FrameTimeVector)) ft = num((el.FrameTimeVector as unknown[])[1]);
   if (!ft && num(el.CineRate)) ft = 1000 / num(el.CineRate)!;
   if (!ft && num(el.RecommendedDisplayFrameRate)) ft = 1000 / num(el.RecommendedDisplayFrameRate)!;
-  post({ type: 'meta', width: img.getWidth(), height: img.getHeight(), frames, frameTimeMs: ft ?? 1000 / 25, photometric, color, transferSyntax: img.getTransferSyntaxUid() });
+  const spacing = (v: unknown): [number, number] | null => {
+    const a = Array.isArray(v) ? v : typeof v === 'string' ? v.split('\\') : null;
+    const r = num(a?.[0]);
+    const c = num(a?.[1] ?? a?.[0]);
+    return r && c ? [r, c] : null;
+  };
+  const pixelSpacing = spacing(el.PixelSpacing) ?? spacing(el.ImagerPixelSpacing);
+  post({ type: 'meta', width: img.getWidth(), height: img.getHeight(), frames, frameTimeMs: ft ?? 1000 / 25, photometric, color, transferSyntax: img.getTransferSyntaxUid(), pixelSpacing });
   // The first frame at once; the others follow one by one, each posted as soon as it is decoded.
   renderFrame(0, null, 0, true);
   const first = performance.now() - openedAt;
