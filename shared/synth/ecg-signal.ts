@@ -13,6 +13,7 @@
  * Noise is white Gaussian per lead; baseline wander a sinusoid per lead with a seeded phase.
  */
 import type { EcgRecording } from '../dicom/ecg/model.ts';
+import { mulberry32 } from './random.ts';
 
 export interface SyntheticEcgOptions {
   seed?: number;
@@ -94,17 +95,7 @@ function leadAmplitudes(w: Wave): number[] {
   return [i, ii, ii - i, -(i + ii) / 2, i - ii / 2, ii - i / 2, ...CHEST[w]];
 }
 
-/** mulberry32: small, fast, well-distributed 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function gaussian(rand: () => number): () => number {
   return () => {

@@ -107,3 +107,15 @@ export function uid225(...parts: (string | number)[]): string {
   for (const byte of b) n = (n << 8n) | BigInt(byte);
   return `2.25.${n.toString(10)}`;
 }
+
+/** mulberry32: a tiny seeded PRNG returning floats in [0, 1); the one every seeded test, fuzz and bench uses. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { mulberry32 } from '../../shared/synth/random.ts';
 
 /** The repository root (this file is test/support/crash-server.ts). */
 export const REPO_ROOT = join(import.meta.dirname, '../..');
@@ -93,14 +94,4 @@ export async function stopGracefully(s: ServerProcess, graceMs = 10_000): Promis
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** mulberry32: a small seeded PRNG, so the kill schedule and the upload mix are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;

@@ -65,17 +65,7 @@ export function countingSource(bytes: Uint8Array) {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -90,6 +80,7 @@ export const concat = (...parts: Uint8Array[]) => {
 export const repoRoot = resolve(here, '../../..');
 
 import { writePart10, type Item } from '../../../shared/synth/dicom-writer.ts';
+import { mulberry32 } from '../../../shared/synth/random.ts';
 
 /** A small valid CR image (4×4, 16-bit MONOCHROME2) as data set elements; `over` replaces/adds by tag. */
 export function crElements(over: Item[] = [], drop: string[] = []): Item[] {

@@ -133,20 +133,6 @@ describe('decodeDicomWaveform on the public samples', () => {
     expect(measurements.heartRate).toBeNull();
   });
 
-  it('analyses a 10 s × 12 lead × 1000 Hz record in well under 100 ms', () => {
-    const rec = decodeSample('ecg-12lead-mortara-explicit-le.dcm');
-    for (let i = 0; i < 5; i++) measureEcg(rec); // let the JIT optimise first
-    const times: number[] = [];
-    // On a shared 2-core machine other processes steal wall-clock time: judge this process's CPU
-    // time (user + system), best of 10 runs.
-    for (let i = 0; i < 10; i++) {
-      const t = process.cpuUsage();
-      measureEcg(rec);
-      const used = process.cpuUsage(t);
-      times.push((used.user + used.system) / 1000);
-    }
-    expect(Math.min(...times)).toBeLessThan(100);
-  });
 });
 
 describe('decodeDicomWaveform on constructed datasets', () => {

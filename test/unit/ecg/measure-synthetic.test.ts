@@ -133,20 +133,6 @@ describe('measureEcg on synthetic ECGs with known fiducials', () => {
     expect(measureEcg({ source: 'dicom', groups: [], deviceMeasurements: {} }).measurements.heartRate).toBeNull();
   });
 
-  it('10 s × 12 leads × 1000 Hz in well under 100 ms', () => {
-    const { recording } = syntheticEcg({ heartRate: 75, samplingFrequency: 1000 });
-    for (let i = 0; i < 5; i++) measureEcg(recording); // let the JIT optimise first
-    const times: number[] = [];
-    // On a shared 2-core machine other processes steal wall-clock time: judge this process's CPU
-    // time (user + system), best of 10 runs.
-    for (let i = 0; i < 10; i++) {
-      const t = process.cpuUsage();
-      measureEcg(recording);
-      const used = process.cpuUsage(t);
-      times.push((used.user + used.system) / 1000);
-    }
-    expect(Math.min(...times)).toBeLessThan(100);
-  });
 });
 
 describe('syntheticEcg', () => {

