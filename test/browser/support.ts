@@ -60,15 +60,16 @@ export interface BrowserSession {
 }
 
 /** Debian's chromium with a fresh profile directory, in the given UI locale. */
-export async function launch(locale: string, opts: { deviceScaleFactor?: number } = {}): Promise<BrowserSession> {
+export async function launch(locale: string, opts: { deviceScaleFactor?: number; timezoneId?: string; viewport?: { width: number; height: number } } = {}): Promise<BrowserSession> {
   const dir = mkdtempSync(join(tmpdir(), 'teleread-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     args: ARGS,
     locale,
-    viewport: { width: 1400, height: 900 },
+    viewport: opts.viewport ?? { width: 1400, height: 900 },
     deviceScaleFactor: opts.deviceScaleFactor ?? 1,
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     acceptDownloads: true,
   });
   return {
@@ -91,6 +92,7 @@ const DOCS = new Set([
   'zh-CN-reader-ultrasound',
   'en-reader-ecg',
   'en-admin-dashboard',
+  'zh-CN-admin-dashboard',
 ]);
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -146,7 +146,7 @@ for (const lang of ['zh-CN', 'en'] as const) {
       await expect.poll(async () => (await admin.locator('[data-testid=backlog] tbody').innerText()).match(/\b1\b/g)?.length ?? 0, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
       await admin.locator('[data-testid=backlog-chart] canvas').waitFor();
       await admin.waitForTimeout(300); // the chart draws on the next frame
-      await shot(admin, `${lang}-admin-dashboard`);
+      await shot(admin, `${lang}-admin-backlog`); // the dashboard with a simulated day: dashboard.test.ts
       await admin.close();
     });
 
@@ -180,9 +180,16 @@ for (const lang of ['zh-CN', 'en'] as const) {
       const claimed = (await readNextAndWait(page))!;
       const lease0 = (await admin.call('GET', `/api/cases/${claimed}`)).json.lease.expiresAt as string;
       await expect.poll(async () => (await admin.call('GET', `/api/cases/${claimed}`)).json.lease?.expiresAt, { timeout: 10_000 }).not.toBe(lease0);
+      // A saved draft is resumed when the reader comes back to the case.
+      const draftText = lang === 'en' ? 'Draft: sinus rhythm, to be confirmed' : '草稿：窦性心律，待确认';
+      await page.locator('textarea[name=findings]').fill(draftText);
+      await page.getByRole('button', { name: lang === 'en' ? 'Save draft' : '保存草稿' }).click();
+      await page.locator('[data-testid=sign-status]').waitFor();
       await page.locator('.reading-head a').click();
       await expect.poll(async () => (await admin.call('GET', `/api/cases/${claimed}`)).json.status, { timeout: 10_000 }).toBe('QUEUED');
       expect(await readNextAndWait(page)).toBe(claimed);
+      await page.locator('[data-testid=draft-restored]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('textarea[name=findings]').inputValue()).toBe(draftText);
       await page.locator('[data-testid=measurements]').waitFor();
       // From the waveform route when the server has it, else decoded from the DICOM file in the browser.
       const grid = page.locator('[data-testid=ecg-canvas]');
