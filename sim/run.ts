@@ -69,8 +69,8 @@ export const DEFAULT_OPTIONS: SimOptions = {
  */
 export const leaseSecondsFor = (scale: number) => Math.min(3600, Math.max(300, Math.ceil(3 * scale)));
 
-const PASSWORD = 'teleread-sim-password';
-const PIN = '135790';
+export const PASSWORD = 'teleread-sim-password';
+export const PIN = '135790';
 const MIN = 60_000;
 const IDLE_POLL_SIM_MS = 30_000;
 

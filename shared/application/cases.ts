@@ -3,6 +3,7 @@ import type { CaseView } from '../contracts/api.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
 import { timelineOf, transition } from '../domain/case.ts';
 import { AppError } from '../domain/errors.ts';
+import { DEFAULT_SLA, slaTarget } from '../domain/sla.ts';
 import type { CasePage } from '../ports/case-repository.ts';
 import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
@@ -62,6 +63,7 @@ export async function toView(deps: Deps, c: Case, detailed: boolean): Promise<Ca
         }
       : null,
     escalations: (c.escalations ?? []).map((e) => ({ kind: e.kind, at: e.at, ...(e.fromPriority ? { fromPriority: e.fromPriority, toPriority: e.toPriority } : {}) })),
+    sla: slaOf(c),
     critical: c.criticalResult != null,
     criticalResult: c.criticalResult ?? null,
     uploadCompletedAt: c.uploadCompletedAt ?? null,
@@ -180,4 +182,13 @@ export function consortiumView(deps: Deps, p: Principal) {
         }
       : {}),
   };
+}
+
+/** When a waiting case reaches its SLA warning and breach points (from its first QUEUED time). */
+function slaOf(c: Case): { warnAt: string; breachAt: string } | null {
+  const queuedAt = c.events.find((e) => e.status === 'QUEUED')?.at;
+  if (!queuedAt || !c.pool) return null;
+  const t = slaTarget(DEFAULT_SLA, c.pool, c.slaPriority ?? c.requestedPriority);
+  const at = (min: number) => new Date(Date.parse(queuedAt) + min * 60_000).toISOString();
+  return { warnAt: at(t.warnMinutes), breachAt: at(t.breachMinutes) };
 }

@@ -128,6 +128,8 @@ export const CaseViewSchema = z.object({
   escalations: z.array(
     z.object({ kind: z.enum(['sla-warning', 'sla-breach', 'critical-unacknowledged']), at: z.string(), fromPriority: PrioritySchema.optional(), toPriority: PrioritySchema.optional() }),
   ),
+  /** SLA warning and breach points of the case (from its first QUEUED time); null before it was queued. */
+  sla: z.object({ warnAt: z.string(), breachAt: z.string() }).nullable(),
   /** The latest delivered report is a critical result (its loop is open until acknowledged with read-back). */
   critical: z.boolean(),
   criticalResult: z

@@ -2,14 +2,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulation, type SimSummary } from '../../sim/run.ts';
+import * as SIM from '../../sim/run.ts';
 import { ScaledClock } from '../../shared/ports/clock.ts';
 import { syntheticEcg } from '../../shared/synth/studies.ts';
 import { Api, startTestServer, type TestServer } from '../support/local-server.ts';
 import { canvasStats, ensureWebBuilt, launch, login, ROOT, shot } from './support.ts';
 
 // The simulation's accounts (sim/run.ts: PASSWORD and PIN are not exported).
-const SIM_PASSWORD = 'teleread-sim-password';
-const SIM_PIN = '135790';
 
 const TEXT = {
   'zh-CN': { nearBreach: '临近或已超时病例', critical: '待确认的危急值', csv: '导出 CSV' },
@@ -50,12 +49,12 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
     srv = await startTestServer({ dataDir, clock: new ScaledClock(Date.parse(sim.simulated.end), 1) });
 
     // A STAT ECG from a township, read as critical and signed: delivered, not acknowledged.
-    const tech = await Api.login(srv.url, 'tech-01', SIM_PASSWORD);
+    const tech = await Api.login(srv.url, 'tech-01', SIM.PASSWORD);
     const ecg = syntheticEcg({ seed: 990_001, heartRate: 31 });
     const sub = await tech.submit([{ name: 'ecg-critical.dcm', bytes: ecg.bytes }], { priority: 'stat', patient: { id: 'P-DASH-CRIT', name: 'Zhao Min' } });
     await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED', 30_000);
-    const reader = await Api.login(srv.url, 'ecg-reader-1', SIM_PASSWORD);
-    for (let i = 0; i < 5 && !criticalCase; i++) {
+    const reader = await Api.login(srv.url, 'ecg-reader-1', SIM.PASSWORD);
+    for (let i = 0; i < 20 && !criticalCase; i++) {
       const next = await reader.call('POST', '/api/reads/next', { pools: ['ecg'] });
       expect(next.status, next.text).toBe(200);
       const id = next.json.case.caseId as string;
@@ -66,7 +65,7 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
         language: 'zh-CN',
       });
       expect(draft.status, draft.text).toBe(200);
-      const signed = await reader.call('POST', `/api/cases/${id}/report/sign`, { pin: SIM_PIN });
+      const signed = await reader.call('POST', `/api/cases/${id}/report/sign`, { pin: SIM.PIN });
       expect(signed.status, signed.text).toBe(200);
       if (id === sub.caseId) criticalCase = id;
     }
@@ -77,7 +76,7 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
     const claimed = await reader.call('POST', '/api/reads/next', { pools: ['ecg'] });
     expect(claimed.status, claimed.text).toBe(200);
     laterCase = sub2.caseId;
-    const admin = await Api.login(srv.url, 'sim-admin', SIM_PASSWORD);
+    const admin = await Api.login(srv.url, 'sim-admin', SIM.PASSWORD);
     expect(criticalCase).not.toBe('');
     await admin.waitCase(criticalCase, (c) => c.status === 'DELIVERED' && c.critical === true, 15_000);
   });
@@ -92,7 +91,7 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
       const browser = await launch(lang, { timezoneId: 'Asia/Shanghai', viewport: { width: 1400, height: 1900 } });
       try {
         const page = await browser.ctx.newPage();
-        await login(page, srv.url, 'sim-admin', SIM_PASSWORD);
+        await login(page, srv.url, 'sim-admin', SIM.PASSWORD);
         await page.locator('[data-testid=admin-dashboard]').waitFor();
 
         // Turnaround of the simulated morning (the server's last 24 h, by its clock): one row per pool.
@@ -140,6 +139,15 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
         await page.locator('select[name=segment]').selectOption('wait');
         await expect.poll(() => table.locator('th.current').innerText()).toContain(lang === 'en' ? 'Waiting' : '排队等待');
 
+        // A rolling 7-day range (by the server's clock) moves with time but does not poll in a loop.
+        const range0 = await page.locator('[data-testid=range]').innerText();
+        await page.locator('select[name=range]').selectOption('7d');
+        await expect.poll(() => page.locator('[data-testid=range]').innerText(), { timeout: 15_000 }).not.toBe(range0);
+        let calls = 0;
+        page.on('request', (r) => void (r.url().includes('/api/metrics/turnaround') && calls++));
+        await page.waitForTimeout(1500);
+        expect(calls).toBeLessThanOrEqual(1);
+
         // CSV export of the figures on screen, fetched with the bearer token and saved as a file.
         const download = page.waitForEvent('download');
         await page.getByRole('button', { name: T.csv }).click();
@@ -159,7 +167,9 @@ describe('administrator dashboard with a simulated county morning', { timeout: 1
     const browser = await launch('en', { timezoneId: 'Asia/Shanghai' });
     try {
       const page = await browser.ctx.newPage();
-      await login(page, srv.url, 'ecg-reader-1', SIM_PASSWORD);
+      // The reading screen counts waiting time on the browser's clock: put it at the simulated morning.
+      await page.clock.setFixedTime(new Date(Date.parse(sim.simulated.end) + 60_000));
+      await login(page, srv.url, 'ecg-reader-1', SIM.PASSWORD);
       await page.goto(`${srv.url}/reader/view/${laterCase}`);
       const prior = page.locator(`[data-testid=priors] li[data-case="${criticalCase}"]`);
       await prior.waitFor({ timeout: 15_000 });

@@ -43,6 +43,10 @@ describe('SLA clock and the closed loop of critical results (controllable clock,
     expect(c.escalations!.map((e) => e.kind)).toEqual(['sla-warning', 'sla-breach']);
     const view = await tech.call('GET', `/api/cases/${sub.caseId}`);
     expect(view.json.escalations.map((e: { kind: string }) => e.kind)).toEqual(['sla-warning', 'sla-breach']);
+    // STAT ECG: warning 7 min, breach 10 min after it was queued.
+    const queuedAt = Date.parse(view.json.timeline.QUEUED);
+    expect(Date.parse(view.json.sla.warnAt) - queuedAt).toBe(7 * MIN);
+    expect(Date.parse(view.json.sla.breachAt) - queuedAt).toBe(10 * MIN);
     // Read and sign it, so later tests start with an empty queue.
     const reader = await Api.login(srv.url, 'ecg-reader');
     const n = await reader.call('POST', '/api/reads/next', {});

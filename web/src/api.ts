@@ -11,6 +11,24 @@ export interface User {
   pools?: string[];
 }
 
+export interface ReportDraftBody {
+  findings: string;
+  impression: string;
+  critical: boolean;
+  fields?: Record<string, string | number | boolean | null>;
+  language?: 'zh-CN' | 'en';
+}
+
+/** GET /api/consortium: clinics, pools and routing for all; users (no secrets) for administrators. */
+export interface Consortium {
+  name: string;
+  county: { id: string; name: string };
+  clinics: { id: string; name: string }[];
+  pools: { id: string; name: string }[];
+  routing: unknown;
+  users?: { id: string; username: string; displayName: string; role: User['role']; clinicId?: string; pools?: string[]; licenceNumber?: string }[];
+}
+
 export interface Session {
   token: string;
   user: User;
@@ -179,6 +197,9 @@ export const api = {
     call<unknown>('POST', `/api/cases/${encodeURIComponent(id)}/report/versions/${v}/acknowledge`, b),
   acknowledge: (id: string, b: { receivedBy?: string; readBack?: string }) => call<CaseView>('POST', `/api/cases/${encodeURIComponent(id)}/acknowledge`, b),
   notifications: () => call<{ items: { kind: string; caseId?: string; at?: string; [k: string]: unknown }[] }>('GET', '/api/notifications'),
+  /** The reader's own saved draft of a case (404 REPORT.NO_DRAFT when there is none). */
+  draft: (id: string) => call<{ body: ReportDraftBody; updatedAt: string }>('GET', `/api/cases/${encodeURIComponent(id)}/report/draft`),
+  consortium: () => call<Consortium>('GET', '/api/consortium'),
   waveform: (id: string, n: number) => call<WaveformResponse>('GET', `/api/cases/${encodeURIComponent(id)}/instances/${n}/waveform`),
 };
 

@@ -21,6 +21,6 @@ export function registerMetricsRoutes({ app, deps, doc, me }: RouteKit): void {
   });
   doc({ method: 'get', path: '/api/metrics/turnaround', summary: 'Turnaround percentiles (p50/p90/p99) per segment and SLA compliance, grouped', roles: 'admin', query: TurnaroundQuerySchema });
 
-  app.get('/api/metrics/backlog', async (c) => c.json({ pools: await backlog(deps, me(c)) }));
-  doc({ method: 'get', path: '/api/metrics/backlog', summary: 'Waiting and claimed cases per pool, oldest waiting', roles: 'admin' });
+  app.get('/api/metrics/backlog', async (c) => c.json({ now: deps.clock.now().toISOString(), pools: await backlog(deps, me(c)) }));
+  doc({ method: 'get', path: '/api/metrics/backlog', summary: 'Waiting and claimed cases per pool, oldest waiting, and the server’s time', roles: 'admin' });
 }

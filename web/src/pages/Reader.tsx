@@ -166,7 +166,7 @@ function RecentlySigned() {
         </thead>
         <tbody>
           {items.map((c) => (
-            <tr key={c.caseId} data-case={c.caseId}>
+            <tr key={c.caseId} data-case={c.caseId} className={c.critical && c.status === 'DELIVERED' ? 'critical' : undefined}>
               <td>
                 <a
                   href={`/reader/view/${c.caseId}`}
@@ -183,6 +183,11 @@ function RecentlySigned() {
               <td>
                 <StatusBadge s={c.status} />
                 {c.report && c.report.version > 1 ? ` v${c.report.version}` : ''}
+                {c.critical && (
+                  <span className="badge critical" data-testid="recent-critical">
+                    {c.status === 'DELIVERED' ? t('reader.criticalOpen') : t('tech.critical')}
+                  </span>
+                )}
               </td>
               <td>{fmtTime(c.timeline.SIGNED)}</td>
             </tr>

@@ -97,6 +97,11 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
           {c.patient.birthDate ? ` · ${c.patient.birthDate}` : ''})
         </strong>
         <PriorityBadge p={c.priority} /> <StatusBadge s={c.status} />
+        {c.critical && (
+          <span className="badge critical" data-testid="case-critical" title={c.criticalResult?.finding}>
+            {c.criticalResult?.receivedAt ? t('tech.critical') : t('reader.criticalOpen')}
+          </span>
+        )}
         <span>
           {c.modality} · {c.clinicId} · {t('reader.waiting')} {waitingText(t, c.timeline.QUEUED, now)}
         </span>
@@ -268,6 +273,26 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [restored, setRestored] = useState<string | null>(null);
+  const touched = useRef(false);
+  useEffect(() => {
+    // Reopening a case resumes the reader's own saved draft (404 REPORT.NO_DRAFT: nothing saved yet).
+    let dead = false;
+    api.draft(c.caseId).then(
+      (d) => {
+        if (dead || touched.current) return;
+        setFindings(d.body.findings);
+        setImpression(d.body.impression);
+        setCritical(d.body.critical);
+        if (d.body.fields) setFields((f) => ({ ...f, ...(d.body.fields as Record<string, FieldValue>) }));
+        setRestored(d.updatedAt);
+      },
+      () => {},
+    );
+    return () => {
+      dead = true;
+    };
+  }, [c.caseId]);
   const body = () => ({ findings, impression, critical, language: lang as 'zh-CN' | 'en', fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== '' && v !== null)) });
   const term = (x: { zh: string; en: string }) => (lang === 'en' ? x.en : x.zh);
   const apply = (id: string) => {
@@ -285,6 +310,8 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
       className="report-form"
       aria-label={t('reader.reportForm')}
       data-testid="report-form"
+      data-restored={restored ? '1' : '0'}
+      onChange={() => (touched.current = true)}
       onSubmit={async (e) => {
         e.preventDefault();
         setBusy(true);
@@ -303,6 +330,11 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
       }}
     >
       <h2>{t('reader.reportForm')}</h2>
+      {restored && (
+        <p className="note" role="status" data-testid="draft-restored">
+          {t('reader.draftRestored', { at: fmtTime(restored) })}
+        </p>
+      )}
       {templates.length > 0 && (
         <label>
           {t('reader.template')}
@@ -396,9 +428,16 @@ function Priors({ c }: { c: CaseView }) {
   const [open, setOpen] = useState<CaseView | null>(null);
   const [rep, setRep] = useState<SignedReport | null>(null);
   useEffect(() => {
+    // The server filters by the clinic's patient id (within the reader's scope); same clinic only, newest first.
     api
-      .listAll({ clinicId: c.clinicId }, 400)
-      .then((all) => setPriors(all.filter((x) => x.caseId !== c.caseId && x.patient.id === c.patient.id && x.clinicId === c.clinicId)))
+      .listAll({ patientId: c.patient.id, clinicId: c.clinicId }, 200)
+      .then((all) =>
+        setPriors(
+          all
+            .filter((x) => x.caseId !== c.caseId && x.patient.id === c.patient.id && x.clinicId === c.clinicId && x.status !== 'REJECTED' && x.status !== 'AWAITING_FILES')
+            .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+        ),
+      )
       .catch(() => setPriors([]));
   }, [c.caseId, c.clinicId, c.patient.id]);
   const show = async (id: string) => {
@@ -411,17 +450,18 @@ function Priors({ c }: { c: CaseView }) {
     <section className="priors" aria-label={t('reader.priors')}>
       <h3>{t('reader.priors')}</h3>
       {priors && priors.length === 0 && <p>{t('reader.noPriors')}</p>}
-      <ul>
+      <ul data-testid="priors">
         {priors?.map((p) => (
-          <li key={p.caseId}>
-            <button type="button" className="link" onClick={() => void show(p.caseId)}>
+          <li key={p.caseId} data-case={p.caseId}>
+            <button type="button" className="link" aria-pressed={open?.caseId === p.caseId} onClick={() => void show(p.caseId)}>
               {fmtTime(p.createdAt)} · {p.modality} · {t(`status.${p.status}`)}
             </button>
+            {p.critical && <span className="badge critical">{t('tech.critical')}</span>}
           </li>
         ))}
       </ul>
       {open && (
-        <div className="prior-open" data-testid="prior">
+        <div className="prior-open" data-testid="prior" data-case={open.caseId}>
           <p>
             <strong>
               {fmtTime(open.createdAt)} · {open.modality}

@@ -306,28 +306,18 @@ function UploadPanel({ sub, onChange }: { sub: Submission; onChange: () => void 
   );
 }
 
-function useCriticalCases(dep: unknown): Set<string> {
-  const [set, setSet] = useState<Set<string>>(new Set());
-  useEffect(() => {
-    api
-      .notifications()
-      .then((n) => setSet(new Set(n.items.filter((x) => x.kind === 'report.critical' && x.caseId).map((x) => x.caseId!))))
-      .catch(() => {});
-  }, [dep]);
-  return set;
-}
+/** A critical result whose loop is open: delivered to the clinic, not yet acknowledged with a read-back. */
+export const criticalOpen = (c: CaseView) => c.critical && c.status === 'DELIVERED' && !c.criticalResult?.receivedAt;
 
 function CaseList({ refresh }: { refresh: number }) {
   const { t } = useTranslation();
   const [items, setItems] = useState<CaseView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [tick, setTick] = useState(0);
   usePoll(
     async () => {
       try {
         setItems((await api.listCases({ limit: 100 })).items);
         setError(null);
-        setTick((x) => x + 1);
       } catch (e) {
         setError(e);
       }
@@ -335,10 +325,10 @@ function CaseList({ refresh }: { refresh: number }) {
     5000,
     [refresh],
   );
-  const critical = useCriticalCases(tick);
   if (!items) return <p>{t('common.loading')}</p>;
   if (!items.length) return <p>{t('tech.noCases')}</p>;
-  const waiting = items.filter((c) => critical.has(c.caseId) && c.status === 'DELIVERED');
+  // Critical results stand out (banner, red row) from CaseView.critical until acknowledged with read-back.
+  const waiting = items.filter(criticalOpen);
   return (
     <>
       {waiting.length > 0 && (
@@ -373,7 +363,7 @@ function CaseList({ refresh }: { refresh: number }) {
         </thead>
         <tbody>
           {items.map((c) => {
-            const crit = critical.has(c.caseId) && c.status !== 'ACKNOWLEDGED';
+            const crit = criticalOpen(c);
             return (
               <tr key={c.caseId} className={crit ? 'critical' : ''} data-case={c.caseId}>
                 <td>
@@ -429,7 +419,10 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
   usePoll(load, 5000, [caseId]);
   if (error) return <ErrorText e={error} />;
   if (!c) return <p>{t('common.loading')}</p>;
-  const critical = rep?.report.critical === true;
+  // The case says whether its delivered report is a critical result (and whether the loop is closed);
+  // the signed report's own flag covers an amendment not yet delivered as critical.
+  const critical = rep ? rep.report.critical === true : c.critical;
+  const open = criticalOpen(c) || (critical && c.status === 'DELIVERED');
   const save = (blob: Blob, name: string) => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
@@ -467,9 +460,15 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
           ← {t('tech.back')}
         </a>
       </p>
-      {critical && !c.acknowledgement && (
+      {open && (
         <div role="alert" className="critical-banner" data-testid="critical-banner">
           {t('tech.criticalBanner')}
+          {c.criticalResult && (
+            <>
+              {' '}
+              — {c.criticalResult.finding} <small>({fmtTime(c.criticalResult.notifiedAt)})</small>
+            </>
+          )}
         </div>
       )}
       <h1>
