@@ -106,7 +106,7 @@ async function serverFor(opts: { server?: ServerProcess; ingestWorkers?: number;
 export async function ingestThroughput(
   label: string,
   files: BenchFile[],
-  opts: { concurrency: number; ingestWorkers?: number; server?: ServerProcess },
+  opts: { concurrency: number; ingestWorkers?: number; server?: ServerProcess; cpuProfDir?: string },
 ): Promise<IngestThroughput> {
   const ingestWorkers = opts.server ? 2 : (opts.ingestWorkers ?? 2);
   const { srv, done: stopServer } = await serverFor(opts);

@@ -17,16 +17,26 @@ interface Profile {
   endTime: number;
 }
 
-const file = process.argv[2];
-const top = Number(process.argv[3] ?? 25);
+const lastArg = process.argv.find((a) => a.startsWith('--last-ms='));
+/** Only the samples of the last N ms of the profile (the measured part; start-up excluded). */
+const lastMs = lastArg ? Number(lastArg.slice('--last-ms='.length)) : Infinity;
+const pos = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const file = pos[0];
+const top = Number(pos[1] ?? 25);
 if (!file) {
-  console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top]');
+  console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top] [--last-ms=N]');
   process.exit(2);
 }
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+const times: number[] = [];
+let tAcc = p.startTime;
+for (const d of p.timeDeltas) times.push((tAcc += d));
+const from = p.endTime - lastMs * 1000;
+p.samples.forEach((id, i) => {
+  if (times[i]! >= from) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'nm:').replace(/^.*\/main\//, '');
 const fn = new Map<string, number>();
@@ -40,7 +50,7 @@ for (const [id, us] of self) {
   mod.set(m, (mod.get(m) ?? 0) + us);
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms`;
-console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((p.endTime - p.startTime) / 1000).toFixed(0)} ms wall`);
+console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((p.endTime - p.startTime) / 1000).toFixed(0)} ms wall${Number.isFinite(lastMs) ? ` (last ${lastMs} ms only)` : ''}`);
 console.log('\nself time by file / package:');
 for (const [k, v] of [...mod].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(v)}  ${k}`);
 console.log('\nself time by function:');

@@ -3,7 +3,10 @@
  *
  *   npm run bench                    full run (a few minutes on 2 cores)
  *   npm run bench -- --quick         smoke run, a few files per section (< 20 s)
- *   npm run bench -- --only=ingest,latency,parse,memory,report
+ *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report[,ingest]
+ *   npm run bench -- --no-orthanc    run the comparison without Orthanc (TeleRead and the disk floor only);
+ *                                    without this flag a missing Orthanc is an error (exit 2)
+ *   npm run bench -- --reps=5        repetitions of the ingest comparison (default 3, --quick 1)
  *   npm run bench -- --profile       also write a V8 CPU profile of the server during the ECG latency run
  *   npm run bench -- --out=path.json results file (default test-output/bench.json, --quick: bench-quick.json)
  *
@@ -25,24 +28,32 @@ import { fsyncLatency } from './lib/disk.ts';
 import { httpUploadMemory, inspectMemory, makeBigUltrasound, type HttpMemory, type InspectMemory } from './memory.ts';
 import { memoryItem, parseThroughput, type ParseItem, type ParseRun } from './parse.ts';
 import { syntheticCrDx, syntheticEcg } from '../shared/synth/studies.ts';
+import { compareIngest, type CompareSet } from './compare.ts';
+import { findOrthanc, ORTHANC_MISSING, orthancVersion } from './lib/orthanc.ts';
+import { readsNextLatency, type ReadsNextResult } from './reads-next.ts';
+import { worklistLatency, type WorklistLatency } from './worklist.ts';
+import { perCaseCosts, type KindCost } from './costs.ts';
+import type { BenchFile } from './lib/files.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 for (const a of args) {
-  if (!/^--(quick|profile|help|only=.+|out=.+)$/.test(a)) {
+  if (!/^--(quick|profile|help|no-orthanc|only=.+|out=.+|reps=\d+)$/.test(a)) {
     console.error(`unknown argument ${a}; see the header of bench/run.ts`);
     process.exit(2);
   }
 }
 if (flag('help')) {
-  console.log('usage: npm run bench [-- --quick] [--only=ingest,latency,parse,memory,report] [--profile] [--out=file.json]');
+  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,ingest] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
   process.exit(0);
 }
 const quick = flag('quick');
-const SECTIONS = ['ingest', 'latency', 'parse', 'memory', 'report'];
-const only = new Set((opt('only') ?? SECTIONS.join(',')).split(','));
+const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'ingest'];
+/** `ingest` (the earlier HTTP-only throughput of the real samples) runs only when asked: `compare` measures the same path. */
+const DEFAULT_SECTIONS = SECTIONS.filter((x) => x !== 'ingest');
+const only = new Set((opt('only') ?? DEFAULT_SECTIONS.join(',')).split(','));
 for (const o of only) {
   if (!SECTIONS.includes(o)) {
     console.error(`unknown section ${o}; sections: ${SECTIONS.join(', ')}`);
@@ -50,6 +61,12 @@ for (const o of only) {
   }
 }
 // A smoke run must not overwrite the figures of the last full run.
+const orthancBin = findOrthanc();
+if (only.has('compare') && !orthancBin && !flag('no-orthanc')) {
+  console.error(`npm run bench: ${ORTHANC_MISSING}\nTo measure TeleRead and the disk floor only, pass --no-orthanc (the comparison is then incomplete).`);
+  process.exit(2);
+}
+const useOrthanc = flag('no-orthanc') ? null : orthancBin;
 const outFile = resolve(ROOT, opt('out') ?? (quick ? 'test-output/bench-quick.json' : 'test-output/bench.json'));
 
 const P = quick
@@ -67,6 +84,13 @@ const P = quick
       bigFrames: 120,
       memoryControl: false,
       reportN: 1,
+      reps: 1,
+      xrayOnly: 2,
+      worklistIdle: 4,
+      burst: { studies: 8, windowMs: 4000 },
+      readsCases: 2000,
+      readsCalls: 20,
+      costsPerKind: 1,
     }
   : {
       sampleFilesPerKind: undefined,
@@ -79,11 +103,20 @@ const P = quick
       parseInProcess: true,
       parseDx: 3,
       parseEcg: 3,
-      bigFrames: 1000, // 1000 × 480×640 = 293 MiB
+      bigFrames: 1628, // 1628 × 480×640 = 500.1 MB (the issue's 500 MB cine)
       memoryControl: true,
       reportN: 20,
+      reps: 3,
+      xrayOnly: 12,
+      worklistIdle: 100,
+      burst: { studies: 100, windowMs: 60_000 },
+      readsCases: 100_000,
+      readsCalls: 400,
+      costsPerKind: 5,
     };
+if (opt('reps')) P.reps = Math.max(1, Number(opt('reps')));
 const TARGET_ECG_P99_MS = 250;
+const TARGET = { vsOrthanc: 1.0, vsFloorXray: 0.5, worklistIdleP99: 250, worklistBurstP99: 1000, readsNextP99: 20, bigFileRss: 256 * 1024 * 1024, bundleBytes: 1.5 * 1024 * 1024 };
 const CONCURRENCY = 4;
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -99,8 +132,23 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+interface TargetRow {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
 interface Results {
-  schema: 1;
+  schema: 2;
+  orthanc: { bin: string | null; version: string | null; used: boolean };
+  compare?: CompareSet[];
+  worklist?: WorklistLatency[];
+  readsNext?: ReadsNextResult;
+  bundles?: { fn: string; bytes: number; hasSqlite: boolean; met: boolean }[];
+  /** Per-case server CPU and port calls by step and modality (bench/costs.ts), for the scale estimate. */
+  costs?: KindCost[];
+  /** Every target of issue 8 (and the bundle target of issue 4) with its figure and verdict. */
+  targets: TargetRow[];
   command: string;
   quick: boolean;
   machine: ReturnType<typeof machine>;
@@ -119,7 +167,9 @@ interface Results {
 }
 
 const results: Results = {
-  schema: 1,
+  schema: 2,
+  orthanc: { bin: orthancBin, version: orthancBin ? orthancVersion(orthancBin) : null, used: !!useOrthanc },
+  targets: [],
   command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
   quick,
   machine: machine(),
@@ -215,6 +265,94 @@ function printMemory(m: NonNullable<Results['memory']>) {
   }
 }
 
+function printCompare(cs: CompareSet[]) {
+  const f = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(x));
+  log(
+    table([
+      [`ingest, same files, ${CONCURRENCY} clients (median of reps)`, 'files', 'MB', 'TeleRead files/s', 'MB/s', 'Orthanc files/s', 'MB/s', 'floor files/s', 'MB/s', 'T/Orthanc', 'T/floor', 'T CPU ms/file', 'O CPU ms/file'],
+      ...cs.map((c) => [
+        `${c.label} (n=${c.reps.length})`,
+        c.files,
+        mb(c.bytes),
+        c.median.teleread.filesPerSec,
+        c.median.teleread.mbPerSec,
+        f(c.median.orthanc?.filesPerSec),
+        f(c.median.orthanc?.mbPerSec),
+        c.median.floor.filesPerSec,
+        c.median.floor.mbPerSec,
+        f(c.median.ratioToOrthanc),
+        c.median.ratioToFloor,
+        c.median.teleread.cpuMsPerFile,
+        f(c.median.orthanc?.cpuMsPerFile),
+      ]),
+    ]),
+  );
+  for (const c of cs) {
+    const d = c.telereadDetail;
+    log(`  ${c.label}: TeleRead last rep: upload phase ${d.uploadPhaseMs} ms of ${d.wallMs} ms; event-loop delay p99 ${d.server.loopDelayMs.p99} ms; ingest job p50 ${d.server.ingestJobMs.p50} p99 ${d.server.ingestJobMs.p99} ms`);
+    for (const [k, v] of Object.entries(d.perKind)) log(`    ${k.padEnd(8)} n=${v.files}  upload 201 → QUEUED p50 ${v.settleAfterUploadMs.p50}  p99 ${v.settleAfterUploadMs.p99} ms`);
+    for (const r of c.reps) if (r.orthanc && Object.keys(r.orthanc.statuses).some((k) => k !== 'Success')) log(`    Orthanc rep ${r.rep} statuses ${JSON.stringify(r.orthanc.statuses)}`);
+  }
+}
+
+function printWorklist(ws: WorklistLatency[]) {
+  const row = (name: string, s: { n: number; p50: number; p90: number; p99: number; max: number }) => [name, s.n, s.p50, s.p90, s.p99, s.max];
+  for (const w of ws) {
+    const head = w.mode === 'idle' ? `worklist, idle (one study at a time), poll ${w.pollMs} ms (ms)` : `worklist, burst ${w.studies} studies in ${round(w.windowMs! / 1000, 0)} s, poll ${w.pollMs} ms (ms)`;
+    log(
+      table([
+        [head, 'n', 'p50', 'p90', 'p99', 'max'],
+        row('visible in worklist − PUT 201', w.visibleMs),
+        row('timeline.QUEUED − PUT 201', w.recordMs),
+        ...Object.entries(w.byKind).map(([k, v]) => row(`  ${k}: visible − 201`, v.visibleMs)),
+        row('PUT (upload itself)', w.uploadMs),
+      ]),
+    );
+    log(`  target p99 < ${w.targetP99Ms} ms: ${w.met ? 'MET' : 'MISSED'}; server CPU ${w.server.cpuMsPerStudy} ms/study (incl. ${w.polls} worklist polls); event-loop delay p99 ${w.server.loopDelayMs.p99} max ${w.server.loopDelayMs.max} ms`);
+  }
+}
+
+function printReadsNext(r: ReadsNextResult) {
+  log(`store: ${r.seed.cases} cases ${JSON.stringify(r.seed.byStatus)}, ${r.seed.readMessages} read messages, seeded in ${r.seed.seedMs} ms, db ${fmtBytes(r.seed.dbBytes)}`);
+  log(
+    table([
+      [`POST /api/reads/next, ${r.calls} calls, one in flight (ms)`, 'n', 'p50', 'p90', 'p99', 'max'],
+      ['all', r.latencyMs.n, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.max],
+      ...Object.entries(r.byReader).map(([k, v]) => [k, v.n, v.p50, v.p90, v.p99, v.max]),
+    ]),
+  );
+  log(`  target p99 < ${r.targetP99Ms} ms: ${r.met ? 'MET' : 'MISSED'}; claimed ${r.claimed}; server CPU ${r.serverCpuMsPerCall} ms/call; event-loop delay p99 ${r.loopDelayMs.p99} max ${r.loopDelayMs.max} ms`);
+}
+
+function targetRows(): TargetRow[] {
+  const rows: TargetRow[] = [];
+  for (const c of results.compare ?? []) {
+    rows.push({
+      target: `ingest ${c.label}: TeleRead ≥ ${TARGET.vsOrthanc}× Orthanc (MB/s, median of ${c.reps.length})`,
+      measured: c.median.ratioToOrthanc === null ? 'not measured (no Orthanc)' : `${c.median.ratioToOrthanc}× (${c.median.teleread.mbPerSec} vs ${c.median.orthanc!.mbPerSec} MB/s)`,
+      met: c.median.ratioToOrthanc === null ? null : c.median.ratioToOrthanc >= TARGET.vsOrthanc,
+    });
+    if (c.label === 'X-ray only')
+      rows.push({
+        target: `ingest X-ray-sized: TeleRead ≥ ${TARGET.vsFloorXray}× disk floor`,
+        measured: `${c.median.ratioToFloor}× (${c.median.teleread.mbPerSec} vs ${c.median.floor.mbPerSec} MB/s)`,
+        met: c.median.ratioToFloor >= TARGET.vsFloorXray,
+      });
+  }
+  for (const w of results.worklist ?? [])
+    rows.push({ target: `upload → worklist p99 < ${w.targetP99Ms} ms (${w.mode})`, measured: `p99 ${w.visibleMs.p99} ms (p50 ${w.visibleMs.p50}; record ${w.recordMs.p99})`, met: w.met });
+  if (results.readsNext) {
+    const r = results.readsNext;
+    rows.push({ target: `reads/next p99 < ${r.targetP99Ms} ms at ${r.seed.cases} cases`, measured: `p99 ${r.latencyMs.p99} ms (p50 ${r.latencyMs.p50})`, met: r.met });
+  }
+  if (results.memory?.http) {
+    const h = results.memory.http;
+    rows.push({ target: `peak server RSS < 256 MiB, ${fmtBytes(h.size)} US upload`, measured: `${fmtBytes(h.serverPeakRss)} (ready ${fmtBytes(h.serverRssReady)})`, met: h.serverPeakRss < TARGET.bigFileRss });
+  }
+  for (const b of results.bundles ?? []) rows.push({ target: `bundle ${b.fn} < 1.5 MiB, no SQLite`, measured: `${round(b.bytes / 1024 / 1024, 2)} MiB${b.hasSqlite ? ', SQLITE INSIDE' : ''}`, met: b.met });
+  return rows;
+}
+
 async function section<T>(name: string, f: () => Promise<T>): Promise<T | undefined> {
   if (!only.has(name)) return undefined;
   const t0 = performance.now();
@@ -247,6 +385,83 @@ log(`machine: ${m.nproc} CPU (${m.cpuModel}), ${fmtBytes(m.memTotalBytes)} RAM, 
 try {
   results.fsyncMs = await fsyncLatency(quick ? 20 : 200);
   log(`disk: fsync of a 4 KiB write p50 ${results.fsyncMs.p50} ms, p99 ${results.fsyncMs.p99} ms, max ${results.fsyncMs.max} ms (n=${results.fsyncMs.n})`);
+
+  results.compare = await section('compare', async () => {
+    const t0 = performance.now();
+    const mix = generatedMix(P.mix, 1000);
+    const xray: BenchFile[] = Array.from({ length: P.xrayOnly }, (_, i) => {
+      const s = syntheticCrDx({ seed: 5000 + i, modality: 'DX', rows: 2500, columns: 2000 });
+      return { name: s.metadata.fileName, kind: 'dx', size: s.bytes.length, bytes: s.bytes };
+    });
+    log(
+      `files: mix = ${P.mix.ecg} ECG 10 s, ${P.mix.dx} DX 2000×2500 16-bit, ${P.mix.us} US 640×480, ${P.mix.usCine} US cine ×${P.mix.cineFrames} ` +
+        `(${mix.length} files, ${mb(mix.reduce((a, f) => a + f.size, 0))} MB); X-ray only = ${xray.length} DX (${mb(xray.reduce((a, f) => a + f.size, 0))} MB); ` +
+        `made in ${round(performance.now() - t0, 0)} ms; ${CONCURRENCY} clients; ${P.reps} repetition(s); ` +
+        (useOrthanc ? `Orthanc ${results.orthanc.version} (${useOrthanc})` : 'NO ORTHANC (--no-orthanc)'),
+    );
+    const out: CompareSet[] = [];
+    for (const [label, files] of [['mix', mix], ['X-ray only', xray]] as const) {
+      const profDir = flag('profile') ? join(ROOT, 'test-output', 'profiles', `compare-${label.replace(/\W+/g, '-')}`) : undefined;
+      if (profDir) mkdirSync(profDir, { recursive: true });
+      out.push(await compareIngest(label, files, { concurrency: CONCURRENCY, reps: P.reps, orthancBin: useOrthanc, log, cpuProfDir: profDir }));
+    }
+    printCompare(out);
+    return out;
+  });
+
+  results.worklist = await section('worklist', async () => {
+    const idle = await worklistLatency({ mode: 'idle', studies: P.worklistIdle, pollMs: 20, seedBase: 60_000, targetP99Ms: TARGET.worklistIdleP99, server: await sharedServer() });
+    const burst = await worklistLatency({
+      mode: 'burst',
+      studies: P.burst.studies,
+      windowMs: P.burst.windowMs,
+      pollMs: 20,
+      seedBase: 70_000,
+      targetP99Ms: TARGET.worklistBurstP99,
+      server: await sharedServer(),
+    });
+    const ws = [idle, burst];
+    printWorklist(ws);
+    return ws;
+  });
+
+  results.readsNext = await section('readsnext', async () => {
+    const profDir = flag('profile') ? join(ROOT, 'test-output', 'profiles') : undefined;
+    if (profDir) mkdirSync(profDir, { recursive: true });
+    const r = await readsNextLatency({ cases: P.readsCases, calls: P.readsCalls, targetP99Ms: TARGET.readsNextP99, cpuProfDir: profDir });
+    printReadsNext(r);
+    return r;
+  });
+
+  results.bundles = await section('bundles', async () => {
+    const { measureBundles } = await import('../infra/bundle-report.ts');
+    const bs = (await measureBundles()).map((b) => ({ ...b, met: b.bytes < TARGET.bundleBytes && !b.hasSqlite }));
+    log(
+      table([
+        ['Lambda bundle (esbuild, CDK settings)', 'bytes', 'MiB', 'SQLite driver inside', 'target < 1.5 MiB, no SQLite'],
+        ...bs.map((b) => [b.fn, b.bytes, round(b.bytes / 1024 / 1024, 2), b.hasSqlite ? 'YES' : 'no', b.met ? 'met' : 'MISSED']),
+      ]),
+    );
+    return bs;
+  });
+
+  results.costs = await section('costs', async () => {
+    const ks = await perCaseCosts({ perKind: P.costsPerKind });
+    const steps = ks[0]!.steps.map((s) => s.step);
+    log(
+      table([
+        ['server CPU ms per step (median; scrypt N=2^15)', ...ks.map((k) => k.kind)],
+        ...steps.map((st, i) => [st, ...ks.map((k) => k.steps[i]!.cpuMs)]),
+        ['whole life of one case', ...ks.map((k) => k.totalCpuMs)],
+        ['file bytes', ...ks.map((k) => k.fileBytes)],
+        ['case JSON bytes (GET /api/cases/{id})', ...ks.map((k) => k.caseJsonBytes)],
+        ['signed report JSON + JWS bytes', ...ks.map((k) => k.reportJsonBytes)],
+        ['report PDF bytes', ...ks.map((k) => k.pdfBytes)],
+      ]),
+    );
+    for (const k of ks) log(`  ${k.kind} port calls per case: ${Object.entries(k.totalCalls).sort().map(([n, v]) => `${n} ${v}`).join(', ')}`);
+    return ks;
+  });
 
   results.ingest = await section('ingest', async () => {
     const out: IngestThroughput[] = [];
@@ -340,6 +555,11 @@ try {
 } finally {
   await cleanupAll();
   await closeAgent();
+  results.targets = targetRows();
+  if (results.targets.length) {
+    log(`\n== targets (${m.date}, ${m.nproc} CPU, load ${os.loadavg().map((x) => round(x, 1)).join(' ')} now, ${m.loadAvgAtStart.join(' ')} at start) ==`);
+    log(table([['target', 'measured', 'verdict'], ...results.targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'])]));
+  }
   results.durationMs = round(performance.now() - started, 0);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -44,7 +44,35 @@ let cpuMark = process.cpuUsage();
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
-const srv = await startTestServer({ dataDir, log, env: { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
+const srv = await startTestServer({ dataDir, log, env: { ...(JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>), TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
+
+/**
+ * Optional (BENCH_COUNT_PORTS=1): count every call the use cases make on the ports (CaseRepository,
+ * BlobStore, queues, audit log, notifier, signer, inspector), by port and method. The same use-case
+ * code drives the AWS adapters, where each of these calls is one (or a known few) DynamoDB / S3 /
+ * SQS requests: docs/PERFORMANCE.md turns them into request units. Methods are wrapped on the
+ * instances themselves so every holder of a reference (routes, workers, sweeper) is counted.
+ */
+let portCalls: Record<string, number> = {};
+if (process.env.BENCH_COUNT_PORTS === '1') {
+  const d = srv.sys.deps as unknown as Record<string, object>;
+  for (const port of ['cases', 'blobs', 'readQueue', 'jobQueue', 'audit', 'notifier', 'signer', 'inspector', 'renderer']) {
+    const obj = d[port] as Record<string, unknown> | undefined;
+    if (!obj) continue;
+    const names = new Set<string>();
+    for (let p = Object.getPrototypeOf(obj); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const n of Object.getOwnPropertyNames(p)) if (n !== 'constructor' && typeof obj[n] === 'function') names.add(n);
+    }
+    for (const n of names) {
+      const orig = (obj[n] as (...a: unknown[]) => unknown).bind(obj);
+      obj[n] = (...a: unknown[]) => {
+        const k = `${port}.${n}`;
+        portCalls[k] = (portCalls[k] ?? 0) + 1;
+        return orig(...a);
+      };
+    }
+  }
+}
 
 let closing: Promise<void> | null = null;
 const shutdown = (code: number) => {
@@ -58,7 +86,7 @@ const shutdown = (code: number) => {
 process.on('message', (m: { type: string }) => {
   if (m.type === 'stats') {
     const cpu = process.cpuUsage(cpuMark);
-    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, ingestMs, problems,
+    process.send!({ type: 'stats', rss: process.memoryUsage().rss, sampledPeak, vmHwm: vmHwmBytes(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, ingestMs, problems, portCalls,
       loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
   } else if (m.type === 'reset-peak') {
     const ok = resetHwm();
@@ -67,6 +95,7 @@ process.on('message', (m: { type: string }) => {
     loopDelay.reset();
     ingestMs = [];
     problems = [];
+    portCalls = {};
     process.send!({ type: 'reset-peak', ok, rss: sampledPeak, vmHwm: vmHwmBytes() });
   } else if (m.type === 'close') {
     void shutdown(0);

@@ -125,7 +125,7 @@ export async function composeLocal(
     deps.jobQueue,
     'ingest',
     async (m) => {
-      if (m.type === 'ingest') await ingestObject(deps, m.key, m.storedAt);
+      if (m.type === 'ingest') await ingestObject(deps, m.key, m.storedAt, m.sha256);
     },
     { concurrency: cfg.TELEREAD_INGEST_WORKERS, visibilitySeconds: settings.ingestVisibilitySeconds, idleMs: 500 },
   );
@@ -159,7 +159,7 @@ export async function composeLocal(
       throw e;
     }
     // The local stand-in for "S3 object created → SQS ingest queue".
-    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString() }, { deduplicationId: grant.key });
+    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString(), sha256: stored.sha256 }, { deduplicationId: grant.key });
     return { size: stored.size };
   };
 

@@ -16,6 +16,8 @@ export interface MemStats {
   problems: { level: string; msg: string; fields?: Record<string, unknown> }[];
   /** Event-loop delay of the server's main thread (perf_hooks, 5 ms resolution; the timer's own 5 ms is included). */
   loopDelayMs: { p50: number; p99: number; max: number };
+  /** Port calls by `port.method` since the last reset (only with countPorts). */
+  portCalls?: Record<string, number>;
 }
 
 export interface ServerProcess {
@@ -47,13 +49,15 @@ function request<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
-export async function startServerProcess(opts: { ingestWorkers?: number; cpuProfDir?: string } = {}): Promise<ServerProcess> {
-  const dir = tempDir('data');
+export async function startServerProcess(
+  opts: { ingestWorkers?: number; cpuProfDir?: string; /** An existing data directory the caller owns (and removes). */ dataDir?: string; /** Extra TELEREAD_* settings. */ env?: Record<string, string>; /** Count port calls (BENCH_COUNT_PORTS). */ countPorts?: boolean } = {},
+): Promise<ServerProcess> {
+  const dir = opts.dataDir ? { path: opts.dataDir, remove: async () => undefined } : tempDir('data');
   const execArgv = ['--import', TSX];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = fork(CHILD, [], {
     execArgv,
-    env: { ...process.env, BENCH_DATA_DIR: dir.path, BENCH_INGEST_WORKERS: String(opts.ingestWorkers ?? 2) },
+    env: { ...process.env, BENCH_DATA_DIR: dir.path, BENCH_INGEST_WORKERS: String(opts.ingestWorkers ?? 2), BENCH_ENV: JSON.stringify(opts.env ?? {}), BENCH_COUNT_PORTS: opts.countPorts ? '1' : '0' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const untrack = trackChild(`server child ${child.pid}`, child);

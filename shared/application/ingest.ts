@@ -20,7 +20,7 @@ const SYSTEM = 'system:ingest';
  * SOPInstanceUID) or the refusal (original kept byte-identical under quarantine/), and once every
  * declared file has an outcome, queue or reject the case. Safe to run any number of times, concurrently.
  */
-export async function ingestObject(deps: Deps, key: string, storedAt?: string): Promise<IngestResult> {
+export async function ingestObject(deps: Deps, key: string, storedAt?: string, sha256?: string): Promise<IngestResult> {
   const parsed = parseUploadKey(key);
   if (!parsed) return { result: 'ignored', reason: 'not an upload key' };
   const caseId = caseIdForSubmission(parsed.submissionId);
@@ -30,12 +30,12 @@ export async function ingestObject(deps: Deps, key: string, storedAt?: string): 
 
   const existing = (await deps.cases.listFileOutcomes(caseId)).find((o) => o.fileIndex === parsed.index);
   let outcome: FileOutcome['outcome'] | 'duplicate' = existing ? 'duplicate' : 'accepted';
-  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index, storedAt);
+  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index, storedAt, sha256);
   const after = await completeIfAllIn(deps, caseId);
   return { result: outcome, caseId, caseStatus: after.status };
 }
 
-async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, storedAt?: string): Promise<'accepted' | 'rejected'> {
+async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, storedAt?: string, knownSha256?: string): Promise<'accepted' | 'rejected'> {
   const head = await deps.blobs.head(key);
   if (!head) throw new Error('upload object vanished before ingest');
   // A repair job carries no event time: the object's own store time is when the upload completed.
@@ -62,7 +62,7 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
     return 'rejected';
   }
   const m = res.metadata;
-  const sha256 = await deps.blobs.sha256(key);
+  const sha256 = knownSha256 ?? (await deps.blobs.sha256(key));
   const { created, instance } = await deps.cases.putInstance({
     sopInstanceUID: m.instance.SOPInstanceUID,
     caseId: c.caseId,

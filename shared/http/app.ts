@@ -8,7 +8,7 @@ import {
   NextReadSchema,
 } from '../contracts/api.ts';
 import { LoginRequestSchema, LoginResponseSchema } from '../contracts/auth.ts';
-import { acknowledge, consortiumView, getCase, getInstance, getWaveform, listCases } from '../application/cases.ts';
+import { acknowledge, consortiumView, getCase, getInstance, getWaveform, listCases, toView } from '../application/cases.ts';
 import { WaveformResponseSchema, type WaveformResponse } from '../contracts/ecg.ts';
 import { login } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
@@ -171,7 +171,8 @@ export function createApp(deps: Deps, x: HttpExtras) {
     const b = await body(c, NextReadSchema);
     const r = await claimNextRead(deps, me(c), b.pools);
     if (!r) return c.body(null, 204);
-    const view = await getCase(deps, me(c), r.case.caseId);
+    // The claim is audited already; the answer is built from the claimed case without another read.
+    const view = await toView(deps, r.case, true);
     return c.json({ case: view, lease: { id: r.lease.id, expiresAt: r.lease.expiresAt } });
   });
   doc({ method: 'post', path: '/api/reads/next', summary: 'Claim the next case (STAT first, then oldest)', roles: 'reader', body: NextReadSchema, responses: { '204': 'Nothing waits' } });

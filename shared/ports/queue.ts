@@ -39,7 +39,14 @@ export type ReadQueue = Queue<ReadMessage>;
 
 /** Background jobs: ingest of a stored object, delivery of a signed report. */
 export type JobMessage =
-  | { type: 'ingest'; key: string; /** When the object was stored (S3 event time); the SLA's start. */ storedAt?: string }
+  | {
+      type: 'ingest';
+      key: string;
+      /** When the object was stored (S3 event time); the SLA's start. */
+      storedAt?: string;
+      /** SHA-256 (hex) computed while storing, where the storer could; saves re-reading the object. */
+      sha256?: string;
+    }
   | { type: 'deliver'; caseId: string; version: number };
 export type JobQueue = Queue<JobMessage>;
 

@@ -8,7 +8,7 @@ import { crcCcitt } from '../../../shared/dicom/ecg/scp.ts';
 import { analyzeEcgFile, ECG_FILE_FORMATS, hashUid, isValidOid, sniffEcgFile } from '../../../shared/dicom/ecg-file.ts';
 import { bytesSource, inspectInProcess } from '../../../shared/dicom/inspector.ts';
 import { analyzeBuffer, readWaveformBuffer } from '../../../shared/dicom/worker-core.ts';
-import { readSample, samplesPresent } from './support.ts';
+import { readSample } from './support.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -95,7 +95,7 @@ describe('demographics', () => {
     expect(analyzeEcgFile('hl7-aecg', bytes).metadata.patient.name).toBe('李四');
   });
 
-  describe.skipIf(!samplesPresent())('SCP-ECG section 1', () => {
+  describe('SCP-ECG section 1', () => {
     /** The ECG Toolkit sample with its last name (tag 0, "Clark\0") replaced by `name` (6 bytes), CRCs re-sealed. */
     function withName(name: number[], lsc?: number): Uint8Array {
       const b = readSample('scpecg-12lead-example-ecgtoolkit.scp').slice();
@@ -169,7 +169,7 @@ describe('sniffing and refusals', () => {
   });
 });
 
-describe.skipIf(!samplesPresent())('the viewer decode (readWaveformBuffer)', () => {
+describe('the viewer decode (readWaveformBuffer)', () => {
   it('serves aECG and SCP-ECG files, and refuses the empty aECG with its code', () => {
     const a = readWaveformBuffer(readSample('aecg-hl7-example-mortara.xml'));
     expect(a.kind === 'waveform' && [a.source, a.groups[0]!.leads.length, a.groups[0]!.samplingFrequency]).toEqual(['hl7-aecg', 12, 500]);

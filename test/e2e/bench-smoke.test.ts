@@ -1,0 +1,57 @@
+/**
+ * Smoke run of the benchmark machinery (bench/), the only part of `npm run bench` in `npm test`:
+ * the ingest comparison on three small files, one repetition — TeleRead through its public API and
+ * the disk floor always; Orthanc too when it is installed (the full `npm run bench` refuses to run
+ * without it). Then reads/next on a small seeded store. Checks that figures come out and that
+ * everything started is stopped and removed.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareIngest } from '../../bench/compare.ts';
+import { cleanupAll } from '../../bench/lib/cleanup.ts';
+import type { BenchFile } from '../../bench/lib/files.ts';
+import { findOrthanc } from '../../bench/lib/orthanc.ts';
+import { readsNextLatency } from '../../bench/reads-next.ts';
+import { syntheticCrDx, syntheticEcg, syntheticUltrasound } from '../../shared/synth/studies.ts';
+
+const benchDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('teleread-bench-')));
+
+describe('bench smoke', () => {
+  const before = benchDirs();
+  afterAll(() => cleanupAll());
+
+  it('compares ingest on the same files: TeleRead, the disk floor, and Orthanc when installed', async () => {
+    const f = (kind: string, bytes: Uint8Array, name: string): BenchFile => ({ name, kind, size: bytes.length, bytes });
+    const files = [
+      f('ecg', syntheticEcg({ seed: 11 }).bytes, 'ecg.dcm'),
+      f('dx', syntheticCrDx({ seed: 11, modality: 'DX', rows: 512, columns: 512 }).bytes, 'dx.dcm'),
+      f('us', syntheticUltrasound({ seed: 11 }).bytes, 'us.dcm'),
+    ];
+    const orthanc = findOrthanc();
+    const r = await compareIngest('smoke', files, { concurrency: 2, reps: 1, orthancBin: orthanc });
+    const rep = r.reps[0]!;
+    expect(rep.teleread.refused).toBe(0);
+    expect(rep.teleread.mbPerSec).toBeGreaterThan(0);
+    expect(rep.floor.mbPerSec).toBeGreaterThan(0);
+    expect(r.median.ratioToFloor).toBeGreaterThan(0);
+    if (orthanc) {
+      expect(rep.orthanc?.statuses).toEqual({ Success: 3 });
+      expect(r.median.ratioToOrthanc).toBeGreaterThan(0);
+    } else {
+      expect(rep.orthanc).toBeNull();
+      expect(r.median.ratioToOrthanc).toBeNull();
+    }
+    const left = [...benchDirs()].filter((d) => !before.has(d));
+    expect(left).toEqual([]);
+  });
+
+  it('measures reads/next on a seeded store', async () => {
+    const r = await readsNextLatency({ cases: 300, calls: 6, targetP99Ms: 20 });
+    expect(r.seed.cases).toBe(300);
+    expect(r.latencyMs.n).toBe(6);
+    expect(r.claimed).toBeGreaterThan(0);
+    expect([...benchDirs()].filter((d) => !before.has(d))).toEqual([]);
+    expect(existsSync(tmpdir())).toBe(true);
+  });
+});
