@@ -3,7 +3,7 @@
  *
  *   npm run bench                    full run (a few minutes on 2 cores)
  *   npm run bench -- --quick         smoke run, a few files per section (< 20 s)
- *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report[,ingest]
+ *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer[,ingest]
  *   npm run bench -- --no-orthanc    run the comparison without Orthanc (TeleRead and the disk floor only);
  *                                    without this flag a missing Orthanc is an error (exit 2)
  *   npm run bench -- --reps=5        repetitions of the ingest comparison (default 3, --quick 1)
@@ -46,11 +46,11 @@ for (const a of args) {
   }
 }
 if (flag('help')) {
-  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,ingest] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
+  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer,ingest] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
   process.exit(0);
 }
 const quick = flag('quick');
-const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'ingest'];
+const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest'];
 /** `ingest` (the earlier HTTP-only throughput of the real samples) runs only when asked: `compare` measures the same path. */
 const DEFAULT_SECTIONS = SECTIONS.filter((x) => x !== 'ingest');
 const only = new Set((opt('only') ?? DEFAULT_SECTIONS.join(',')).split(','));
@@ -160,6 +160,8 @@ interface Results {
   parse?: ParseRun[];
   /** bench/report-sign.ts (another engineer's): sign + PDF per report, production scrypt. */
   report?: Record<string, { p50: number; p99: number; n: number }>;
+  /** The web viewer in Debian's chromium: time to the first image of the 4 MB JPEG 2000 DX (issue 5). */
+  viewer?: { file: string; bytes: number; medianFirstImageMs: number; medianDecodeMs: number; runs: number };
   memory?: { bigFile: { size: number; headerBytes: number; frames: number; generateMs: number }; inspector: InspectMemory[]; http?: HttpMemory };
   errors: { section: string; error: string }[];
   /** 1-minute load average when each section started and ended (2 cores: above 2 means waiting for CPU). */
@@ -551,6 +553,20 @@ try {
     );
     log('  (bench/report-sign.ts: production scrypt N=2^15, two signatures per report, no storage/HTTP)');
     return r;
+  });
+
+  results.viewer = await section('viewer', async () => {
+    // The browser harness of the web tests: a real chromium loading the built viewer.
+    const { webFirstImage } = await import('../test/browser/first-image.ts');
+    const { SAMPLES_DIR } = await import('./lib/files.ts');
+    const r = await webFirstImage({ file: join(SAMPLES_DIR, 'xray-dx-16bit-jpeg2000-lossless.dcm'), runs: quick ? 2 : 5 });
+    log(
+      table([
+        ['viewer: time to first image (ms)', 'file bytes', 'runs', 'median first image', 'median decode'],
+        [r.file, r.bytes, r.runs.length, round(r.medianFirstImageMs, 0), round(r.medianDecodeMs, 0)],
+      ]),
+    );
+    return { file: r.file, bytes: r.bytes, medianFirstImageMs: round(r.medianFirstImageMs, 0), medianDecodeMs: round(r.medianDecodeMs, 0), runs: r.runs.length };
   });
 } finally {
   await cleanupAll();

@@ -28,8 +28,7 @@ import { systemClock } from '../shared/ports/clock.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
-import { loadCjkFont } from '../shared/reports/font.ts';
-import { PdfReportRenderer } from '../shared/reports/pdf.ts';
+import type { ReportRenderer } from '../shared/ports/report-renderer.ts';
 import { demoConsortium } from './demo.ts';
 import { AppError } from '../shared/domain/errors.ts';
 import { JobWorker, WakingQueue } from './workers.ts';
@@ -109,7 +108,7 @@ export async function composeLocal(
     inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
     signer,
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
-    renderer: new PdfReportRenderer({ font: () => loadCjkFont({ cacheDir: join(dataDir, 'fonts') }) }),
+    renderer: lazyPdfRenderer(join(dataDir, 'fonts')),
     directory,
     uploads,
     notifier: new WebhookNotifier(new SqliteNotifier(db), webhookQueue, directory, () => webhookWorker.wake()),
@@ -218,6 +217,22 @@ export async function composeLocal(
       await webhookWorker.stop();
       await deps.inspector.close();
       db.close();
+    },
+  };
+}
+
+/**
+ * The PDF stack (pdfkit, fontkit, the CJK face) is loaded on the first signature, not at start: a
+ * server that only ingests and queues keeps tens of MB less resident.
+ */
+function lazyPdfRenderer(fontCacheDir: string): ReportRenderer {
+  let loaded: Promise<ReportRenderer> | null = null;
+  return {
+    render(content, ctx) {
+      loaded ??= Promise.all([import('../shared/reports/pdf.ts'), import('../shared/reports/font.ts')]).then(
+        ([pdf, font]) => new pdf.PdfReportRenderer({ font: () => font.loadCjkFont({ cacheDir: fontCacheDir }) }),
+      );
+      return loaded.then((r) => r.render(content, ctx));
     },
   };
 }
