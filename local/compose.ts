@@ -105,7 +105,7 @@ export async function composeLocal(
     blobs,
     readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
     jobQueue: wakingJobs,
-    inspector: createDicomInspector({ workers: cfg.TELEREAD_INGEST_WORKERS }),
+    inspector: createDicomInspector({ workers: cfg.TELEREAD_PARSE_WORKERS }),
     signer,
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
     renderer: lazyPdfRenderer(join(dataDir, 'fonts')),

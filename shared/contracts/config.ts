@@ -10,6 +10,11 @@ export const LocalConfigSchema = z.object({
   TELEREAD_DEMO_PIN: z.string().regex(/^\d{4,12}$/, 'TELEREAD_DEMO_PIN is 4–12 digits').default('246810'),
   TELEREAD_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  /**
+   * Parse worker threads. One is plenty for a county (a header parse takes ~1 ms, an ECG analysis
+   * ~20 ms) and each costs ~45 MiB resident; more only help a hub ingesting hundreds of ECGs a minute.
+   */
+  TELEREAD_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   /** Public origin used in upload URLs; default http://HOST:PORT. */
   TELEREAD_PUBLIC_URL: z.string().url().optional(),
   TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),
