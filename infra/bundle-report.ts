@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { BUNDLING, FUNCTIONS_DIR } from './constructs/teleread-function.ts';
 
 export interface BundleMeasure {
@@ -20,6 +20,24 @@ export interface BundleMeasure {
 
 export const BUNDLE_TARGET_BYTES = 1.5 * 1024 * 1024;
 
+/** esbuild options that bundle one `functions/*.lambda.ts` exactly as the CDK stack does. */
+export function lambdaBuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [join(FUNCTIONS_DIR, entry)],
+    outfile,
+    bundle: true,
+    format: BUNDLING.format,
+    platform: BUNDLING.platform,
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    mainFields: BUNDLING.mainFields,
+    external: BUNDLING.external,
+    banner: { js: BUNDLING.banner },
+    alias: BUNDLING.alias,
+    logLevel: 'silent',
+  };
+}
+
 export async function measureBundles(): Promise<Array<{ fn: string; bytes: number; hasSqlite: boolean }>> {
   const entries = (await readdir(FUNCTIONS_DIR)).filter((f) => f.endsWith('.lambda.ts')).sort();
   const out = await mkdtemp(join(tmpdir(), 'teleread-bundles-'));
@@ -28,21 +46,7 @@ export async function measureBundles(): Promise<Array<{ fn: string; bytes: numbe
     for (const entry of entries) {
       const fn = entry.replace(/\.lambda\.ts$/, '');
       const outfile = join(out, `${fn}.mjs`);
-      const r = await build({
-        entryPoints: [join(FUNCTIONS_DIR, entry)],
-        outfile,
-        bundle: true,
-        format: BUNDLING.format,
-        platform: BUNDLING.platform,
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        mainFields: BUNDLING.mainFields,
-        external: BUNDLING.external,
-        banner: { js: BUNDLING.banner },
-        alias: BUNDLING.alias,
-        metafile: true,
-        logLevel: 'silent',
-      });
+      const r = await build({ ...lambdaBuildOptions(entry, outfile), metafile: true });
       const inputs = Object.keys(r.metafile.inputs);
       const code = await readFile(outfile, 'utf8');
       const hasSqlite =

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_TARGET_BYTES, measureBundles } from '../../infra/bundle-report.ts';
-import { BUNDLING, FUNCTIONS_DIR, REPO_ROOT } from '../../infra/constructs/teleread-function.ts';
+import { BUNDLE_TARGET_BYTES, lambdaBuildOptions, measureBundles } from '../../infra/bundle-report.ts';
+import { REPO_ROOT } from '../../infra/constructs/teleread-function.ts';
 
 describe('Lambda bundles', () => {
   it('measureBundles: one minified bundle per functions/*.lambda.ts, each < 1.5 MB, none with SQLite', async () => {
@@ -24,20 +24,7 @@ describe('Lambda bundles', () => {
     mkdirSync(dir, { recursive: true });
     try {
       const outfile = join(dir, 'ingest.mjs');
-      await build({
-        entryPoints: [join(FUNCTIONS_DIR, 'ingest.lambda.ts')],
-        outfile,
-        bundle: true,
-        format: BUNDLING.format,
-        platform: BUNDLING.platform,
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        mainFields: BUNDLING.mainFields,
-        external: BUNDLING.external,
-        banner: { js: BUNDLING.banner },
-        alias: BUNDLING.alias,
-        logLevel: 'silent',
-      });
+      await build(lambdaBuildOptions('ingest.lambda.ts', outfile));
       const saved = process.env['TELEREAD_TABLE'];
       delete process.env['TELEREAD_TABLE'];
       try {

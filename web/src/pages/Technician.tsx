@@ -547,16 +547,7 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
             {t('tech.newVersion', { v: rep.report.version, kind: rep.report.amendment ? t(`reader.${rep.report.amendment.kind}`) : '' })}
             {rep.report.amendment ? ` — ${rep.report.amendment.reason}` : ''}
           </p>
-          <label>
-            {t('tech.receivedBy')}
-            <input name="receivedBy" value={receivedBy} onChange={(e) => setReceivedBy(e.target.value)} required={critical} />
-          </label>
-          {critical && (
-            <label>
-              {t('tech.readBack')}
-              <textarea name="readBack" value={readBack} onChange={(e) => setReadBack(e.target.value)} required rows={2} />
-            </label>
-          )}
+          <AckFields critical={critical} receivedBy={receivedBy} setReceivedBy={setReceivedBy} readBack={readBack} setReadBack={setReadBack} />
           <ErrorText e={ackError} />
           <button type="submit" className="primary">
             {t('tech.ackVersion', { v: rep.report.version })}
@@ -577,16 +568,7 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
             }
           }}
         >
-          <label>
-            {t('tech.receivedBy')}
-            <input name="receivedBy" value={receivedBy} onChange={(e) => setReceivedBy(e.target.value)} required={critical} />
-          </label>
-          {critical && (
-            <label>
-              {t('tech.readBack')}
-              <textarea name="readBack" value={readBack} onChange={(e) => setReadBack(e.target.value)} required rows={2} />
-            </label>
-          )}
+          <AckFields critical={critical} receivedBy={receivedBy} setReceivedBy={setReceivedBy} readBack={readBack} setReadBack={setReadBack} />
           <ErrorText e={ackError} />
           <button type="submit" className="primary">
             {t('tech.acknowledge')}
@@ -594,5 +576,24 @@ export function TechnicianCase({ caseId }: { caseId: string }) {
         </form>
       )}
     </div>
+  );
+}
+
+/** Who took the result and, for a critical one, what they read back: the fields of every acknowledgement. */
+function AckFields(p: { critical: boolean; receivedBy: string; setReceivedBy: (v: string) => void; readBack: string; setReadBack: (v: string) => void }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <label>
+        {t('tech.receivedBy')}
+        <input name="receivedBy" value={p.receivedBy} onChange={(e) => p.setReceivedBy(e.target.value)} required={p.critical} />
+      </label>
+      {p.critical && (
+        <label>
+          {t('tech.readBack')}
+          <textarea name="readBack" value={p.readBack} onChange={(e) => p.setReadBack(e.target.value)} required rows={2} />
+        </label>
+      )}
+    </>
   );
 }
