@@ -51,8 +51,8 @@ if (flag('help')) {
 }
 const quick = flag('quick');
 const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest'];
-/** `ingest` (the earlier HTTP-only throughput of the real samples) runs only when asked: `compare` measures the same path. */
-const DEFAULT_SECTIONS = SECTIONS.filter((x) => x !== 'ingest');
+/** Every section by default: `ingest` is the throughput of the real samples (issue 2), `compare` of generated studies against Orthanc. */
+const DEFAULT_SECTIONS = SECTIONS;
 const only = new Set((opt('only') ?? DEFAULT_SECTIONS.join(',')).split(','));
 for (const o of only) {
   if (!SECTIONS.includes(o)) {
