@@ -19,18 +19,9 @@ import { tempDir } from './lib/cleanup.ts';
 import { Client, now } from './lib/client.ts';
 import { startServerProcess } from './lib/server-process.ts';
 import { round, summarize, type Summary } from './lib/stats.ts';
+import { mulberry32 } from '../shared/synth/random.ts';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Share of each state in the store (a mature store: most cases are closed). */
 const STATE_MIX: [CaseStatus, number][] = [

@@ -52,3 +52,16 @@ export function crossCheck(bytes: Uint8Array, name: string, sequenceTags: string
   }
   return { walked, dump };
 }
+
+/** The bytes of a stream, concatenated. */
+export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of it) parts.push(p);
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import {
   writePart10Stream,
   type Item,
 } from '../../../shared/synth/dicom-writer.ts';
-import { crossCheck } from './cross-check.ts';
+import { collect, crossCheck } from './cross-check.ts';
 import { find, valueBytes } from './part10-walk.ts';
 
 const SOP: Item[] = [
@@ -26,17 +26,6 @@ function le32(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const p of it) parts.push(p);
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 describe('writePart10', () => {
   const elements: Item[] = [

@@ -14,19 +14,8 @@ import {
   syntheticUltrasoundStream,
   type SyntheticMetadata,
 } from '../../../shared/synth/studies.ts';
-import { crossCheck, dcmdump } from './cross-check.ts';
+import { collect, crossCheck, dcmdump } from './cross-check.ts';
 
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const p of it) parts.push(p);
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function expectCommon(ds: dicomParser.DataSet, md: SyntheticMetadata): void {
   expect(ds.string('x00020002')).toBe(md.SOPClassUID);

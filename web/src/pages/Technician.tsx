@@ -335,17 +335,7 @@ function CaseList({ refresh }: { refresh: number }) {
         <div role="alert" className="critical-banner" data-testid="critical-waiting">
           {t('tech.criticalWaiting', { n: waiting.length })}{' '}
           {waiting.map((c) => (
-            <a
-              key={c.caseId}
-              className="on-red"
-              href={`/tech/cases/${c.caseId}`}
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(`/tech/cases/${c.caseId}`);
-              }}
-            >
-              {c.patient.name} ({c.patient.id})
-            </a>
+            <CaseLink key={c.caseId} c={c} className="on-red" />
           ))}
         </div>
       )}
@@ -367,15 +357,7 @@ function CaseList({ refresh }: { refresh: number }) {
             return (
               <tr key={c.caseId} className={crit ? 'critical' : ''} data-case={c.caseId}>
                 <td>
-                  <a
-                    href={`/tech/cases/${c.caseId}`}
-                    onClick={(e) => {
-                      e.preventDefault();
-                      navigate(`/tech/cases/${c.caseId}`);
-                    }}
-                  >
-                    {c.patient.name} ({c.patient.id})
-                  </a>
+                  <CaseLink c={c} />
                   {crit && <span className="badge critical">{t('tech.critical')}</span>}
                 </td>
                 <td>{c.modality ?? '—'}</td>
@@ -595,5 +577,22 @@ function AckFields(p: { critical: boolean; receivedBy: string; setReceivedBy: (v
         </label>
       )}
     </>
+  );
+}
+
+/** The patient of a case, linking to the case (in-app navigation, a real link for new tabs). */
+function CaseLink({ c, className }: { c: CaseView; className?: string }) {
+  const href = `/tech/cases/${c.caseId}`;
+  return (
+    <a
+      className={className}
+      href={href}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(href);
+      }}
+    >
+      {c.patient.name} ({c.patient.id})
+    </a>
   );
 }

@@ -3,16 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { fetchBytes } from '../api.ts';
 import type { FromWorker, ToWorker, WL } from './protocol.ts';
 
-interface Meta {
-  width: number;
-  height: number;
-  frames: number;
-  frameTimeMs: number;
-  photometric: string;
-  color: boolean;
-  transferSyntax: string;
-  pixelSpacing: [number, number] | null;
-}
+type Meta = Omit<Extract<FromWorker, { type: 'meta' }>, 'type'>;
 
 /** Length of a ruler: mm with the file's pixel spacing ([row, column] mm), else pixels. */
 function rulerText(r: { a: [number, number]; b: [number, number] }, spacing: [number, number] | null): string {
