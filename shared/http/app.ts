@@ -19,8 +19,10 @@ import { AppError } from '../domain/errors.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
 import { caseIdParam, parseBody, type Env, type RouteKit } from './kit.ts';
+import { registerDicomwebRoutes } from './routes/dicomweb.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerReportRoutes } from './routes/reports.ts';
+import { registerStowRoutes } from './routes/stow.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
 /** Adapter-specific pieces the one HTTP app needs besides the use-case deps. */
@@ -103,6 +105,9 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.use('/api/notifications', auth);
   app.use('/api/me', auth);
   app.use('/api/metrics/*', auth);
+  // DICOMweb (PS3.18) answers the same bearer tokens and scoping as /api.
+  app.use('/dicomweb', auth);
+  app.use('/dicomweb/*', auth);
 
   app.get('/api/me', (c) => c.json(me(c)));
 
@@ -191,6 +196,8 @@ export function createApp(deps: Deps, x: HttpExtras) {
 
   registerReportRoutes(kit);
   registerMetricsRoutes(kit);
+  registerStowRoutes(kit);
+  registerDicomwebRoutes(kit);
 
   app.post('/api/cases/:caseId/acknowledge', async (c) => {
     const b = await body(c, AcknowledgeSchema);
@@ -206,6 +213,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
   doc({ method: 'get', path: '/api/notifications', summary: 'In-app notifications of the caller (or their clinic)', roles: 'all' });
 
   app.all('/api/*', (c) => c.json({ error: { code: 'ROUTE.NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+  app.all('/dicomweb/*', (c) => c.json({ error: { code: 'ROUTE.NOT_FOUND', message: `No DICOMweb resource ${c.req.method} ${c.req.path}.` } }, 404));
   if (x.staticPage) {
     const page = x.staticPage;
     app.get('*', async (c) => (await page(c.req.path)) ?? c.notFound());
