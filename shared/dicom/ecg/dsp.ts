@@ -26,18 +26,24 @@ export function highPass(fc: number, fs: number): Biquad {
   return { b0: (1 + cos) / 2 / a0, b1: -(1 + cos) / a0, b2: (1 + cos) / 2 / a0, a1: (-2 * cos) / a0, a2: (1 - alpha) / a0 };
 }
 
-function runBiquad(f: Biquad, x: Float64Array): void {
-  // Direct form II transposed, in place; state primed with the first sample's steady state.
-  const x0 = x[0] ?? 0;
-  const dcGain = (f.b0 + f.b1 + f.b2) / (1 + f.a1 + f.a2);
+function runBiquad(f: Biquad, x: Float64Array, backward: boolean): void {
+  // Direct form II transposed, in place; state primed with the first sample's steady state. The
+  // coefficients are locals and the backward pass walks the array downwards instead of reversing it
+  // twice: this loop is most of an ECG's analysis time.
+  const { b0, b1, b2, a1, a2 } = f;
+  const n = x.length;
+  const step = backward ? -1 : 1;
+  const first = backward ? n - 1 : 0;
+  const x0 = x[first] ?? 0;
+  const dcGain = (b0 + b1 + b2) / (1 + a1 + a2);
   const y0 = x0 * dcGain;
-  let z1 = y0 - f.b0 * x0;
-  let z2 = f.b2 * x0 - f.a2 * y0;
-  for (let i = 0; i < x.length; i++) {
+  let z1 = y0 - b0 * x0;
+  let z2 = b2 * x0 - a2 * y0;
+  for (let k = 0, i = first; k < n; k++, i += step) {
     const xi = x[i]!;
-    const yi = f.b0 * xi + z1;
-    z1 = f.b1 * xi - f.a1 * yi + z2;
-    z2 = f.b2 * xi - f.a2 * yi;
+    const yi = b0 * xi + z1;
+    z1 = b1 * xi - a1 * yi + z2;
+    z2 = b2 * xi - a2 * yi;
     x[i] = yi;
   }
 }
@@ -56,10 +62,8 @@ export function filtfilt(input: ArrayLike<number>, filters: Biquad[], pad: numbe
   for (let i = 0; i < p; i++) x[i] = 2 * a - input[p - i]!;
   for (let i = 0; i < n; i++) x[p + i] = input[i]!;
   for (let i = 0; i < p; i++) x[p + n + i] = 2 * b - input[n - 2 - i]!;
-  for (const f of filters) runBiquad(f, x);
-  x.reverse();
-  for (const f of filters) runBiquad(f, x);
-  x.reverse();
+  for (const f of filters) runBiquad(f, x, false);
+  for (const f of filters) runBiquad(f, x, true);
   return x.subarray(p, p + n).slice();
 }
 
@@ -91,18 +95,68 @@ export function derivative(x: Float64Array, fs: number): Float64Array {
 }
 
 export function median(values: ArrayLike<number>): number {
-  const a = Float64Array.from(values).sort();
-  const n = a.length;
-  if (n === 0) return Number.NaN;
-  return n % 2 ? a[(n - 1) / 2]! : (a[n / 2 - 1]! + a[n / 2]!) / 2;
+  return medianInPlace(Float64Array.from(values));
 }
 
-/** Median of a scratch buffer, sorting it in place (no allocation). */
-export function medianInPlace(a: Float64Array): number {
-  const n = a.length;
+/**
+ * Median of the first `n` values of a scratch buffer, reordering them in place (no allocation). Selection, not a sort: the
+ * median beat takes thousands of small medians per ECG and a full sort made them most of its cost.
+ */
+export function medianInPlace(a: Float64Array, n = a.length): number {
   if (n === 0) return Number.NaN;
-  a.sort();
-  return n % 2 ? a[(n - 1) / 2]! : (a[n / 2 - 1]! + a[n / 2]!) / 2;
+  const hi = selectInPlace(a, n >> 1, n);
+  if (n % 2) return hi;
+  // Even count: the lower middle is the largest value left of the upper middle after selection.
+  let lo = a[0]!;
+  for (let i = 1; i < n >> 1; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/**
+ * The k-th smallest (0-based) of the first `n` values of `a`, reordering them so that a[0..k) ≤ a[k] ≤ a(k..n).
+ * Quickselect with a median-of-three pivot; insertion sort for short ranges. NaN-free input assumed.
+ */
+export function selectInPlace(a: Float64Array, k: number, n = a.length): number {
+  let left = 0;
+  let right = n - 1;
+  while (right - left > 16) {
+    const mid = (left + right) >> 1;
+    // Median of three into a[mid], then partition around it (Hoare style).
+    if (a[mid]! < a[left]!) swap(a, mid, left);
+    if (a[right]! < a[left]!) swap(a, right, left);
+    if (a[right]! < a[mid]!) swap(a, right, mid);
+    const pivot = a[mid]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  for (let i = left + 1; i <= right; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= left && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+  return a[k]!;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 export function mean(values: ArrayLike<number>): number {
@@ -119,10 +173,10 @@ export function sd(values: ArrayLike<number>): number {
 }
 
 export function percentile(values: ArrayLike<number>, p: number): number {
-  const a = Float64Array.from(values).sort();
+  const a = Float64Array.from(values);
   if (a.length === 0) return Number.NaN;
   const idx = Math.min(a.length - 1, Math.max(0, Math.round((p / 100) * (a.length - 1))));
-  return a[idx]!;
+  return selectInPlace(a, idx);
 }
 
 export function argMax(x: ArrayLike<number>, from: number, to: number): number {

@@ -294,7 +294,7 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
         const i = f - pre + k;
         if (i >= 0 && i < n) buf[c++] = x[i]!;
       }
-      m[k] = c ? medianInPlace(buf.subarray(0, c)) : 0;
+      m[k] = c ? medianInPlace(buf, c) : 0;
     }
     return m;
   });
