@@ -5,11 +5,15 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uploadKey } from '../shared/application/keys.ts';
+import { loadLocalConfig } from '../shared/contracts/config.ts';
 import { syntheticEcg, syntheticUltrasound } from '../shared/synth/studies.ts';
 import { Client, now } from './lib/client.ts';
 import type { BenchFile } from './lib/files.ts';
 import { startServerProcess, type MemStats, type ServerProcess } from './lib/server-process.ts';
 import { MB, round, summarize, type Summary } from './lib/stats.ts';
+
+/** What `npm start` runs with unless told otherwise. */
+const DEFAULT_INGEST_WORKERS = loadLocalConfig({}).TELEREAD_INGEST_WORKERS;
 
 export interface IngestFileResult {
   name: string;
@@ -108,7 +112,7 @@ export async function ingestThroughput(
   files: BenchFile[],
   opts: { concurrency: number; ingestWorkers?: number; server?: ServerProcess; cpuProfDir?: string },
 ): Promise<IngestThroughput> {
-  const ingestWorkers = opts.server ? 2 : (opts.ingestWorkers ?? 2);
+  const ingestWorkers = opts.server ? DEFAULT_INGEST_WORKERS : (opts.ingestWorkers ?? DEFAULT_INGEST_WORKERS);
   const { srv, done: stopServer } = await serverFor(opts);
   try {
     const tech = await Client.login(srv.url, 'tech-a');

@@ -1,7 +1,7 @@
 /**
  * A real local TeleRead in its own process, for the benchmarks: the parent drives it over HTTP and
  * asks it (IPC) for its memory figures. Env: BENCH_DATA_DIR (required, owned by the parent),
- * BENCH_INGEST_WORKERS (default 2). Peak RSS comes from the kernel (VmHWM in /proc/self/status),
+ * BENCH_INGEST_WORKERS (default: the product's own, TELEREAD_INGEST_WORKERS). Peak RSS comes from the kernel (VmHWM in /proc/self/status),
  * reset on request through /proc/self/clear_refs, with a 10 ms sampler as a fallback. `reset-peak`
  * also restarts the CPU-time mark (process.cpuUsage: all threads, parse workers included) and the
  * collected ingest durations and warnings.
@@ -44,7 +44,7 @@ let cpuMark = process.cpuUsage();
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
-const srv = await startTestServer({ dataDir, log, env: { ...(JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>), TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS ?? '2' } });
+const srv = await startTestServer({ dataDir, log, env: { ...(JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>), ...(process.env.BENCH_INGEST_WORKERS ? { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS } : {}) } });
 
 /**
  * Optional (BENCH_COUNT_PORTS=1): count every call the use cases make on the ports (CaseRepository,

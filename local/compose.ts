@@ -21,7 +21,7 @@ import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../shared/adapters
 import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/reports/webhook.ts';
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
-import { createDicomInspector } from '../shared/dicom/inspector.ts';
+import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/inspector.ts';
 import { createApp } from '../shared/http/app.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import { systemClock } from '../shared/ports/clock.ts';
@@ -105,7 +105,14 @@ export async function composeLocal(
     blobs,
     readQueue: new SqliteReadQueue(db, { clock, maxReceiveCount: READ_MAX_RECEIVES }),
     jobQueue: wakingJobs,
-    inspector: createDicomInspector({ workers: cfg.TELEREAD_PARSE_WORKERS }),
+    inspector: createDicomInspector({
+      workers: cfg.TELEREAD_PARSE_WORKERS,
+      workerCoreUrl:
+        (await buildParseWorkerCore(join(dataDir, 'cache', 'parse-worker-core.mjs')).catch((e: unknown) => {
+          log.warn('parse workers compile their code with tsx: the compiled build failed', { error: (e as Error)?.message });
+          return null;
+        })) ?? undefined,
+    }),
     signer,
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
     renderer: lazyPdfRenderer(join(dataDir, 'fonts')),

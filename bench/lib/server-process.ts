@@ -57,7 +57,7 @@ export async function startServerProcess(
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = fork(CHILD, [], {
     execArgv,
-    env: { ...process.env, BENCH_DATA_DIR: dir.path, BENCH_INGEST_WORKERS: String(opts.ingestWorkers ?? 2), BENCH_ENV: JSON.stringify(opts.env ?? {}), BENCH_COUNT_PORTS: opts.countPorts ? '1' : '0' },
+    env: { ...process.env, BENCH_DATA_DIR: dir.path, ...(opts.ingestWorkers !== undefined ? { BENCH_INGEST_WORKERS: String(opts.ingestWorkers) } : {}), BENCH_ENV: JSON.stringify(opts.env ?? {}), BENCH_COUNT_PORTS: opts.countPorts ? '1' : '0' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const untrack = trackChild(`server child ${child.pid}`, child);

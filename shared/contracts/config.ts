@@ -9,7 +9,7 @@ export const LocalConfigSchema = z.object({
   TELEREAD_DEMO_PASSWORD: z.string().min(8, 'TELEREAD_DEMO_PASSWORD has at least 8 characters').default('teleread-demo'),
   TELEREAD_DEMO_PIN: z.string().regex(/^\d{4,12}$/, 'TELEREAD_DEMO_PIN is 4–12 digits').default('246810'),
   TELEREAD_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
-  TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(4),
   /**
    * Parse worker threads. One is plenty for a county (a header parse takes ~1 ms, an ECG analysis
    * ~20 ms) and each costs ~45 MiB resident; more only help a hub ingesting hundreds of ECGs a minute.

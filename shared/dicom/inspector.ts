@@ -5,6 +5,7 @@
  * resource limits and a per-file timeout, and checks encapsulated pixel data through the ByteSource.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ByteSource, InspectOutcome, StudyInspector, WaveformOutcome } from '../ports/study-inspector.ts';
 import { REEXPORT } from './codes.ts';
@@ -32,6 +33,11 @@ export interface DicomInspectorOptions {
   stackSizeMb?: number;
   /** Run the ECG module on waveforms (default true). */
   ecg?: boolean;
+  /**
+   * A compiled JavaScript build of worker-core.ts for the workers to load (see `buildParseWorkerCore`);
+   * without it each worker compiles the TypeScript with tsx (slower to start, ~30 MiB more resident).
+   */
+  workerCoreUrl?: string;
   /**
    * Tests only: the worker hangs on a file starting with 'TELEREAD-TEST-HANG' and exhausts its heap
    * on 'TELEREAD-TEST-OOM', so timeouts and crashes can be tested deterministically. Off by default.
@@ -183,6 +189,7 @@ class ParsePool {
     private readonly size: number,
     private readonly analyzeOpts: AnalyzeOptions & { testHooks?: boolean },
     private readonly limits: { maxOldGenerationSizeMb: number; stackSizeMb: number },
+    private readonly coreUrl: string | undefined,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -190,7 +197,7 @@ class ParsePool {
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, {
       execArgv: [],
-      workerData: { options: this.analyzeOpts },
+      workerData: { options: this.analyzeOpts, ...(this.coreUrl ? { coreUrl: this.coreUrl } : {}) },
       resourceLimits: {
         maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb,
         maxYoungGenerationSizeMb: 32,
@@ -329,12 +336,39 @@ export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyIns
       ...(opts.testHooks ? { testHooks: true } : {}),
     },
     { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 256, stackSizeMb: opts.stackSizeMb ?? 4 },
+    opts.workerCoreUrl,
   );
   return {
     inspect: (source) => runInspection(source, (b, size, t) => pool.run(b, size, t), r),
     readWaveform: (source) => readWholeWaveform(source, r, (b) => pool.waveform(b, r.timeoutMs)),
     close: () => pool.close(),
   };
+}
+
+/**
+ * Compile worker-core.ts and what it imports into one ES module at `outFile` with esbuild, for the
+ * parse workers to load without tsx. Returns its file URL, or null when esbuild is not installed (a
+ * production install without dev dependencies): the workers then compile with tsx as before.
+ */
+export async function buildParseWorkerCore(outFile: string): Promise<string | null> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return null;
+  }
+  await esbuild.build({
+    entryPoints: [fileURLToPath(new URL('./worker-core.ts', import.meta.url))],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+    // CommonJS dependencies (dicom-parser) call require(): give the ES module one.
+    banner: { js: "import { createRequire as __teleread_cr } from 'node:module'; const require = __teleread_cr(import.meta.url);" },
+  });
+  return pathToFileURL(outFile).href;
 }
 
 /** Decode an accepted ECG's leads in the calling thread (Lambda: the invocation is the isolation). */

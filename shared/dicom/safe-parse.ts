@@ -5,14 +5,16 @@
  * Everything dicom-parser throws (strings, Errors, plain `{exception, dataSet}` objects, RangeError
  * from its recursion) is normalised into a `DicomParseError` with a stable code.
  */
-import { createRequire } from 'node:module';
 import { inflateRawSync } from 'node:zlib';
 import type * as DP from 'dicom-parser';
+// A static import (CommonJS default export) so esbuild bundles it into the Lambda functions and the
+// compiled parse-worker core; a runtime require() would look for node_modules where there is none.
+import dicomParserModule from 'dicom-parser';
 import { DicomParseError, REEXPORT, refuse } from './codes.ts';
 
 export { DicomParseError, DICOM_CODES, type DicomCode } from './codes.ts';
 
-const dicomParser = createRequire(import.meta.url)('dicom-parser') as typeof DP;
+const dicomParser = dicomParserModule as unknown as typeof DP;
 export type DataSet = DP.DataSet;
 export type Element = DP.Element;
 

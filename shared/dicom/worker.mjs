@@ -1,12 +1,14 @@
 // Parse worker entry. Plain JavaScript so it loads in any runtime (tsx, vitest, node --import tsx,
-// plain node); it loads the TypeScript core through tsx's scoped API (tsx/esm/api tsImport).
+// plain node); it loads a compiled build of the core when given one (workerData.coreUrl, made by
+// buildParseWorkerCore), else the TypeScript core through tsx's scoped API (tsx/esm/api tsImport).
 // Protocol: posts {ready:true} once loaded; receives {id, op?, bytes, fileSize}; answers {id, result}
 // with a plain AnalyzeResult (or a WaveformResult for op 'waveform'). Anything thrown is turned into a refusal here too.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { tsImport } = await import('tsx/esm/api');
-const core = await tsImport('./worker-core.ts', import.meta.url);
 const options = (workerData && workerData.options) || {};
+const core = workerData && workerData.coreUrl
+  ? await import(workerData.coreUrl)
+  : await (await import('tsx/esm/api')).tsImport('./worker-core.ts', import.meta.url);
 
 const startsWith = (bytes, text) => bytes.length >= text.length && [...text].every((c, i) => bytes[i] === c.charCodeAt(0));
 

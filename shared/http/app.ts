@@ -79,7 +79,10 @@ export function createApp(deps: Deps, x: HttpExtras) {
     app.put('/api/uploads/:token', async (c) => {
       // An empty body is stored as an empty file: ingest then refuses it with FILE.EMPTY, so the
       // technician sees the reason on the case instead of a bare transport error.
-      const raw = (c.req.raw.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
+      // Under @hono/node-server the Node request is read directly: a Web stream in between costs a
+      // promise per chunk on the event loop.
+      const incoming = (c.env as { incoming?: AsyncIterable<Uint8Array> } | undefined)?.incoming;
+      const raw = incoming ?? ((c.req.raw.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>);
       const len = c.req.header('content-length');
       const r = await receive(c.req.param('token'), raw, len ? Number(len) : null);
       return c.json({ size: r.size }, 201);

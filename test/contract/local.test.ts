@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
-import { MIGRATIONS, migrate, openSqlite, type Database } from '../../shared/adapters/local/sqlite.ts';
+import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database } from '../../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../../shared/adapters/local/sqlite-notifier.ts';
@@ -20,6 +20,7 @@ import { caseRepositoryContract } from './case-repository.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { queueContract } from './queue.contract.ts';
 import { signerKeyStoreContract } from './signer-key-store.contract.ts';
+import { makeCase } from './support/case-fixture.ts';
 import { expectAppError } from './support/expect-error.ts';
 import { ManualClock } from './support/manual-clock.ts';
 
@@ -107,14 +108,31 @@ describe('local adapters: beyond the port contracts', () => {
     await s.cleanup();
   });
 
-  it('opens the database durable: WAL, synchronous=FULL, busy_timeout, foreign keys', () => {
+  it('opens the database WAL, synchronous=NORMAL (fsyncs are the adapters\' own), busy_timeout, foreign keys', () => {
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(s.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(s.db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000);
     const other = s.connect();
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(other.pragma('synchronous', { simple: true })).toBe(2);
+    expect(other.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('a write resolves only after a WAL fsync that began after it; concurrent writes share fsyncs', async () => {
+    const repo = new SqliteCaseRepository(s.db);
+    const before = durabilityStats(s.db)!;
+    expect(before).not.toBeNull();
+    await repo.create(makeCase({ caseId: 'case-durable-0000' }));
+    const one = durabilityStats(s.db)!;
+    expect(one.requests - before.requests).toBe(1);
+    expect(one.fsyncs - before.fsyncs).toBe(1);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => repo.create(makeCase({ caseId: `case-durable-${String(i + 1).padStart(4, '0')}` }))));
+    const many = durabilityStats(s.db)!;
+    expect(many.requests - one.requests).toBe(20);
+    // Twenty writes in one turn of the event loop: at most one fsync already running plus one shared.
+    expect(many.fsyncs - one.fsyncs).toBeGreaterThanOrEqual(1);
+    expect(many.fsyncs - one.fsyncs).toBeLessThanOrEqual(2);
+    expect(durabilityStats(openSqlite(':memory:'))).toBeNull();
   });
 
   it('records migrations once; re-running them is a no-op; a new one applies once', () => {

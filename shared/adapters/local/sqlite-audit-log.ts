@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { AppError } from '../../domain/errors.ts';
 import type { AuditEntry, AuditLog } from '../../ports/audit-log.ts';
+import { durable } from './sqlite.ts';
 
 /** prev_hash of the first row. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -116,10 +117,14 @@ export class SqliteAuditLog implements AuditLog {
     this.pending = [];
     try {
       this.appendTx(batch.map((b) => b.e));
-      for (const b of batch) b.done();
     } catch (err) {
       for (const b of batch) b.fail(err);
+      return;
     }
+    durable(this.db).then(
+      () => batch.forEach((b) => b.done()),
+      (err: unknown) => batch.forEach((b) => b.fail(err)),
+    );
   }
 
   /** Newest first. */

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { durable } from './sqlite.ts';
 import type { Case } from '../../domain/case.ts';
 import { AppError } from '../../domain/errors.ts';
 import type {
@@ -144,6 +145,7 @@ export class SqliteCaseRepository implements CaseRepository {
       }
       throw e;
     }
+    await durable(this.db);
   }
 
   async get(caseId: string): Promise<Case | null> {
@@ -163,6 +165,7 @@ export class SqliteCaseRepository implements CaseRepository {
         actualVersion: current.version,
       });
     }
+    await durable(this.db);
     return { ...c, version: next };
   }
 
@@ -220,6 +223,8 @@ export class SqliteCaseRepository implements CaseRepository {
 
   async putInstance(i: InstanceRecord): Promise<{ created: boolean; instance: InstanceRecord }> {
     const info = this.st.insertInstance.run(i.sopInstanceUID, i.caseId, i.fileIndex, JSON.stringify(i));
+    // Also when it was there already: the earlier writer's commit may not be on disk yet.
+    await durable(this.db);
     if (info.changes === 1) return { created: true, instance: i };
     const stored = this.st.getInstance.get(i.sopInstanceUID);
     if (!stored) throw new AppError('CASE.STORE_ERROR', 'internal', 'The instance could not be stored.');
@@ -232,6 +237,7 @@ export class SqliteCaseRepository implements CaseRepository {
 
   async putFileOutcome(o: FileOutcome): Promise<{ created: boolean; outcome: FileOutcome }> {
     const info = this.st.insertOutcome.run(o.caseId, o.fileIndex, JSON.stringify(o));
+    await durable(this.db);
     if (info.changes === 1) return { created: true, outcome: o };
     const stored = this.st.getOutcome.get(o.caseId, o.fileIndex);
     if (!stored) throw new AppError('CASE.STORE_ERROR', 'internal', 'The file outcome could not be stored.');
@@ -244,6 +250,7 @@ export class SqliteCaseRepository implements CaseRepository {
 
   async saveDraft(d: ReportDraft): Promise<void> {
     this.st.saveDraft.run(d.caseId, d.updatedAt, JSON.stringify(d));
+    await durable(this.db);
   }
 
   async getDraft(caseId: string): Promise<ReportDraft | null> {
@@ -263,6 +270,7 @@ export class SqliteCaseRepository implements CaseRepository {
       }
       throw e;
     }
+    await durable(this.db);
   }
 
   async getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null> {

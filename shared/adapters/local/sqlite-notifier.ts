@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AppError } from '../../domain/errors.ts';
 import type { Notification, Notifier } from '../../ports/notifier.ts';
+import { durable } from './sqlite.ts';
 
 const MAX_LIST = 500;
 
@@ -14,7 +15,7 @@ export class SqliteNotifier implements Notifier {
     list: Statement<[{ clinicId: string | null; userId: string | null; limit: number }], { doc: string }>;
   };
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.st = {
       insert: db.prepare(
         `INSERT INTO notifications (to_clinic_id, to_user_id, to_role, kind, case_id, at, doc)
@@ -34,6 +35,7 @@ export class SqliteNotifier implements Notifier {
       throw new AppError('NOTIFY.NO_RECIPIENT', 'invalid', 'A notification needs a clinic, a user or a role to go to.');
     }
     this.st.insert.run(to.clinicId ?? null, to.userId ?? null, to.role ?? null, n.kind, n.caseId, n.at, JSON.stringify(n));
+    await durable(this.db);
   }
 
   async list(to: { clinicId?: string; userId?: string }, limit: number): Promise<Notification[]> {

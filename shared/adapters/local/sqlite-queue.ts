@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { AppError } from '../../domain/errors.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import type { JobMessage, Message, Queue, ReadMessage } from '../../ports/queue.ts';
+import { durable } from './sqlite.ts';
 
 /** The queue tables created by the migrations in sqlite.ts; one per kind. */
 export type SqliteQueueTable = 'read_queue' | 'job_queue';
@@ -151,6 +152,7 @@ export class SqliteQueue<T> implements Queue<T> {
     const messageId = randomUUID();
     const dedup = opts.deduplicationId ?? null;
     const info = this.st.insert.run(messageId, queue, json, now.toISOString(), now.getTime() + delay * 1000, dedup);
+    await durable(this.db);
     if (info.changes === 0 && dedup !== null) {
       const live = this.st.byDedup.get(queue, dedup);
       if (live) return { messageId: live.id };
@@ -168,6 +170,7 @@ export class SqliteQueue<T> implements Queue<T> {
       throw new AppError('QUEUE.INVALID_ARGUMENT', 'invalid', `max must be an integer from 1 to ${MAX_BATCH}.`);
     }
     if (queues.length === 0) return [];
+    // Not awaited to disk: a receive lost with the machine's power only makes the message visible again.
     return this.receiveTx(queues, opts.visibilityTimeoutSeconds, max);
   }
 
@@ -189,6 +192,7 @@ export class SqliteQueue<T> implements Queue<T> {
     if (!row) throw receiptInvalid('the message was deleted');
     const info = this.st.setVisible.run(this.clock.now().getTime() + visibilityTimeoutSeconds * 1000, row.id, receipt);
     if (info.changes === 0) throw receiptInvalid('the message was received again since');
+    await durable(this.db);
   }
 
   async delete(queue: string, receipt: string): Promise<void> {
@@ -196,6 +200,7 @@ export class SqliteQueue<T> implements Queue<T> {
     if (!row) return; // already deleted: deleting again is a no-op, as on SQS
     const info = this.st.remove.run(row.id, receipt);
     if (info.changes === 0 && this.st.byId.get(row.id)) throw receiptInvalid('the message was received again since');
+    await durable(this.db);
   }
 
   async depth(queue: string): Promise<{ visible: number; inFlight: number; dead: number }> {
@@ -216,7 +221,9 @@ export class SqliteQueue<T> implements Queue<T> {
 
   /** Put a queue's dead-lettered messages back, visible now with a fresh receive count. Returns how many. */
   async redrive(queue: string): Promise<number> {
-    return this.st.redrive.run(this.clock.now().getTime(), queue).changes;
+    const n = this.st.redrive.run(this.clock.now().getTime(), queue).changes;
+    await durable(this.db);
+    return n;
   }
 
   /**
@@ -226,9 +233,11 @@ export class SqliteQueue<T> implements Queue<T> {
    */
   async releaseInFlight(queue: string): Promise<number> {
     const now = this.clock.now().getTime();
-    return this.db
+    const n = this.db
       .prepare(`UPDATE ${this.table} SET visible_at = ?, receipt = NULL WHERE queue = ? AND dead = 0 AND receipt IS NOT NULL AND visible_at > ?`)
       .run(now, queue, now).changes;
+    await durable(this.db);
+    return n;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AppError } from '../../domain/errors.ts';
 import type { SealedSignerKey, SignerKeyStore } from '../../ports/signer.ts';
+import { durable } from './sqlite.ts';
 
 const isUniqueViolation = (e: unknown) =>
   typeof e === 'object' &&
@@ -21,7 +22,7 @@ export class SqliteSignerKeyStore implements SignerKeyStore {
     all: Statement<[], { doc: string }>;
   };
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.st = {
       insert: db.prepare('INSERT INTO signer_keys (signer_id, kid, created_at, doc) VALUES (?, ?, ?, ?)'),
       current: db.prepare(
@@ -43,6 +44,7 @@ export class SqliteSignerKeyStore implements SignerKeyStore {
       }
       throw e;
     }
+    await durable(this.db);
   }
 
   async current(signerId: string): Promise<SealedSignerKey | null> {

@@ -1,8 +1,11 @@
 /** Behaviour of the door on synthetic files: each check with its own code, isolation, limits. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DicomParseError } from '../../../shared/dicom/codes.ts';
-import { bytesSource, createDicomInspector, inspectInProcess } from '../../../shared/dicom/inspector.ts';
+import { buildParseWorkerCore, bytesSource, createDicomInspector, inspectInProcess } from '../../../shared/dicom/inspector.ts';
 import { normaliseThrown, safeParse } from '../../../shared/dicom/safe-parse.ts';
 import { analyzeBuffer } from '../../../shared/dicom/worker-core.ts';
 import type { InspectOutcome } from '../../../shared/ports/study-inspector.ts';
@@ -392,5 +395,35 @@ describe('waveform objects', () => {
       ],
     });
     expect(codeOf(await inspect(f))).toBe('DICOM.UNSUPPORTED_SOP_CLASS');
+  });
+});
+
+describe('parse workers on the compiled core (what `npm start` runs)', () => {
+  it('give the same outcome as the TypeScript core in-process, stack overflow included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'teleread-core-'));
+    const url = await buildParseWorkerCore(join(dir, 'core.mjs'));
+    expect(url).toMatch(/^file:.*core\.mjs$/);
+    const insp = createDicomInspector({ workers: 2, workerCoreUrl: url! });
+    try {
+      const files = [
+        'ecg-12lead-mortara-explicit-le.dcm',
+        'aecg-hl7-example-mortara.xml',
+        'scpecg-12lead-example-ecgtoolkit.scp',
+        'us-multiframe-30f-jpeg-baseline-ybr422.dcm',
+        'xray-dx-16bit-jpeg2000-lossless.dcm',
+        'bad-deeply-nested-sequences.dcm',
+        'bad-ts-mismatch-implicit-body-declared-jpeg.dcm',
+        'other-ct-small.dcm',
+      ];
+      const pooled = await Promise.all(files.map((f) => insp.inspect(bytesSource(readSample(f)))));
+      for (const [i, f] of files.entries()) {
+        const direct = await inspectInProcess(bytesSource(readSample(f)));
+        expect({ f, out: pooled[i] }).toEqual({ f, out: direct });
+      }
+      expect(codeOf(pooled[5]!)).toBe('DICOM.TOO_DEEP');
+    } finally {
+      await insp.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
