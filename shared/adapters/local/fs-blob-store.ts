@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { BlobStore, PutOptions, StoredObject } from '../../ports/blob-store.ts';
@@ -43,11 +43,65 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < chunk.byteLength) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done);
-    done += bytesWritten;
+/** Write every byte of `bufs` (one writev per call; a short write continues where it stopped). */
+async function writevAll(fh: FileHandle, bufs: Uint8Array[]): Promise<void> {
+  let list = bufs;
+  while (list.length > 0) {
+    const { bytesWritten } = await fh.writev(list);
+    if (bytesWritten <= 0) throw new Error('the disk accepted no bytes');
+    let n = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const b of list) {
+      if (n >= b.byteLength) {
+        n -= b.byteLength;
+        continue;
+      }
+      rest.push(n > 0 ? b.subarray(n) : b);
+      n = 0;
+    }
+    list = rest;
+  }
+}
+
+/**
+ * Batches of incoming chunks, written with one writev each while the next batch fills: a 10 MB
+ * upload arriving in 64 KiB chunks takes ~10 disk writes instead of ~160 round trips to the libuv pool,
+ * and reading the network overlaps writing the disk. At most one batch in flight plus one filling.
+ */
+class BatchedWriter {
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private inflight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly maxBytes = 1024 * 1024,
+    private readonly maxBuffers = 256,
+  ) {}
+
+  async push(chunk: Uint8Array): Promise<void> {
+    if (chunk.byteLength === 0) return;
+    this.batch.push(chunk);
+    this.batchBytes += chunk.byteLength;
+    if (this.batchBytes >= this.maxBytes || this.batch.length >= this.maxBuffers) await this.flush();
+  }
+
+  /** Start writing the current batch once the previous one is done. */
+  async flush(): Promise<void> {
+    const bufs = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    await this.inflight;
+    if (bufs.length) {
+      this.inflight = writevAll(this.fh, bufs);
+      // Marked handled now; the failure is rethrown where the write is next awaited.
+      this.inflight.catch(() => undefined);
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.inflight;
   }
 }
 
@@ -112,21 +166,26 @@ export class FsBlobStore implements BlobStore {
     const hash = createHash('sha256');
     let size = 0;
     let fh: FileHandle | undefined;
+    let writer: BatchedWriter | undefined;
     try {
       fh = await open(temp, 'wx', 0o640);
+      writer = new BatchedWriter(fh);
       const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body instanceof Uint8Array ? [body] : body;
       for await (const chunk of chunks) {
         if (!(chunk instanceof Uint8Array)) throw new AppError('BLOB.INVALID_BODY', 'invalid', 'The body must be bytes.');
         size += chunk.byteLength;
         if (max !== undefined && size > max) throw tooLarge(max);
         hash.update(chunk);
-        await writeAll(fh, chunk);
+        await writer.push(chunk);
       }
+      await writer.finish();
       await fh.sync();
       await fh.close();
       fh = undefined;
       await this.commit(temp, file, dir);
     } catch (e) {
+      // A write still in flight must end before the file is closed and removed.
+      await writer?.finish().catch(() => undefined);
       if (fh) await fh.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
       throw e;
@@ -233,6 +292,20 @@ export class FsBlobStore implements BlobStore {
       if (isCode(e, 'ENOENT') && (await this.head(fromKey)) === null) throw notFound();
       throw e;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    const { file, dir } = this.pathOf(key);
+    try {
+      await unlink(file);
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
+      throw e;
+    }
+    await fsyncDir(dir);
+    // A staging directory is one request's own: once emptied it goes too, so staging leaves no trace.
+    // rmdir refuses a directory that still holds anything.
+    if (dir !== this.rootDir) await rmdir(dir).catch(() => undefined);
   }
 
   async list(prefix: string): Promise<string[]> {
