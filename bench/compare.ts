@@ -9,11 +9,10 @@
  * ratios are taken per repetition (the three legs ran within seconds of one another) and the median
  * over repetitions is reported, with the median of each leg's own figures.
  */
-import { syntheticEcg, syntheticUltrasound } from '../shared/synth/studies.ts';
 import { ingestThroughput, type IngestThroughput } from './ingest.ts';
 import { now } from './lib/client.ts';
 import { diskFloor, type FloorRun } from './lib/floor.ts';
-import type { BenchFile } from './lib/files.ts';
+import { warmupFiles, type BenchFile } from './lib/files.ts';
 import { orthancStore, startOrthanc, type OrthancProcess } from './lib/orthanc.ts';
 import { MB, round } from './lib/stats.ts';
 
@@ -73,9 +72,8 @@ let warmSeed = 8_888_000;
 async function orthancRun(bin: string, files: BenchFile[], concurrency: number): Promise<OrthancRun> {
   const o: OrthancProcess = await startOrthanc(bin);
   try {
-    // Warm-up, like TeleRead's: one ECG and one US of seeds no measured set uses.
-    const seed = ++warmSeed;
-    for (const b of [syntheticEcg({ seed }).bytes, syntheticUltrasound({ seed }).bytes]) await orthancStore(o.url, b);
+    // Warm-up, the same files TeleRead gets (bench/lib/files.ts WARMUP_MIX), seeds no measured set uses.
+    for (const f of warmupFiles(++warmSeed * 100)) await orthancStore(o.url, f.bytes);
     const cpu0 = o.cpuMs();
     const statuses: Record<string, number> = {};
     let next = 0;

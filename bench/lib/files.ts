@@ -43,6 +43,14 @@ export interface MixSpec {
 export const FULL_MIX: MixSpec = { ecg: 40, dx: 6, us: 16, usCine: 4, cineFrames: 60 };
 export const QUICK_MIX: MixSpec = { ecg: 2, dx: 1, us: 1, usCine: 1, cineFrames: 10 };
 
+/** What every ingest leg receives before it is measured (see warmUp in bench/ingest.ts): ECG first. */
+export const WARMUP_MIX: MixSpec = { ecg: 24, dx: 0, us: 4, usCine: 0, cineFrames: 1 };
+export const warmupFiles = (seedBase: number): BenchFile[] => {
+  const files = generatedMix(WARMUP_MIX, seedBase);
+  const firstEcg = files.findIndex((f) => f.kind === 'ecg');
+  return [files[firstEcg]!, ...files.filter((_, i) => i !== firstEcg)];
+};
+
 /**
  * Generated studies, deterministic from `seedBase` (distinct seeds → distinct SOPInstanceUIDs).
  * Interleaved so that the big files are spread through the run rather than bunched at the end.

@@ -11,10 +11,11 @@ export const LocalConfigSchema = z.object({
   TELEREAD_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(4),
   /**
-   * Parse worker threads. One is plenty for a county (a header parse takes ~1 ms, an ECG analysis
-   * ~20 ms) and each costs ~45 MiB resident; more only help a hub ingesting hundreds of ECGs a minute.
+   * Parse worker threads (ECG analysis runs there, ~7 ms per 12-lead). Two keep both cores busy when
+   * ECGs arrive together; each costs ~30 MiB resident on the compiled core (peak 230 MiB with two
+   * during a 500 MB upload, docs/PERFORMANCE.md).
    */
-  TELEREAD_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
+  TELEREAD_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   /** Public origin used in upload URLs; default http://HOST:PORT. */
   TELEREAD_PUBLIC_URL: z.string().url().optional(),
   TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),

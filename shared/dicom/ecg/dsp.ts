@@ -48,6 +48,18 @@ function runBiquad(f: Biquad, x: Float64Array, backward: boolean): void {
   }
 }
 
+/** The input with `p` samples of odd reflection at both ends (p < n). */
+function padded(input: ArrayLike<number>, p: number): Float64Array {
+  const n = input.length;
+  const x = new Float64Array(n + 2 * p);
+  const a = input[0]!;
+  const b = input[n - 1]!;
+  for (let i = 0; i < p; i++) x[i] = 2 * a - input[p - i]!;
+  for (let i = 0; i < n; i++) x[p + i] = input[i]!;
+  for (let i = 0; i < p; i++) x[p + n + i] = 2 * b - input[n - 2 - i]!;
+  return x;
+}
+
 /**
  * Zero-phase filtering (forward then backward) through a cascade of biquads, with odd reflection of
  * `pad` samples at both ends to tame edge transients. Returns a new array.
@@ -56,15 +68,68 @@ export function filtfilt(input: ArrayLike<number>, filters: Biquad[], pad: numbe
   const n = input.length;
   if (n === 0) return new Float64Array(0);
   const p = Math.max(0, Math.min(pad, n - 1));
-  const x = new Float64Array(n + 2 * p);
-  const a = input[0]!;
-  const b = input[n - 1]!;
-  for (let i = 0; i < p; i++) x[i] = 2 * a - input[p - i]!;
-  for (let i = 0; i < n; i++) x[p + i] = input[i]!;
-  for (let i = 0; i < p; i++) x[p + n + i] = 2 * b - input[n - 2 - i]!;
+  const x = padded(input, p);
   for (const f of filters) runBiquad(f, x, false);
   for (const f of filters) runBiquad(f, x, true);
   return x.subarray(p, p + n).slice();
+}
+
+/**
+ * `filtfilt` of every lead, two leads per pass: a biquad's recursion is a chain of dependent
+ * multiply-adds, so running two independent chains in one loop keeps the CPU's pipelines busy and
+ * roughly halves the time. Results are identical to filtering each lead alone.
+ */
+export function filtfiltLeads(leads: ArrayLike<number>[], filters: Biquad[], pad: number): Float64Array[] {
+  const out: Float64Array[] = new Array<Float64Array>(leads.length);
+  let k = 0;
+  for (; k + 1 < leads.length; k += 2) {
+    const a = leads[k]!;
+    const b = leads[k + 1]!;
+    const n = a.length;
+    if (n !== b.length || n === 0) {
+      out[k] = filtfilt(a, filters, pad);
+      out[k + 1] = filtfilt(b, filters, pad);
+      continue;
+    }
+    const p = Math.max(0, Math.min(pad, n - 1));
+    const x = padded(a, p);
+    const y = padded(b, p);
+    for (const f of filters) runBiquadPair(f, x, y, false);
+    for (const f of filters) runBiquadPair(f, x, y, true);
+    out[k] = x.subarray(p, p + n).slice();
+    out[k + 1] = y.subarray(p, p + n).slice();
+  }
+  if (k < leads.length) out[k] = filtfilt(leads[k]!, filters, pad);
+  return out;
+}
+
+function runBiquadPair(f: Biquad, x: Float64Array, y: Float64Array, backward: boolean): void {
+  // runBiquad on two equal-length arrays at once (same arithmetic, same order per array).
+  const { b0, b1, b2, a1, a2 } = f;
+  const n = x.length;
+  const step = backward ? -1 : 1;
+  const first = backward ? n - 1 : 0;
+  const dcGain = (b0 + b1 + b2) / (1 + a1 + a2);
+  const x0 = x[first] ?? 0;
+  const y0 = y[first] ?? 0;
+  const xo = x0 * dcGain;
+  const yo = y0 * dcGain;
+  let u1 = xo - b0 * x0;
+  let u2 = b2 * x0 - a2 * xo;
+  let v1 = yo - b0 * y0;
+  let v2 = b2 * y0 - a2 * yo;
+  for (let k = 0, i = first; k < n; k++, i += step) {
+    const xi = x[i]!;
+    const yi = y[i]!;
+    const xr = b0 * xi + u1;
+    const yr = b0 * yi + v1;
+    u1 = b1 * xi - a1 * xr + u2;
+    v1 = b1 * yi - a1 * yr + v2;
+    u2 = b2 * xi - a2 * xr;
+    v2 = b2 * yi - a2 * yr;
+    x[i] = xr;
+    y[i] = yr;
+  }
 }
 
 /** Centred moving average over `w` samples (w ≥ 1). */

@@ -20,7 +20,7 @@
  *     the window after the previous beat's T end, and only for a P wave of ≥ 0.04 mV.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, argMin, derivative, filtfilt, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, argMin, derivative, filtfilt, filtfiltLeads, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
@@ -101,7 +101,7 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   const n = leads[0]?.length ?? 0;
   if (n < fs) return { fiducials: [] };
   const band = [highPass(5, fs), lowPass(15, fs)];
-  const slopes = leads.map((x) => derivative(filtfilt(x, band, Math.round(fs)), fs));
+  const slopes = filtfiltLeads(leads, band, Math.round(fs)).map((x) => derivative(x, fs));
   const stride = Math.max(1, Math.floor(n / 4000)); // a subsample is plenty for a robust scale
   const scales = slopes.map((d) => {
     const a = new Float64Array(Math.ceil(n / stride));
@@ -119,8 +119,8 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   // tall, peaked T wave has little energy left.
   const hfBand = [highPass(12, fs), lowPass(Math.min(40, 0.4 * fs), fs)];
   const hfEnergy = new Float64Array(n);
-  for (const x of leads) {
-    const d = derivative(filtfilt(x, hfBand, Math.round(0.5 * fs)), fs);
+  for (const x of filtfiltLeads(leads, hfBand, Math.round(0.5 * fs))) {
+    const d = derivative(x, fs);
     for (let i = 0; i < n; i++) hfEnergy[i] = hfEnergy[i]! + d[i]! * d[i]!;
   }
 
@@ -267,10 +267,10 @@ interface Beat {
   fs: number;
 }
 
-function morphologyFilter(x: Float64Array, fs: number): Float64Array {
+function morphologyFilterLeads(leads: Float64Array[], fs: number): Float64Array[] {
   const filters = [highPass(0.5, fs)];
   if (fs > 100) filters.push(lowPass(40, fs));
-  return filtfilt(x, filters, Math.round(2 * fs));
+  return filtfiltLeads(leads, filters, Math.round(2 * fs));
 }
 
 function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[], rrMs: number): Beat | null {
@@ -283,7 +283,7 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
   const pre = Math.round(Math.min(0.5, Math.max(0.3, (0.8 * rrMs) / 1000)) * fs);
   const post = Math.round(Math.min(0.8, Math.max(0.45, (1.2 * rrMs) / 1000)) * fs);
   const len = pre + post;
-  const filtered = leads.map((x) => morphologyFilter(x, fs));
+  const filtered = morphologyFilterLeads(leads, fs);
   const n = leads[0]!.length;
   const buf = new Float64Array(fiducials.length);
   const out = filtered.map((x) => {
@@ -382,11 +382,7 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
   // P onset on a 20 Hz low-passed copy, in the window before the QRS.
   let pOnset: number | null = null;
   const lp = [lowPass(20, fs)];
-  const sp = absSlopeSum(
-    leads.map((x) => filtfilt(x, lp, ms(100))),
-    fs,
-    8,
-  );
+  const sp = absSlopeSum(filtfiltLeads(leads, lp, ms(100)), fs, 8);
   // The P window opens after the previous beat's T wave (when this beat's T end is known).
   const afterPrevT = tEnd !== null ? tEnd - ms(rrMs) + ms(20) : 1;
   const pLo = Math.max(1, afterPrevT, qrsOnset - ms(Math.min(350, 0.6 * rrMs)));
@@ -428,7 +424,8 @@ export function beatFiducials(beat: Beat, rrMs: number): BeatFiducials {
 function beatFromGroup(g: EcgGroup): Beat | null {
   const n = groupLength(g);
   const fs = g.samplingFrequency;
-  const leads = usableLeads(g, n).map((x) => (fs > 100 ? filtfilt(x, [lowPass(40, fs)], Math.round(0.05 * fs)) : x));
+  const usable = usableLeads(g, n);
+  const leads = fs > 100 ? filtfiltLeads(usable, [lowPass(40, fs)], Math.round(0.05 * fs)) : usable;
   if (leads.length === 0 || n < 0.3 * fs) return null;
   const s = absSlopeSum(leads, fs, 8);
   const edge = Math.round(0.1 * n);

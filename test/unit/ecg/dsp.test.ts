@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filtfilt, highPass, lowPass, median, medianInPlace, percentile, selectInPlace } from '../../../shared/dicom/ecg/dsp.ts';
+import { filtfilt, filtfiltLeads, highPass, lowPass, median, medianInPlace, percentile, selectInPlace } from '../../../shared/dicom/ecg/dsp.ts';
 import { mulberry32 } from '../../../shared/synth/random.ts';
 
 const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
@@ -60,5 +60,15 @@ describe('filtfilt', () => {
     const y = filtfilt(x, [highPass(0.5, 500)], 1000);
     expect(x).toEqual(copy);
     expect(Math.max(...Array.from(y, Math.abs))).toBeLessThan(1e-6);
+  });
+
+  it('filtfiltLeads gives exactly filtfilt of each lead (odd counts, unequal lengths too)', () => {
+    const rnd = mulberry32(7);
+    const lead = (n: number) => Float64Array.from({ length: n }, () => rnd() - 0.5);
+    const filters = [highPass(5, 500), lowPass(15, 500)];
+    for (const leads of [[lead(3000), lead(3000), lead(3000)], [lead(900), lead(1200)], [lead(1)], []]) {
+      const together = filtfiltLeads(leads, filters, 500);
+      expect(together).toEqual(leads.map((x) => filtfilt(x, filters, 500)));
+    }
   });
 });
