@@ -6,6 +6,7 @@ import { deliverReport, repairUnappliedSignatures } from '../shared/application/
 import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
 import { sweepLeases } from '../shared/application/reads.ts';
 import { sweepSla } from '../shared/application/sla.ts';
+import { removeStaleStowStaging } from '../shared/application/stow.ts';
 import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
 import { FileDirectory } from '../shared/adapters/local/file-directory.ts';
 import { FsBlobStore } from '../shared/adapters/local/fs-blob-store.ts';
@@ -196,6 +197,8 @@ export async function composeLocal(
       // job, every QUEUED case without a confirmed read message needs one, and crashed uploads' temp
       // files can go.
       blobs.removeStaleTempFiles(0).catch(fail);
+      // So can STOW-RS parts a crashed request had staged (its sender got no answer and still holds them).
+      removeStaleStowStaging(deps, 0).catch(fail);
       // One process owns these queues: jobs its predecessor had received can no longer finish.
       Promise.all([jobQueue.releaseInFlight('ingest'), jobQueue.releaseInFlight('delivery')])
         .then(() => reconcileUploads(deps, 0))

@@ -264,6 +264,10 @@ export class AppStack extends Stack {
       integration,
       authorizer,
     });
+    // DICOMweb reading (QIDO/WADO) for viewers and county PACS, same tokens; multipart answers over
+    // Lambda's payload cap are refused with a pointer to the instance links. STOW-RS is not routed on
+    // AWS yet (docs/OPERATIONS.md): its staging needs S3 rights and bodies above 6 MB need another door.
+    this.api.addRoutes({ path: '/dicomweb/{proxy+}', methods: [HttpMethod.GET], integration, authorizer });
 
     const withWeb = props.web ?? !inChina;
     if (withWeb) {

@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'not_found' // 404: also what another clinic's resource answers
   | 'conflict' // 409: state does not allow it (already claimed, lease lost, …)
   | 'too_large' // 413
+  | 'unsupported_media_type' // 415: the body is not in a media type this route takes
+  | 'not_acceptable' // 406: no representation the Accept header allows can be produced
   | 'gone' // 410: an expired upload URL or lease
   | 'unprocessable' // 422: the content itself was refused (a rejected study)
   | 'internal'; // 500: says nothing internal

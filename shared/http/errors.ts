@@ -4,7 +4,7 @@ import { describeIssues } from '../contracts/describe.ts';
 import { AppError, type ErrorKind } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 
-const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 500> = {
+const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 415 | 422 | 500> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -12,6 +12,8 @@ const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 
   conflict: 409,
   gone: 410,
   too_large: 413,
+  unsupported_media_type: 415,
+  not_acceptable: 406,
   unprocessable: 422,
   internal: 500,
 };

@@ -9,6 +9,10 @@ export interface RouteDoc {
   query?: z.ZodType;
   response?: z.ZodType;
   responses?: Record<string, string>;
+  /** Request headers the route reads (besides Authorization). */
+  headers?: { name: string; required?: boolean; description: string }[];
+  /** A body that is not JSON (e.g. multipart/related): its media type and what it holds. */
+  rawBody?: { contentType: string; description: string };
 }
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -30,7 +34,9 @@ export function buildOpenApi(routes: RouteDoc[]) {
       },
     };
     if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: schema(r.body) } } };
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    if (r.rawBody) op.requestBody = { required: true, description: r.rawBody.description, content: { [r.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } };
+    const params: Record<string, unknown>[] = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const h of r.headers ?? []) params.push({ name: h.name, in: 'header', required: h.required ?? false, description: h.description, schema: { type: 'string' } });
     if (r.query) {
       const q = schema(r.query) as { properties?: Record<string, unknown> };
       for (const [name, s] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: false, schema: s as never });

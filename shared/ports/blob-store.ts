@@ -14,6 +14,11 @@ export interface BlobStore {
   copy(fromKey: string, toKey: string): Promise<void>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Remove the object; a missing one is fine. Only for transient staging copies (STOW-RS parts before
+   * they are filed under a submission): uploads, quarantine and reports are never deleted.
+   */
+  delete(key: string): Promise<void>;
 }
 
 export interface PutOptions {

@@ -176,6 +176,17 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
       expect(await store.head('elsewhere/new/dir/0')).toMatchObject({ size: body.byteLength });
     });
 
+    it('deletes an object (a missing one is fine) and leaves its neighbours', async () => {
+      await store.put('stow/c/x/0', Buffer.from('staged'));
+      await store.put('stow/c/x/1', Buffer.from('kept'));
+      await store.delete('stow/c/x/0');
+      expect(await store.head('stow/c/x/0')).toBeNull();
+      expect(await store.list('stow/c/x/')).toEqual(['stow/c/x/1']);
+      await store.delete('stow/c/x/0');
+      await store.delete('no/such/key');
+      await expectAppError(() => store.delete('../escape'), 'BLOB.INVALID_KEY', 'invalid');
+    });
+
     it('lists keys under a prefix, sorted, by string prefix', async () => {
       const keys = ['uploads/b/2', 'uploads/a/10', 'uploads/a/1', 'uploads/ab/1', 'reports/a/1', 'uploads/a/2'];
       for (const k of keys) await store.put(k, Buffer.from(k));

@@ -183,6 +183,7 @@ describe('TeleRead stacks', () => {
       'GET /api/{proxy+}': 'JWT',
       'POST /api/{proxy+}': 'JWT',
       'PUT /api/{proxy+}': 'JWT',
+      'GET /dicomweb/{proxy+}': 'JWT',
     });
     const stage = ofType(ap, 'AWS::ApiGatewayV2::Stage')[0]![1];
     expect(stage.Properties!['AccessLogSettings'].DestinationArn).toBeTruthy();

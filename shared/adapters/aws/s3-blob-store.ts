@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -207,6 +208,12 @@ export class S3BlobStore implements BlobStore {
       if (isMissing(e)) throw notFound();
       throw e;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkBlobKey(key);
+    // S3 answers a delete of a missing key with success, which is what the port promises.
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketOf(key), Key: key }));
   }
 
   async list(prefix: string): Promise<string[]> {
