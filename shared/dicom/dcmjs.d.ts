@@ -1,5 +1,5 @@
-/** dcmjs ships no typings; dicom-json.ts narrows the one part it reads (the data dictionary). */
-declare module 'dcmjs' {
-  const dcmjs: unknown;
-  export default dcmjs;
+/** dcmjs ships no typings; scripts/gen-vr-table.ts reads its data dictionary module. */
+declare module 'dcmjs/dictionary' {
+  const dictionary: Record<string, { vr: string }>;
+  export default dictionary;
 }

@@ -2,22 +2,25 @@
  * DICOMweb reading of stored instances: the header of an accepted file as the DICOM JSON model
  * (PS3.18 F.2) and where each frame's bytes lie, both from a header-only parse through a ByteSource.
  * The dataset is parsed by the same safe wrapper ingest uses (safe-parse.ts); implicit-VR elements
- * get their VR from dcmjs's data dictionary.
+ * get their VR from the DICOM data dictionary (vr-table.ts, generated from dcmjs's).
  */
-// A static import so esbuild bundles dcmjs into the Lambda API function (no node_modules there).
-import dcmjsModule from 'dcmjs';
 import type { ByteSource } from '../ports/study-inspector.ts';
 import type { DicomJson, DicomJsonAttribute, DicomObjectReader, FrameLayout, FramesOutcome, MetadataOutcome } from '../ports/dicom-reader.ts';
 import { decodeValues, resolveCharset, type Charset } from './charset.ts';
 import { DicomParseError } from './codes.ts';
 import { windowedReader, type Reader } from './pixel-check.ts';
+import { VR_TABLE } from './vr-table.ts';
 import { PIXEL_DATA_TAG, safeParse, SUPPORTED_TRANSFER_SYNTAXES, TS, type DataSet, type Element, type ParsedDicom } from './safe-parse.ts';
 
-interface DictEntry {
-  vr: string;
+let vrByTag: Map<string, string> | null = null;
+/** The dictionary VR of a standard element (group and element as 4 upper-case hex digits each). */
+function dictionaryVr(g: string, e: string): string | undefined {
+  if (!vrByTag) {
+    vrByTag = new Map();
+    for (let i = 0; i < VR_TABLE.length; i += 10) vrByTag.set(VR_TABLE.slice(i, i + 8), VR_TABLE.slice(i + 8, i + 10));
+  }
+  return vrByTag.get(g + e) ?? vrByTag.get(`${g.slice(0, 2)}xx${e}`);
 }
-const dcmjs = dcmjsModule as unknown as { data: { DicomMetaDictionary: { dictionary: Record<string, DictEntry | undefined> } } };
-const DICTIONARY = dcmjs.data.DicomMetaDictionary.dictionary;
 
 const MiB = 1024 * 1024;
 /** Largest header prefix read (same bound ingest uses for images). */
@@ -39,9 +42,8 @@ function vrOf(tag: string, el: Element): string {
   const g = tag.slice(1, 5).toUpperCase();
   const e = tag.slice(5, 9).toUpperCase();
   if (e === '0000') return 'UL';
-  const entry = DICTIONARY[`(${g},${e})`];
-  if (!entry) return 'UN';
-  const vr = entry.vr.toUpperCase();
+  const vr = dictionaryVr(g, e);
+  if (!vr) return 'UN';
   if (vr === 'OX') return 'OW';
   if (vr === 'XS') return 'US';
   if (vr.length !== 2) return 'UN';
