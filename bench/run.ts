@@ -3,7 +3,7 @@
  *
  *   npm run bench                    full run (a few minutes on 2 cores)
  *   npm run bench -- --quick         smoke run, a few files per section (< 20 s)
- *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer[,ingest]
+ *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer[,ingest][,gateway]
  *   npm run bench -- --no-orthanc    run the comparison without Orthanc (TeleRead and the disk floor only);
  *                                    without this flag a missing Orthanc is an error (exit 2)
  *   npm run bench -- --reps=5        repetitions of the ingest comparison (default 3, --quick 1)
@@ -34,6 +34,7 @@ import { readsNextLatency, type ReadsNextResult } from './reads-next.ts';
 import { worklistLatency, type WorklistLatency } from './worklist.ts';
 import { perCaseCosts, type KindCost } from './costs.ts';
 import type { BenchFile } from './lib/files.ts';
+import { gatewayIngest, type GatewayIngest, type GatewayLeg } from './gateway.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -46,11 +47,11 @@ for (const a of args) {
   }
 }
 if (flag('help')) {
-  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer,ingest] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
+  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer,ingest,gateway] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
   process.exit(0);
 }
 const quick = flag('quick');
-const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest'];
+const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest', 'gateway'];
 /** Every section by default: `ingest` is the throughput of the real samples (issue 2), `compare` of generated studies against Orthanc. */
 const DEFAULT_SECTIONS = SECTIONS;
 const only = new Set((opt('only') ?? DEFAULT_SECTIONS.join(',')).split(','));
@@ -91,6 +92,7 @@ const P = quick
       readsCases: 2000,
       readsCalls: 20,
       costsPerKind: 1,
+      gatewayStudies: 3,
     }
   : {
       sampleFilesPerKind: undefined,
@@ -113,6 +115,7 @@ const P = quick
       readsCases: 100_000,
       readsCalls: 400,
       costsPerKind: 5,
+      gatewayStudies: 30,
     };
 if (opt('reps')) P.reps = Math.max(1, Number(opt('reps')));
 const TARGET_ECG_P99_MS = 250;
@@ -156,6 +159,8 @@ interface Results {
   fsyncMs?: Summary;
   durationMs?: number;
   ingest?: IngestThroughput[];
+  /** C-STORE through `teleread gateway` next to the HTTP upload path, same files (issue 9). */
+  gateway?: GatewayIngest;
   ecgLatency?: EcgLatency[];
   parse?: ParseRun[];
   /** bench/report-sign.ts (another engineer's): sign + PDF per report, production scrypt. */
@@ -208,6 +213,19 @@ function printIngest(rs: IngestThroughput[]) {
     for (const p of r.server.problems) log(`    server ${p.level}: ${p.msg} ${JSON.stringify(p.fields ?? {})}`);
     for (const x of r.rejected) log(`    refused: ${x.name} → ${x.code}`);
   }
+}
+
+function printGateway(g: GatewayIngest) {
+  const row = (name: string, l: GatewayLeg) => [name, g.studies, g.files, mb(g.bytes), l.wallMs, l.filesPerSec, l.mbPerSec, l.cases, l.notQueued];
+  log(
+    table([
+      ['ingest until every case is QUEUED', 'studies', 'files', 'MB', 'wall ms', 'files/s', 'MB/s', 'cases', 'not QUEUED'],
+      row(`C-STORE via gateway (1 association, stable ${g.stableSeconds} s)`, g.gateway),
+      row('HTTP upload (1 client)', g.http),
+    ]),
+  );
+  log(`  gateway / HTTP: ${g.ratio}× (MB/s); storescu itself: ${g.gateway.storescuMs} ms (${g.gateway.storescuMbPerSec} MB/s into the spool, every instance validated and fsynced before its C-STORE response)`);
+  log(`  the gateway wall includes the stable time of the last study (${g.stableSeconds} s), which no C-STORE sender can avoid`);
 }
 
 function printLatency(ls: EcgLatency[]) {
@@ -479,6 +497,12 @@ try {
     out.push(await ingestThroughput('generated mix', mix, { concurrency: CONCURRENCY, server: await sharedServer() }));
     printIngest(out);
     return out;
+  });
+
+  results.gateway = await section('gateway', async () => {
+    const g = await gatewayIngest({ studies: P.gatewayStudies, stableSeconds: 1, log });
+    printGateway(g);
+    return g;
   });
 
   results.ecgLatency = await section('latency', async () => {

@@ -5,6 +5,8 @@
  *   teleread canonical <report.json> [--out file]
  *   teleread audit verify [--data-dir dir]
  *   teleread font extract [--out file] [--from collection.ttc]
+ *   teleread gateway --port 11112 --aet TELEREAD --api http://127.0.0.1:8080 --username tech-a --password … --spool DIR
+ *   teleread gateway status --spool DIR
  *
  * Exit codes: 0 valid / done, 1 the report does not verify, 2 usage or input error.
  * Subcommands live in one dispatch table; add new ones there.
@@ -15,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqlite } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
+import { GATEWAY_USAGE, GatewayUsageError, runGatewayCommand } from '../gateway/cli.ts';
 import { CJK_FACE, CJK_FACE_FILE, ensureCjkFontFile } from '../shared/reports/font.ts';
 import { verifySignedReportFiles } from '../shared/reports/verify.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
@@ -52,6 +55,20 @@ const commands: Record<string, Command> = {
     usage: 'teleread font extract [--out NotoSansCJKsc-Regular.otf] [--from NotoSansCJK-Regular.ttc]',
     summary: 'extract the Noto Sans CJK SC face the PDFs embed from Debian\'s fonts-noto-cjk collection (for a bundle)',
     run: runFont,
+  },
+  gateway: {
+    usage: GATEWAY_USAGE,
+    summary: 'DICOM C-STORE gateway: receive studies from devices, spool them, send them to TeleRead (status: show the spool)',
+    run: (args, io) =>
+      runGatewayCommand(args, io, {
+        password: process.env.TELEREAD_GATEWAY_PASSWORD,
+        stopped: new Promise((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        }),
+      }).catch((e: unknown) => {
+        throw e instanceof GatewayUsageError ? new UsageError(e.message) : e;
+      }),
   },
   canonical: {
     usage: 'teleread canonical <report.json> [--out report.canonical.json]',

@@ -1,7 +1,7 @@
 import type { Principal } from '../contracts/auth.ts';
 import type { CreateSubmission } from '../contracts/api.ts';
 import type { Case } from '../domain/case.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
 import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { caseIdForSubmission, uploadKey } from './keys.ts';
@@ -9,6 +9,9 @@ import { caseIdForSubmission, uploadKey } from './keys.ts';
 /**
  * A technician declares a study (patient, recorded consent, priority, files) and gets one upload
  * target per file. The case starts AWAITING_FILES and is queued when every declared file is in.
+ * With a `clientReference` the submission id is derived from (clinic, reference): repeating the call
+ * answers the same submission (fresh targets for the files not yet received, none once all arrived)
+ * instead of creating a second case, so a client that crashed before it recorded the answer can retry.
  */
 export async function createSubmission(deps: Deps, p: Principal, input: CreateSubmission) {
   requireRole(p, 'technician');
@@ -24,8 +27,13 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
   }
   const now = deps.clock.now();
   const iso = now.toISOString();
-  const submissionId = deps.ids.next('sub');
+  const ref = input.clientReference;
+  const submissionId = ref === undefined ? deps.ids.next('sub') : deps.ids.derive('sub', p.clinicId, ref);
   const caseId = caseIdForSubmission(submissionId);
+  if (ref !== undefined) {
+    const existing = await deps.cases.get(caseId);
+    if (existing) return replaySubmission(deps, p, existing, input);
+  }
   const c: Case = {
     caseId,
     submissionId,
@@ -58,7 +66,14 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
     acknowledgement: null,
     version: 0,
   };
-  await deps.cases.create(c);
+  try {
+    await deps.cases.create(c);
+  } catch (e) {
+    // Two concurrent calls with one reference: the loser answers what the winner created.
+    const winner = ref !== undefined && isAppError(e) && e.code === 'CASE.ALREADY_EXISTS' ? await deps.cases.get(caseId) : null;
+    if (winner) return replaySubmission(deps, p, winner, input);
+    throw e;
+  }
   const uploads = await Promise.all(
     input.files.map(async (f, index) => {
       // The target allows the declared size (never above the limit): a bigger body is refused at upload.
@@ -73,7 +88,22 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
   );
   await deps.audit.append({ at: iso, actor: p.userId, action: 'submission.create', caseId, detail: { files: input.files.length } });
   deps.log.info('submission created', { caseId, clinicId: p.clinicId, files: input.files.length, priority: input.priority });
-  return { submissionId, caseId, uploads };
+  return { submissionId, caseId, uploads, status: c.status };
+}
+
+/** A repeated clientReference: the same submission, targets only for what has not arrived. */
+async function replaySubmission(deps: Deps, p: Principal, c: Case, input: CreateSubmission) {
+  const sizes = input.files.map((f) => f.size);
+  if (c.clinicId !== p.clinicId || c.declaredFiles !== sizes.length || (c.declaredSizes && c.declaredSizes.some((s, i) => s !== sizes[i]))) {
+    throw new AppError(
+      'SUBMISSION.CLIENT_REFERENCE_REUSED',
+      'conflict',
+      'This clientReference was already used for a submission with other files. Use a new clientReference for a new study.',
+    );
+  }
+  const uploads = c.status === 'AWAITING_FILES' ? await missingUploadTargets(deps, c) : [];
+  deps.log.info('submission replayed', { caseId: c.caseId, clinicId: c.clinicId, status: c.status, uploads: uploads.length });
+  return { submissionId: c.submissionId, caseId: c.caseId, uploads, status: c.status };
 }
 
 /**
@@ -86,6 +116,10 @@ export async function renewUploadTargets(deps: Deps, p: Principal, submissionId:
   if (c.status !== 'AWAITING_FILES') {
     throw new AppError('SUBMISSION.COMPLETE', 'conflict', `Every file of this submission has arrived (the case is ${c.status}); nothing to upload.`);
   }
+  return { submissionId: c.submissionId, caseId: c.caseId, uploads: await missingUploadTargets(deps, c) };
+}
+
+async function missingUploadTargets(deps: Deps, c: Case) {
   const uploads = [];
   for (let index = 0; index < c.declaredFiles; index++) {
     const key = uploadKey(c.clinicId, c.submissionId, index);
@@ -95,5 +129,5 @@ export async function renewUploadTargets(deps: Deps, p: Principal, submissionId:
     const t = await deps.uploads.create(key, { maxBytes: declared, contentType: 'application/dicom', expiresInSeconds: deps.settings.uploadUrlTtlSeconds });
     uploads.push({ index, ...t, maxBytes: declared });
   }
-  return { submissionId: c.submissionId, caseId: c.caseId, uploads };
+  return uploads;
 }

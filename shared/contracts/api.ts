@@ -38,6 +38,17 @@ export const CreateSubmissionSchema = z.object({
     )
     .min(1, 'declare at least one file')
     .max(MAX_FILES, `at most ${MAX_FILES} files per submission`),
+  /**
+   * Optional idempotency key chosen by the client (e.g. a gateway's spool entry id; never PHI): the
+   * same reference from the same clinic always answers the same submission, so a retry after a crash
+   * or a lost response never creates a second case.
+   */
+  clientReference: z
+    .string()
+    .min(1, 'clientReference is 1 to 128 characters')
+    .max(128, 'clientReference is 1 to 128 characters')
+    .regex(/^[\x21-\x7e]+$/, 'clientReference is printable ASCII without spaces')
+    .optional(),
 });
 export type CreateSubmission = z.infer<typeof CreateSubmissionSchema>;
 
@@ -54,6 +65,8 @@ export const CreateSubmissionResponseSchema = z.object({
   submissionId: z.string(),
   caseId: z.string(),
   uploads: z.array(UploadTargetSchema),
+  /** The case's status: AWAITING_FILES when created; on a repeated clientReference, wherever the case is now. */
+  status: CaseStatusSchema.optional(),
 });
 
 export const ListCasesQuerySchema = z.object({

@@ -22,12 +22,20 @@ export interface TestServer {
 
 /** A real local TeleRead (SQLite, files, workers, HTTP on a loopback port) in a fresh temp data directory. */
 export async function startTestServer(
-  opts: { clock?: Clock; log?: Logger; settings?: Partial<WorkflowSettings>; env?: Record<string, string>; dataDir?: string } = {},
+  opts: {
+    clock?: Clock;
+    log?: Logger;
+    settings?: Partial<WorkflowSettings>;
+    env?: Record<string, string>;
+    dataDir?: string;
+    /** A fixed loopback port (e.g. to restart on the port a client already knows); default: a free one. */
+    port?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'teleread-test-'));
   const cfg = loadLocalConfig({ TELEREAD_DATA_DIR: dataDir, TELEREAD_LOG: 'silent', TELEREAD_SCRYPT_LOG_N: '12', ...opts.env });
   let server: ServerType | null = null;
-  const port = await new Promise<number>((resolve) => {
+  const port = opts.port ?? await new Promise<number>((resolve) => {
     // Port first, then compose with the real origin so upload URLs are absolute.
     const probe = serve({ fetch: () => new Response(''), port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       probe.close(() => resolve(info.port));

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SOURCE_DIRS = ['shared', 'functions', 'local', 'infra', 'web/src', 'bench', 'bin', 'sim'];
+const SOURCE_DIRS = ['shared', 'functions', 'local', 'infra', 'web/src', 'bench', 'bin', 'sim', 'gateway'];
 
 function files(dir: string): string[] {
   const abs = join(ROOT, dir);

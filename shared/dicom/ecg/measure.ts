@@ -20,7 +20,7 @@
  *     the window after the previous beat's T end, and only for a P wave of ≥ 0.04 mV.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, argMin, derivative, filtfilt, filtfiltLeads, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, argMin, derivative, filtfiltLeads, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;

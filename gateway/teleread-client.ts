@@ -1,0 +1,134 @@
+/**
+ * The gateway's side of TeleRead's HTTP API v1: sign in as the clinic technician, declare a
+ * submission, PUT each file to its upload target, read the case. A 401 signs in again once.
+ */
+import { createReadStream } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { z } from 'zod';
+import { CaseStatusSchema, CreateSubmissionResponseSchema, type CreateSubmission } from '../shared/contracts/api.ts';
+
+export type SubmissionAnswer = z.infer<typeof CreateSubmissionResponseSchema>;
+
+/** A failure talking to TeleRead; `retryable` is false for answers a retry cannot change. */
+export class TeleReadError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly code: string | null,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'TeleReadError';
+  }
+}
+
+const CaseBriefSchema = z.object({
+  caseId: z.string(),
+  status: CaseStatusSchema,
+  pool: z.string().nullable().optional(),
+  rejection: z.object({ code: z.string(), message: z.string() }).nullable().optional(),
+});
+export type CaseBrief = z.infer<typeof CaseBriefSchema>;
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class TeleReadClient {
+  private token: string | null = null;
+
+  constructor(
+    private readonly base: string,
+    private readonly username: string,
+    private readonly password: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  private async raw(method: string, path: string, body?: unknown, token?: string | null): Promise<Response> {
+    try {
+      return await this.fetchImpl(new URL(path, this.base), {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      throw new TeleReadError(`TeleRead is unreachable (${cause}).`, null, null, true);
+    }
+  }
+
+  private static async fail(res: Response, what: string): Promise<never> {
+    let code: string | null = null;
+    let message = '';
+    try {
+      const j = (await res.json()) as { error?: { code?: string; message?: string } };
+      code = j.error?.code ?? null;
+      message = j.error?.message ?? '';
+    } catch {}
+    // Messages of TeleRead's errors never carry PHI (DESIGN.md), so they may be logged and shown.
+    const retryable = res.status >= 500 || res.status === 401 || res.status === 408 || res.status === 429;
+    throw new TeleReadError(`${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? ` (${message})` : ''}`, res.status, code, retryable);
+  }
+
+  async login(): Promise<void> {
+    const res = await this.raw('POST', '/api/auth/login', { username: this.username, password: this.password });
+    if (res.status !== 200) await TeleReadClient.fail(res, 'sign-in as the clinic technician failed');
+    this.token = z.object({ token: z.string() }).parse(await res.json()).token;
+  }
+
+  /** An authenticated call; on 401 (expired token, or a server restarted with new keys) sign in again once. */
+  private async authed(method: string, path: string, body?: unknown): Promise<Response> {
+    if (!this.token) await this.login();
+    let res = await this.raw(method, path, body, this.token);
+    if (res.status === 401) {
+      await this.login();
+      res = await this.raw(method, path, body, this.token);
+    }
+    return res;
+  }
+
+  /** POST /api/submissions (idempotent with a clientReference). */
+  async createSubmission(input: CreateSubmission): Promise<SubmissionAnswer> {
+    const res = await this.authed('POST', '/api/submissions', input);
+    if (res.status !== 201 && res.status !== 200) await TeleReadClient.fail(res, 'creating the submission failed');
+    return CreateSubmissionResponseSchema.parse(await res.json());
+  }
+
+  async getCase(caseId: string): Promise<CaseBrief> {
+    const res = await this.authed('GET', `/api/cases/${encodeURIComponent(caseId)}`);
+    if (res.status !== 200) await TeleReadClient.fail(res, 'reading the case failed');
+    return CaseBriefSchema.parse(await res.json());
+  }
+
+  /** Streams a file to an upload target with its exact length (presigned URLs sign Content-Length). */
+  upload(target: { url: string; headers: Record<string, string> }, path: string, size: number): Promise<void> {
+    const url = new URL(target.url);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: 'PUT', headers: { ...target.headers, 'content-length': String(size) }, timeout: 10 * 60_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.length < 64 && chunks.push(c));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve();
+          let code: string | null = null;
+          try {
+            code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error?.code ?? null;
+          } catch {}
+          // Every upload failure is retried: the next attempt asks for fresh targets.
+          reject(new TeleReadError(`upload failed: HTTP ${status}${code ? ` ${code}` : ''}`, status, code, true));
+        });
+        res.on('error', (e) => reject(new TeleReadError(`upload failed (${e.message})`, null, null, true)));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => reject(new TeleReadError(`upload failed: TeleRead is unreachable (${(e as NodeJS.ErrnoException).code ?? e.message})`, null, null, true)));
+      const file = createReadStream(path);
+      file.on('error', (e) => req.destroy(e));
+      file.pipe(req);
+    });
+  }
+}
