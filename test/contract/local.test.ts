@@ -118,6 +118,34 @@ describe('local adapters: beyond the port contracts', () => {
     expect(other.pragma('synchronous', { simple: true })).toBe(1);
   });
 
+  it('FsBlobStore: concurrent multi-MiB streams of odd-sized chunks (empty ones too) store and hash exactly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'teleread-blob-hash-'));
+    try {
+      const store = new FsBlobStore(dir);
+      const bodies = Array.from({ length: 5 }, (_, i) => randomBytes(3 * 1024 * 1024 + 17 * i));
+      async function* chunked(b: Uint8Array, seed: number) {
+        // Chunk sizes from 1 byte to ~200 KiB, different per stream, empty chunks included.
+        let at = 0;
+        let k = seed;
+        while (at < b.length) {
+          k = (k * 1103515245 + 12345) % 2 ** 31;
+          const n = k % 7 === 0 ? 0 : 1 + (k % 200_000);
+          yield b.subarray(at, at + n);
+          at += n;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      const stored = await Promise.all(bodies.map((b, i) => store.put(`uploads/c/s/${i}`, chunked(b, i + 1))));
+      stored.forEach((r, i) => {
+        expect(r.size).toBe(bodies[i]!.length);
+        expect(r.sha256).toBe(createHash('sha256').update(bodies[i]!).digest('hex'));
+      });
+      for (const [i, b] of bodies.entries()) expect(await store.sha256(`uploads/c/s/${i}`)).toBe(createHash('sha256').update(b).digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a write resolves only after a WAL fsync that began after it; concurrent writes share fsyncs', async () => {
     const repo = new SqliteCaseRepository(s.db);
     const before = durabilityStats(s.db)!;
