@@ -145,6 +145,8 @@ interface Results {
   schema: 2;
   orthanc: { bin: string | null; version: string | null; used: boolean };
   compare?: CompareSet[];
+  /** The compare mix split into its ECGs and its images (explains the mix figure; not a target). */
+  compareByKind?: CompareSet[];
   worklist?: WorklistLatency[];
   readsNext?: ReadsNextResult;
   bundles?: { fn: string; bytes: number; hasSqlite: boolean; met: boolean }[];
@@ -426,6 +428,16 @@ try {
       out.push(await compareIngest(label, files, { concurrency: CONCURRENCY, reps: P.reps, orthancBin: useOrthanc, log, cpuProfDir: profDir }));
     }
     printCompare(out);
+    // Where the mix's time goes (not targets): its ECGs alone, and everything else alone, against
+    // Orthanc on the same files. The ECGs are where TeleRead does work Orthanc does not (the measurements).
+    const ecgs = mix.filter((f) => f.kind === 'ecg');
+    const rest = mix.filter((f) => f.kind !== 'ecg');
+    const byKind: CompareSet[] = [];
+    for (const [label, files] of [[`mix: its ${ecgs.length} ECGs only`, ecgs], [`mix: its ${rest.length} images only`, rest]] as const) {
+      if (files.length) byKind.push(await compareIngest(label, files, { concurrency: CONCURRENCY, reps: P.reps, orthancBin: useOrthanc, log }));
+    }
+    printCompare(byKind);
+    results.compareByKind = byKind;
     return out;
   });
 

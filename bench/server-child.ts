@@ -8,6 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTestServer } from '../test/support/local-server.ts';
+import { loadLocalConfig } from '../shared/contracts/config.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import { resetHwm, vmHwmBytes } from './lib/mem.ts';
 
@@ -44,7 +45,7 @@ let cpuMark = process.cpuUsage();
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
-const srv = await startTestServer({ dataDir, log, env: { ...(JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>), ...(process.env.BENCH_INGEST_WORKERS ? { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS } : {}) } });
+const srv = await startTestServer({ dataDir, log, env: { TELEREAD_PARSE_WARMUP: String(loadLocalConfig({}).TELEREAD_PARSE_WARMUP), ...(JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>), ...(process.env.BENCH_INGEST_WORKERS ? { TELEREAD_INGEST_WORKERS: process.env.BENCH_INGEST_WORKERS } : {}) } });
 
 /**
  * Optional (BENCH_COUNT_PORTS=1): count every call the use cases make on the ports (CaseRepository,

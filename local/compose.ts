@@ -23,6 +23,7 @@ import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/repor
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
 import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/inspector.ts';
+import { syntheticEcg } from '../shared/synth/studies.ts';
 import { createApp } from '../shared/http/app.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import { systemClock } from '../shared/ports/clock.ts';
@@ -108,6 +109,7 @@ export async function composeLocal(
     jobQueue: wakingJobs,
     inspector: createDicomInspector({
       workers: cfg.TELEREAD_PARSE_WORKERS,
+      warmup: cfg.TELEREAD_PARSE_WARMUP > 0 ? { bytes: syntheticEcg({ seed: 1 }).bytes, runs: cfg.TELEREAD_PARSE_WARMUP } : undefined,
       workerCoreUrl:
         (await buildParseWorkerCore(join(dataDir, 'cache', 'parse-worker-core.mjs')).catch((e: unknown) => {
           log.warn('parse workers compile their code with tsx: the compiled build failed', { error: (e as Error)?.message });

@@ -31,6 +31,12 @@ export interface ServerProcess {
 }
 
 const CHILD = join(import.meta.dirname, '..', 'server-child.ts');
+/**
+ * The V8 flags `npm start` gives the server (package.json; a test keeps the two equal). On 2 cores,
+ * V8's background GC threads fight the parse workers for the CPU: single-threaded GC costs less CPU
+ * per file (ECG 21 → 16 ms, docs/PERFORMANCE.md §A).
+ */
+export const SERVER_NODE_FLAGS = ['--single-threaded-gc'];
 /** tsx's loader by absolute URL, so children start the same whatever the working directory. */
 export const TSX = import.meta.resolve('tsx');
 
@@ -53,7 +59,7 @@ export async function startServerProcess(
   opts: { ingestWorkers?: number; cpuProfDir?: string; /** An existing data directory the caller owns (and removes). */ dataDir?: string; /** Extra TELEREAD_* settings. */ env?: Record<string, string>; /** Count port calls (BENCH_COUNT_PORTS). */ countPorts?: boolean } = {},
 ): Promise<ServerProcess> {
   const dir = opts.dataDir ? { path: opts.dataDir, remove: async () => undefined } : tempDir('data');
-  const execArgv = ['--import', TSX];
+  const execArgv = ['--import', TSX, ...SERVER_NODE_FLAGS];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = fork(CHILD, [], {
     execArgv,

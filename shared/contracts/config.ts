@@ -16,6 +16,12 @@ export const LocalConfigSchema = z.object({
    * during a 500 MB upload, docs/PERFORMANCE.md).
    */
   TELEREAD_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  /**
+   * ECG analyses each new parse worker runs on a built-in synthetic ECG while idle, so V8 has
+   * compiled the analysis before the first real ECG (a cold worker uses ~2× the CPU per ECG for its
+   * first few dozen). About 0.3 s of CPU per worker at start; 0 turns it off (the tests do).
+   */
+  TELEREAD_PARSE_WARMUP: z.coerce.number().int().min(0).max(1000).default(40),
   /** Public origin used in upload URLs; default http://HOST:PORT. */
   TELEREAD_PUBLIC_URL: z.string().url().optional(),
   TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),

@@ -39,6 +39,12 @@ export interface DicomInspectorOptions {
    */
   workerCoreUrl?: string;
   /**
+   * A file each new worker analyses `runs` times while it has nothing else to do, so that V8 has
+   * compiled the ECG analysis before real uploads arrive (a cold worker spends about twice the CPU
+   * per ECG for its first few dozen). Real files always go first.
+   */
+  warmup?: { bytes: Uint8Array; runs: number; /** Called after each warm-up run (tests). */ onRun?: () => void };
+  /**
    * Tests only: the worker hangs on a file starting with 'TELEREAD-TEST-HANG' and exhausts its heap
    * on 'TELEREAD-TEST-OOM', so timeouts and crashes can be tested deterministically. Off by default.
    */
@@ -161,6 +167,8 @@ interface Task {
   fileSize: number;
   timeoutMs: number;
   resolve: (r: AnalyzeResult | WaveformResult) => void;
+  /** A warm-up run: nobody waits for it, and it must not keep the process alive. */
+  warm?: boolean;
 }
 
 interface Slot {
@@ -170,6 +178,8 @@ interface Slot {
   task: Task | null;
   timer: NodeJS.Timeout | null;
   taskId: number;
+  /** Warm-up runs this worker still has to do when idle. */
+  warmLeft: number;
 }
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
@@ -190,6 +200,7 @@ class ParsePool {
     private readonly analyzeOpts: AnalyzeOptions & { testHooks?: boolean },
     private readonly limits: { maxOldGenerationSizeMb: number; stackSizeMb: number },
     private readonly coreUrl: string | undefined,
+    private readonly warmup: { bytes: Uint8Array; runs: number; onRun?: () => void } | undefined,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -204,7 +215,7 @@ class ParsePool {
         stackSizeMb: this.limits.stackSizeMb,
       },
     });
-    const slot: Slot = { worker, ready: false, task: null, timer: null, taskId: 0 };
+    const slot: Slot = { worker, ready: false, task: null, timer: null, taskId: 0, warmLeft: this.warmup?.runs ?? 0 };
     slot.timer = setTimeout(() => this.crash(slot), STARTUP_TIMEOUT_MS);
     slot.timer.unref();
     worker.on('message', (msg: { ready?: boolean; id?: number; result?: AnalyzeResult | WaveformResult }) => {
@@ -285,9 +296,14 @@ class ParsePool {
     // Replace dead workers only when there is work (no respawn loop when idle).
     while (this.queue.length > 0 && this.slots.length < this.size) this.slots.push(this.spawn());
     for (const slot of this.slots) {
-      if (this.queue.length === 0) break;
       if (slot.task || !slot.ready) continue;
-      const task = this.queue.shift()!;
+      let task = this.queue.shift();
+      if (!task && slot.warmLeft > 0 && this.warmup) {
+        slot.warmLeft--;
+        const w = this.warmup;
+        task = { op: 'analyze', bytes: w.bytes, fileSize: w.bytes.length, timeoutMs: 10_000, resolve: () => w.onRun?.(), warm: true };
+      }
+      if (!task) continue;
       slot.task = task;
       slot.taskId = this.nextId++;
       // Copy into a fresh buffer we own, then transfer it (no copy across the thread boundary).
@@ -296,12 +312,13 @@ class ParsePool {
       slot.timer = setTimeout(() => {
         this.finish(slot, { kind: 'refused', code: 'FILE.PARSE_TIMEOUT', message: timeoutRefusalMessage() }, true);
       }, task.timeoutMs);
+      if (task.warm) slot.timer.unref();
       slot.worker.postMessage({ id: slot.taskId, op: task.op, bytes: owned, fileSize: task.fileSize }, [owned.buffer]);
     }
     // Keep the process alive only while files are waiting or being parsed.
     const busy = this.queue.length > 0;
     for (const slot of this.slots) {
-      if (busy || slot.task) slot.worker.ref();
+      if (busy || (slot.task && !slot.task.warm)) slot.worker.ref();
       else slot.worker.unref();
     }
   }
@@ -337,6 +354,7 @@ export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyIns
     },
     { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 256, stackSizeMb: opts.stackSizeMb ?? 4 },
     opts.workerCoreUrl,
+    opts.warmup && opts.warmup.runs > 0 ? opts.warmup : undefined,
   );
   return {
     inspect: (source) => runInspection(source, (b, size, t) => pool.run(b, size, t), r),

@@ -33,7 +33,7 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'teleread-test-'));
-  const cfg = loadLocalConfig({ TELEREAD_DATA_DIR: dataDir, TELEREAD_LOG: 'silent', TELEREAD_SCRYPT_LOG_N: '12', ...opts.env });
+  const cfg = loadLocalConfig({ TELEREAD_DATA_DIR: dataDir, TELEREAD_LOG: 'silent', TELEREAD_SCRYPT_LOG_N: '12', TELEREAD_PARSE_WARMUP: '0', ...opts.env });
   let server: ServerType | null = null;
   const port = opts.port ?? await new Promise<number>((resolve) => {
     // Port first, then compose with the real origin so upload URLs are absolute.

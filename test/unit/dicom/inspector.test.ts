@@ -427,3 +427,25 @@ describe('parse workers on the compiled core (what `npm start` runs)', () => {
     }
   });
 });
+
+describe('parse worker warm-up', () => {
+  it('runs the warm-up file only while idle; real files are answered first and correctly', async () => {
+    let runs = 0;
+    const ecg = readSample('ecg-12lead-mortara-explicit-le.dcm');
+    const insp = createDicomInspector({ workers: 1, warmup: { bytes: ecg, runs: 30, onRun: () => runs++ } });
+    try {
+      // Asked at once: the real file is answered before the worker has done its warm-up.
+      const first = await insp.inspect(bytesSource(readSample('xray-cr-16x16-16bit-uncompressed-pydicom.dcm')));
+      expect(codeOf(first)).toBe('accepted');
+      expect(runs).toBeLessThan(30);
+      for (let i = 0; i < 600 && runs < 30; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(runs).toBe(30);
+      const after = await insp.inspect(bytesSource(ecg));
+      expect(after).toEqual(await inspectInProcess(bytesSource(ecg)));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(runs).toBe(30);
+    } finally {
+      await insp.close();
+    }
+  });
+});
