@@ -123,22 +123,43 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** mkdir -p, fsyncing the parent of every directory created so the new entries are durable too. */
+  /**
+   * Directories known to exist (made or seen by this store): a put into a known directory costs no
+   * mkdir/stat calls. Forgotten when this store removes one; a put that finds its directory gone
+   * anyway (removed from outside) forgets and makes it again.
+   */
+  private readonly knownDirs = new Set<string>();
+
   private async ensureDir(segments: string[]): Promise<void> {
-    await mkdir(this.rootDir, { recursive: true });
+    const target = join(this.rootDir, ...segments.slice(0, -1));
+    if (this.knownDirs.has(target)) return;
+    if (!this.knownDirs.has(this.rootDir)) {
+      await mkdir(this.rootDir, { recursive: true });
+      this.knownDirs.add(this.rootDir);
+    }
     let parent = this.rootDir;
     for (const s of segments.slice(0, -1)) {
       const dir = join(parent, s);
-      try {
-        await mkdir(dir);
-        await fsyncDir(parent);
-      } catch (e) {
-        if (isCode(e, 'ENOTDIR')) throw conflictWithObject();
-        if (!isCode(e, 'EEXIST')) throw e;
-        const st = await stat(dir);
-        if (!st.isDirectory()) throw conflictWithObject();
+      if (!this.knownDirs.has(dir)) {
+        try {
+          await mkdir(dir);
+          await fsyncDir(parent);
+        } catch (e) {
+          if (isCode(e, 'ENOTDIR')) throw conflictWithObject();
+          if (!isCode(e, 'EEXIST')) throw e;
+          const st = await stat(dir);
+          if (!st.isDirectory()) throw conflictWithObject();
+        }
+        this.knownDirs.add(dir);
       }
       parent = dir;
     }
+  }
+
+  private forgetDirs(segments: string[]): void {
+    let dir = this.rootDir;
+    this.knownDirs.delete(dir);
+    for (const s of segments.slice(0, -1)) this.knownDirs.delete((dir = join(dir, s)));
   }
 
   private tempPath(file: string): string {
@@ -148,12 +169,12 @@ export class FsBlobStore implements BlobStore {
   /** fsync the temp file, rename it over the target, fsync the directory. */
   private async commit(temp: string, file: string, dir: string): Promise<void> {
     try {
-      const st = await stat(file);
-      if (st.isDirectory()) throw conflictWithObject();
+      await rename(temp, file);
     } catch (e) {
-      if (!isCode(e, 'ENOENT')) throw e;
+      // A directory where the object should be: rename(2) refuses to replace it.
+      if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw conflictWithObject();
+      throw e;
     }
-    await rename(temp, file);
     await fsyncDir(dir);
   }
 
@@ -168,7 +189,15 @@ export class FsBlobStore implements BlobStore {
     let fh: FileHandle | undefined;
     let writer: BatchedWriter | undefined;
     try {
-      fh = await open(temp, 'wx', 0o640);
+      try {
+        fh = await open(temp, 'wx', 0o640);
+      } catch (e) {
+        if (!isCode(e, 'ENOENT')) throw e;
+        // The directory went away behind this store's back: make it again.
+        this.forgetDirs(segments);
+        await this.ensureDir(segments);
+        fh = await open(temp, 'wx', 0o640);
+      }
       writer = new BatchedWriter(fh);
       const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body instanceof Uint8Array ? [body] : body;
       for await (const chunk of chunks) {
@@ -305,7 +334,10 @@ export class FsBlobStore implements BlobStore {
     await fsyncDir(dir);
     // A staging directory is one request's own: once emptied it goes too, so staging leaves no trace.
     // rmdir refuses a directory that still holds anything.
-    if (dir !== this.rootDir) await rmdir(dir).catch(() => undefined);
+    if (dir !== this.rootDir) {
+      this.knownDirs.delete(dir);
+      await rmdir(dir).catch(() => undefined);
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
