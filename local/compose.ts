@@ -26,6 +26,7 @@ import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/insp
 import { syntheticEcg } from '../shared/synth/studies.ts';
 import { createApp } from '../shared/http/app.ts';
 import type { Clock } from '../shared/ports/clock.ts';
+import type { JobMessage } from '../shared/ports/queue.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
@@ -33,7 +34,7 @@ import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
 import type { ReportRenderer } from '../shared/ports/report-renderer.ts';
 import { demoConsortium } from './demo.ts';
 import { AppError } from '../shared/domain/errors.ts';
-import { JobWorker, WakingQueue } from './workers.ts';
+import { InProcessDispatcher, JobWorker, WakingQueue } from './workers.ts';
 import { createStaticSite, WEB_DIST } from './static.ts';
 
 /** Read-queue messages are redelivered only on lease expiry; releases send a fresh message. */
@@ -148,6 +149,14 @@ export async function composeLocal(
     { concurrency: 1, visibilitySeconds: 60, idleMs: 500 },
   );
   wakingJobs.onSend('ingest', () => ingestWorker.wake());
+  const directIngest = new InProcessDispatcher<Extract<JobMessage, { type: 'ingest' }>>(
+    (m) => ingestObject(deps, m.key, m.storedAt, m.sha256).then(() => undefined),
+    async (m, e) => {
+      log.warn('ingest failed; queued for retry', { error: (e as { code?: string })?.code ?? (e as Error)?.name });
+      await deps.jobQueue.send('ingest', m, { deduplicationId: m.key });
+    },
+    cfg.TELEREAD_INGEST_WORKERS,
+  );
   wakingJobs.onSend('delivery', () => deliveryWorker.wake());
 
   const receiveUpload = async (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => {
@@ -167,8 +176,9 @@ export async function composeLocal(
       }
       throw e;
     }
-    // The local stand-in for "S3 object created → SQS ingest queue".
-    await deps.jobQueue.send('ingest', { type: 'ingest', key: grant.key, storedAt: clock.now().toISOString(), sha256: stored.sha256 }, { deduplicationId: grant.key });
+    // The local stand-in for "S3 object created → SQS ingest queue": ingest starts in this process at
+    // once; a failure goes to the job queue, and after a crash the start-up reconcile finds the upload.
+    directIngest.submit({ type: 'ingest', key: grant.key, storedAt: clock.now().toISOString(), sha256: stored.sha256 });
     return { size: stored.size };
   };
 
@@ -224,6 +234,7 @@ export async function composeLocal(
     },
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      await directIngest.drain();
       await ingestWorker.stop();
       await deliveryWorker.stop();
       await webhookWorker.stop();

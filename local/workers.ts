@@ -98,3 +98,47 @@ export class WakingQueue<T> implements Queue<T> {
     return this.inner.depth(queue);
   }
 }
+
+/**
+ * Work started at once in this process with bounded concurrency, for what a durable record already
+ * guards: uploads received here are ingested without the job-queue hop (three SQLite writes and two
+ * fsyncs per file), since a crash loses nothing that the restart's reconcile does not find again
+ * (every stored upload without an outcome gets an ingest job). A failure hands the item to
+ * `onFail` (the job queue, so it is retried under the queue's rules).
+ */
+export class InProcessDispatcher<T> {
+  private active = 0;
+  private readonly waiting: T[] = [];
+  private drained: Array<() => void> = [];
+
+  constructor(
+    private readonly run: (item: T) => Promise<void>,
+    private readonly onFail: (item: T, error: unknown) => Promise<void>,
+    private readonly concurrency: number,
+  ) {}
+
+  submit(item: T): void {
+    this.waiting.push(item);
+    this.pump();
+  }
+
+  /** Resolves when nothing is running or waiting (before the database closes). */
+  drain(): Promise<void> {
+    if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.waiting.length > 0) {
+      const item = this.waiting.shift()!;
+      this.active++;
+      this.run(item)
+        .catch((e: unknown) => this.onFail(item, e).catch(() => undefined))
+        .finally(() => {
+          this.active--;
+          this.pump();
+          if (this.active === 0 && this.waiting.length === 0) for (const f of this.drained.splice(0)) f();
+        });
+    }
+  }
+}
