@@ -19,9 +19,10 @@ export const LocalConfigSchema = z.object({
   /**
    * ECG analyses each new parse worker runs on a built-in synthetic ECG while idle, so V8 has
    * compiled the analysis before the first real ECG (a cold worker uses ~2× the CPU per ECG for its
-   * first few dozen). About 0.3 s of CPU per worker at start; 0 turns it off (the tests do).
+   * first few dozen). Off by default: 40 back-to-back runs leave each worker ~30 MiB larger, which
+   * pushes a 500 MB upload's peak past the 256 MiB target (docs/PERFORMANCE.md §D).
    */
-  TELEREAD_PARSE_WARMUP: z.coerce.number().int().min(0).max(1000).default(40),
+  TELEREAD_PARSE_WARMUP: z.coerce.number().int().min(0).max(1000).default(0),
   /** Public origin used in upload URLs; default http://HOST:PORT. */
   TELEREAD_PUBLIC_URL: z.string().url().optional(),
   TELEREAD_LOG: z.enum(['json', 'silent']).default('json'),
