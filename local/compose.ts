@@ -14,7 +14,7 @@ import { RandomIds } from '../shared/adapters/local/ids.ts';
 import { JoseTokenService } from '../shared/adapters/local/jose-token-service.ts';
 import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
 import { HmacUploadTargetSigner } from '../shared/adapters/local/signed-upload-urls.ts';
-import { closeSqlite, openSqlite } from '../shared/adapters/local/sqlite.ts';
+import { openSqlite } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
@@ -239,7 +239,7 @@ export async function composeLocal(
       await deliveryWorker.stop();
       await webhookWorker.stop();
       await deps.inspector.close();
-      await closeSqlite(db);
+      db.close();
     },
   };
 }

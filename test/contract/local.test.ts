@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,28 @@ describe('local adapters: beyond the port contracts', () => {
         expect(r.sha256).toBe(createHash('sha256').update(bodies[i]!).digest('hex'));
       });
       for (const [i, b] of bodies.entries()) expect(await store.sha256(`uploads/c/s/${i}`)).toBe(createHash('sha256').update(b).digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('closing the connection also closes the WAL file kept open for fsyncs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'teleread-wal-'));
+    const walOpen = () =>
+      readdirSync('/proc/self/fd').some((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(join(dir, 'w.db-wal'));
+        } catch {
+          return false;
+        }
+      });
+    try {
+      const db = openSqlite(join(dir, 'w.db'));
+      await new SqliteCaseRepository(db).create(makeCase({ caseId: 'case-walfd-0001' }));
+      expect(walOpen()).toBe(true);
+      db.close();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(walOpen()).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -255,13 +255,6 @@ export function durable(db: Db): Promise<void> {
   return walSyncs.get(db)?.request() ?? Promise.resolve();
 }
 
-/** Close a connection opened by `openSqlite`, with the WAL file it keeps open for fsyncs. */
-export async function closeSqlite(db: Db): Promise<void> {
-  await walSyncs.get(db)?.close();
-  walSyncs.delete(db);
-  db.close();
-}
-
 /** How many durability waits and WAL fsyncs this connection has had (null: not a file database). */
 export function durabilityStats(db: Db): { requests: number; fsyncs: number } | null {
   const w = walSyncs.get(db);
@@ -290,6 +283,15 @@ export function openSqlite(file: string, opts: OpenSqliteOptions = {}): Db {
     db.close();
     throw e;
   }
-  if (!db.memory) walSyncs.set(db, new WalSync(`${db.name}-wal`));
+  if (!db.memory) {
+    const wal = new WalSync(`${db.name}-wal`);
+    walSyncs.set(db, wal);
+    // Whoever closes the connection also releases the WAL file it keeps open for fsyncs.
+    const close = db.close.bind(db);
+    db.close = () => {
+      void wal.close();
+      return close();
+    };
+  }
   return db;
 }
