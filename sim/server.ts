@@ -3,6 +3,7 @@
  * loopback port, the scaled clock. Stopped by its own PID; the temp directory removed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '../local/node-flags.ts';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -36,7 +37,7 @@ export async function startServer(opts: { dataDir: string; env: Record<string, s
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = Date.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...SERVER_NODE_FLAGS, 'local/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1', TELEREAD_DATA_DIR: opts.dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

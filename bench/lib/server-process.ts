@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir, trackChild } from './cleanup.ts';
+import { SERVER_NODE_FLAGS } from '../../local/node-flags.ts';
 
 export interface MemStats {
   rss: number;
@@ -31,12 +32,6 @@ export interface ServerProcess {
 }
 
 const CHILD = join(import.meta.dirname, '..', 'server-child.ts');
-/**
- * The V8 flags `npm start` gives the server (package.json; a test keeps the two equal). On 2 cores,
- * V8's background GC threads fight the parse workers for the CPU: single-threaded GC costs less CPU
- * per file (ECG 21 → 16 ms, docs/PERFORMANCE.md §A).
- */
-export const SERVER_NODE_FLAGS = ['--single-threaded-gc'];
 /** tsx's loader by absolute URL, so children start the same whatever the working directory. */
 export const TSX = import.meta.resolve('tsx');
 

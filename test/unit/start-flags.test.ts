@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SERVER_NODE_FLAGS } from '../../bench/lib/server-process.ts';
+import { SERVER_NODE_FLAGS } from '../../local/node-flags.ts';
 
-describe('the benchmark runs the server as npm start does', () => {
+describe('the benchmark and the simulation run the server as npm start does', () => {
   it('npm start passes exactly the V8 flags the benchmark gives its server child', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
     const start = pkg.scripts['start']!.split(/\s+/);
