@@ -44,6 +44,7 @@ interface Client {
   searchForStudies(o?: { queryParams?: Record<string, string> }): Promise<unknown>;
   searchForInstances(o: { studyInstanceUID: string }): Promise<unknown>;
   retrieveInstance(o: { studyInstanceUID: string; seriesInstanceUID: string; sopInstanceUID: string }): Promise<unknown>;
+  retrieveInstanceFrames(o: { studyInstanceUID: string; seriesInstanceUID: string; sopInstanceUID: string; frameNumbers: number[] }): Promise<unknown>;
 }
 
 function client(who: string, headers: Record<string, string> = CONSENT): Client {
@@ -293,7 +294,7 @@ describe('STOW-RS refuses what it cannot take, with a reason', () => {
 });
 
 describe('STOW → QIDO → WADO round trip', () => {
-  it('finds what was stored and retrieves it byte-identical', async () => {
+  it('finds what was stored and retrieves it byte-identical, with frames that are its pixel data', async () => {
     const a = syntheticCrDx({ seed: 301, studySeed: 990, modality: 'CR', rows: 48, columns: 48 });
     const b = syntheticCrDx({ seed: 302, studySeed: 990, modality: 'CR', rows: 48, columns: 48 });
     const c = client('tech-a');
@@ -306,6 +307,16 @@ describe('STOW → QIDO → WADO round trip', () => {
     for (const s of [a, b]) {
       const got = await c.retrieveInstance({ studyInstanceUID: s.metadata.StudyInstanceUID, seriesInstanceUID: s.metadata.SeriesInstanceUID, sopInstanceUID: s.metadata.SOPInstanceUID });
       expect(sha(new Uint8Array(got as ArrayBuffer))).toBe(sha(s.bytes));
+      // The frame is the native pixel data itself: 48 × 48 16-bit samples, the last element of the file.
+      const [frame] = (await c.retrieveInstanceFrames({
+        studyInstanceUID: s.metadata.StudyInstanceUID,
+        seriesInstanceUID: s.metadata.SeriesInstanceUID,
+        sopInstanceUID: s.metadata.SOPInstanceUID,
+        frameNumbers: [1],
+      })) as ArrayBuffer[];
+      const f = new Uint8Array(frame!);
+      expect(f.byteLength).toBe(48 * 48 * 2);
+      expect(Buffer.from(f).equals(Buffer.from(s.bytes.subarray(s.bytes.length - f.byteLength)))).toBe(true);
     }
     // Tenancy: another clinic neither finds nor fetches it.
     expect(await client('tech-b').searchForStudies({ queryParams: { StudyInstanceUID: a.metadata.StudyInstanceUID } })).toEqual([]);
