@@ -18,7 +18,7 @@ import { createSubmission, renewUploadTargets } from '../application/submissions
 import { AppError } from '../domain/errors.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
-import { caseIdParam, parseBody, type Env, type RouteKit } from './kit.ts';
+import { caseIdParam, parseBody, toWebStream, type Env, type RouteKit } from './kit.ts';
 import { registerDicomwebRoutes } from './routes/dicomweb.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerReportRoutes } from './routes/reports.ts';
@@ -222,18 +222,4 @@ export function createApp(deps: Deps, x: HttpExtras) {
     app.get('*', async (c) => (await page(c.req.path)) ?? c.notFound());
   }
   return app;
-}
-
-function toWebStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const it = src[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      const r = await it.next();
-      if (r.done) ctrl.close();
-      else ctrl.enqueue(r.value);
-    },
-    async cancel() {
-      await it.return?.();
-    },
-  });
 }

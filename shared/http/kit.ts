@@ -41,3 +41,18 @@ export function caseIdParam(c: Context): string {
   if (!/^case-[A-Za-z0-9_-]{6,64}$/.test(id)) throw new AppError('CASE.NOT_FOUND', 'not_found', 'No such case.');
   return id;
 }
+
+/** A Web stream over bytes the use cases stream (blob reads), for a streamed Response body. */
+export function toWebStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const r = await it.next();
+      if (r.done) ctrl.close();
+      else ctrl.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}

@@ -4,7 +4,7 @@ import { parseQidoQuery, retrieveFrames, retrieveInstances, retrieveMetadata, se
 import { dicomObjectReader } from '../../dicom/dicom-json.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { ByteRun } from '../../ports/dicom-reader.ts';
-import type { Env, RouteKit } from '../kit.ts';
+import { toWebStream, type Env, type RouteKit } from '../kit.ts';
 import { parseMediaType, type MediaType } from '../multipart.ts';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -127,19 +127,6 @@ function multipartResponse(parts: Part[], type: string, limit: number | null): R
   });
 }
 
-function toWebStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const it = src[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      const r = await it.next();
-      if (r.done) ctrl.close();
-      else ctrl.enqueue(r.value);
-    },
-    async cancel() {
-      await it.return?.();
-    },
-  });
-}
 
 /** Frame numbers from the path ("1" or "1,3,5"): 1-based, at most 1000. */
 function frameNumbers(raw: string): number[] {
