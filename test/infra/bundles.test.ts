@@ -1,5 +1,6 @@
 /** Acceptance 6: the Lambda bundles (esbuild, no Docker) are small, hold no SQLite driver, and load. */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -29,6 +30,29 @@ describe('Lambda bundles', () => {
       delete process.env['TELEREAD_TABLE'];
       try {
         await expect(import(pathToFileURL(outfile).href)).rejects.toThrow(/Invalid configuration: .*TELEREAD_TABLE/);
+      } finally {
+        if (saved !== undefined) process.env['TELEREAD_TABLE'] = saved;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every bundle carries its own dependencies: outside the repo, with only the runtime\'s AWS SDK, each loads up to its configuration check', async () => {
+    // Lambda has no node_modules but @aws-sdk: a dependency left to a runtime require() (as
+    // dicom-parser once was) fails here with "Cannot find module" instead of the configuration error.
+    const dir = mkdtempSync(join(tmpdir(), 'teleread-bundles-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(join(REPO_ROOT, 'node_modules', '@aws-sdk'), join(dir, 'node_modules', '@aws-sdk'));
+      const saved = process.env['TELEREAD_TABLE'];
+      delete process.env['TELEREAD_TABLE'];
+      try {
+        for (const fn of ['api', 'delivery', 'ingest', 'sweep']) {
+          const outfile = join(dir, `${fn}.mjs`);
+          await build(lambdaBuildOptions(`${fn}.lambda.ts`, outfile));
+          await expect(import(pathToFileURL(outfile).href), fn).rejects.toThrow(/Invalid configuration/);
+        }
       } finally {
         if (saved !== undefined) process.env['TELEREAD_TABLE'] = saved;
       }
