@@ -183,7 +183,12 @@ export async function startScp(opts: { port: number; aet: string; handler: Store
       // flush: fsync before close, so 'close' means the bytes are on disk.
       const stream = createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true });
       const inc: Incoming = { path, stream, error: null, info };
-      stream.on('error', (e) => (inc.error ??= (e as NodeJS.ErrnoException).code ?? 'write failed'));
+      stream.on('error', (e) => {
+        inc.error ??= (e as NodeJS.ErrnoException).code ?? 'write failed';
+        // A failed stream never drains, and the library waits for 'drain' after a fragment: release
+        // it so the instance is answered (Out of Resources) instead of the device waiting forever.
+        stream.emit('drain');
+      });
       // Written before the library's first dataset chunk (same tick), so the file is Part 10.
       const prefix = part10Prefix(info);
       stream.write(prefix);

@@ -90,7 +90,13 @@ export class Sender {
   /** One pass: seal stable batches, send every due one. Passes never overlap. */
   tick(): Promise<void> {
     if (this.busy) return this.busy;
-    this.busy = this.pass().finally(() => (this.busy = null));
+    // A pass that fails (the spool's disk full, say) is logged and tried again at the next tick: an
+    // unhandled rejection would end the process, and the receiver with it.
+    this.busy = this.pass()
+      .catch((e: unknown) => {
+        this.d.log.error('send pass failed; retrying at the next tick', { error: (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.name });
+      })
+      .finally(() => (this.busy = null));
     return this.busy;
   }
 

@@ -2,6 +2,7 @@
  * The gateway's side of TeleRead's HTTP API v1: sign in as the clinic technician, declare a
  * submission, PUT each file to its upload target, read the case. A 401 signs in again once.
  */
+import { pipeline } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -126,9 +127,8 @@ export class TeleReadClient {
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (e) => reject(new TeleReadError(`upload failed: TeleRead is unreachable (${(e as NodeJS.ErrnoException).code ?? e.message})`, null, null, true)));
-      const file = createReadStream(path);
-      file.on('error', (e) => req.destroy(e));
-      file.pipe(req);
+      // pipeline closes the file when the request fails (pipe would leave it open on every retry).
+      pipeline(createReadStream(path), req, () => undefined);
     });
   }
 }

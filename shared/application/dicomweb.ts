@@ -191,9 +191,36 @@ function checkValue(def: AttrDef, value: string): void {
 // ---------------------------------------------------------------------------------------------
 // Matching (PS3.4 C.2.2.2): single value, wildcards * and ?, UID lists, date/time ranges.
 
-function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, caseInsensitive ? 'i' : '');
+/**
+ * A matcher for a value with wildcards (* any run, ? one character). Greedy with one backtrack point,
+ * so at most pattern × value steps: a RegExp built from `*a*a*a…X` backtracks exponentially, and any
+ * signed-in caller chooses the pattern.
+ */
+function wildcard(pattern: string, caseInsensitive: boolean): (value: string) => boolean {
+  const p = caseInsensitive ? pattern.toLowerCase() : pattern;
+  return (raw: string) => {
+    const v = caseInsensitive ? raw.toLowerCase() : raw;
+    let i = 0;
+    let j = 0;
+    let star = -1;
+    let mark = 0;
+    while (i < v.length) {
+      if (j < p.length && (p[j] === '?' || p[j] === v[i])) {
+        i++;
+        j++;
+      } else if (j < p.length && p[j] === '*') {
+        star = j++;
+        mark = i;
+      } else if (star >= 0) {
+        j = star + 1;
+        i = ++mark;
+      } else {
+        return false;
+      }
+    }
+    while (j < p.length && p[j] === '*') j++;
+    return j === p.length;
+  };
 }
 
 function matchesValue(def: AttrDef, query: string, values: Array<string | number | undefined>): boolean {
@@ -212,8 +239,8 @@ function matchesValue(def: AttrDef, query: string, values: Array<string | number
   // CS allows several values (ModalitiesInStudy=CR,DX): any may match.
   const alternatives = def.vr === 'CS' ? query.split(/[,\\]/) : [query];
   return alternatives.some((alt) => {
-    const re = wildcard(alt, def.vr === 'PN');
-    return have.some((v) => re.test(v));
+    const matches = wildcard(alt, def.vr === 'PN');
+    return have.some(matches);
   });
 }
 

@@ -16,12 +16,13 @@ import { caseIdForSubmission, uploadKey } from './keys.ts';
 export async function createSubmission(deps: Deps, p: Principal, input: CreateSubmission) {
   requireRole(p, 'technician');
   if (!p.clinicId) throw new AppError('AUTH.NO_CLINIC', 'forbidden', 'Your account is not attached to a clinic.');
-  for (const f of input.files) {
+  for (const [i, f] of input.files.entries()) {
     if (f.size > deps.settings.maxUploadBytes) {
+      // The file's number, not its name: devices and people name exports after the patient.
       throw new AppError(
         'SUBMISSION.FILE_TOO_LARGE',
         'too_large',
-        `File "${f.name}" is ${f.size} bytes; the limit is ${deps.settings.maxUploadBytes} bytes per file.`,
+        `File ${i + 1} of the submission is ${f.size} bytes; the limit is ${deps.settings.maxUploadBytes} bytes per file.`,
       );
     }
   }

@@ -155,6 +155,12 @@ describe('QIDO-RS through dicomweb-client', () => {
     expect(byName.map((x) => val(x, '0020000D'))).toEqual([uids[CR]!.study]);
     const byTag = (await client('tech-a').searchForStudies({ queryParams: { '00100020': 'P-DW-A2' } })) as Json[];
     expect(byTag.map((x) => val(x, '0020000D'))).toEqual([uids[US_JPEG]!.study]);
+    // Wildcards anywhere, ? for one character; a pattern that backtracks exponentially as a RegExp
+    // answers (empty) at once instead of holding the server.
+    const inner = (await client('tech-a').searchForStudies({ queryParams: { PatientName: '*a?g^f*' } })) as Json[];
+    expect(inner.map((x) => val(x, '0020000D'))).toEqual([uids[CR]!.study]);
+    const evil = (await client('tech-a').searchForStudies({ queryParams: { PatientName: `${'*a'.repeat(14)}X` } })) as Json[];
+    expect(evil).toEqual([]);
   });
 
   it('matches modalities, UID lists and date ranges; pages with limit and offset', async () => {

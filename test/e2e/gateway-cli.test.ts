@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../../gateway/config.ts';
 import { decide, loadRules, RuleFileSchema } from '../../gateway/rules.ts';
-import { patientFor, retryDelayMs } from '../../gateway/sender.ts';
+import { patientFor, retryDelayMs, Sender, type SenderDeps } from '../../gateway/sender.ts';
 import { TeleReadClient, TeleReadError } from '../../gateway/teleread-client.ts';
 import { main } from '../../local/cli.ts';
 import type { StudyMetadata } from '../../shared/contracts/study.ts';
@@ -108,6 +108,28 @@ describe('sender details', () => {
     expect(e).toMatchObject({ status: 404, code: 'CASE.NOT_FOUND', retryable: false });
     const down = new TeleReadClient('http://127.0.0.1:9', 'tech-a', 'pw');
     await expect(down.login()).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/unreachable/) });
+  });
+
+  it('a send pass that fails (the spool disk full) is logged and retried, never an unhandled rejection', async () => {
+    const errors: string[] = [];
+    let calls = 0;
+    const spool = {
+      async sealStable() {
+        calls++;
+        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      },
+    };
+    const deps = {
+      spool,
+      log: { info() {}, warn() {}, error: (msg: string, f?: Record<string, unknown>) => errors.push(`${msg} ${String(f?.['error'])}`) },
+      now: () => new Date(),
+      random: () => 0.5,
+    } as unknown as SenderDeps;
+    const sender = new Sender(deps, { stableMs: 10, retryBaseMs: 10, retryMaxMs: 100, confirmTimeoutMs: 100, concurrency: 1 });
+    await expect(sender.tick()).resolves.toBeUndefined();
+    await expect(sender.tick()).resolves.toBeUndefined();
+    expect(calls).toBe(2);
+    expect(errors).toEqual(['send pass failed; retrying at the next tick ENOSPC', 'send pass failed; retrying at the next tick ENOSPC']);
   });
 
   it('maps the DICOM patient, and marks a missing identity instead of inventing one', () => {

@@ -133,6 +133,8 @@ export class FsBlobStore implements BlobStore {
   private async ensureDir(segments: string[]): Promise<void> {
     const target = join(this.rootDir, ...segments.slice(0, -1));
     if (this.knownDirs.has(target)) return;
+    // One entry per submission directory ever written: start again rather than grow without end.
+    if (this.knownDirs.size > 10_000) this.knownDirs.clear();
     if (!this.knownDirs.has(this.rootDir)) {
       await mkdir(this.rootDir, { recursive: true });
       this.knownDirs.add(this.rootDir);
