@@ -15,6 +15,8 @@ import type { Spool, SpoolEntry } from './spool.ts';
 import { TeleReadError, type TeleReadClient } from './teleread-client.ts';
 
 export const HELD_NO_CONSENT = 'needs consent attestation in rules';
+/** TeleRead rejected the batch's case as STUDY.DUPLICATE_INSTANCE: kept for an operator, not confirmed. */
+export const HELD_DUPLICATE = 'TeleRead already holds instances of this study in another case (STUDY.DUPLICATE_INSTANCE)';
 
 export interface SenderOptions {
   stableMs: number;
@@ -163,6 +165,15 @@ export class Sender {
           nextAttemptAt: undefined,
         });
         log.warn('submission closed by TeleRead before the files arrived; sending again', { ...ids, caseId: answer.caseId });
+        return;
+      }
+      if (c.status === 'REJECTED' && c.rejection?.code === 'STUDY.DUPLICATE_INSTANCE') {
+        // TeleRead holds some of these instances in another case, which may itself be rejected
+        // (closed incomplete, say): this case will never be read, so the batch is not confirmed.
+        // It stays in the spool, held, until an operator decides (gateway status shows why).
+        const held = `${HELD_DUPLICATE} (case ${answer.caseId})`;
+        await spool.update(e.entryId, { held, lastError: c.rejection.message });
+        log.warn('study held: TeleRead already holds some of its instances in another case', { ...ids, caseId: answer.caseId });
         return;
       }
       await spool.markSent(e.entryId, {

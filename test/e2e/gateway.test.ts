@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayHandle } from '../../gateway/gateway.ts';
 import { GATEWAY_IMPLEMENTATION_CLASS_UID } from '../../gateway/scp.ts';
-import { HELD_NO_CONSENT } from '../../gateway/sender.ts';
-import { readSpoolStatus } from '../../gateway/spool.ts';
+import { HELD_DUPLICATE, HELD_NO_CONSENT } from '../../gateway/sender.ts';
+import { readSpoolStatus, type SpoolStatus } from '../../gateway/spool.ts';
 import { bytesSource, inspectInProcess } from '../../shared/dicom/inspector.ts';
 import { main } from '../../local/cli.ts';
 import { Api, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
@@ -168,7 +168,7 @@ describe('teleread gateway: the DICOM door', () => {
     const r = await storescu(gw.port, [sample('xray-dx-8bit-uncompressed-highdicom.dcm')], { aet: 'NO-CONSENT-CART' });
     expect(r.code, r.output).toBe(0);
     const s = await waitSpool(spool, (x) => x.pending.some((e) => e.held === HELD_NO_CONSENT), 'held for consent');
-    const held = s.pending.find((e) => e.held)!;
+    const held = s.pending.find((e) => e.held === HELD_NO_CONSENT)!;
     expect(held.attempts).toBe(0);
     expect(held.submission).toBeUndefined();
 
@@ -178,7 +178,7 @@ describe('teleread gateway: the DICOM door', () => {
     expect(code, err.join('\n')).toBe(0);
     const text = out.join('\n');
     expect(text).toContain(`HELD: ${HELD_NO_CONSENT}`);
-    expect(text).toMatch(/pending: 1 study/);
+    expect(text).toMatch(/pending: \d+ stud/);
     expect(text).toMatch(/quarantined: 2/);
     expect(text).toContain('DICOM.INVALID_GEOMETRY');
     expect(text).toMatch(/sent: \d+/);
@@ -203,6 +203,23 @@ describe('teleread gateway: the DICOM door', () => {
       const token = new RegExp(`(?<![A-Za-z0-9])${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`);
       expect(everything, `PHI "${p}" leaked`).not.toMatch(token);
     }
+  });
+
+  it('a study sent again after it was delivered is held in the spool, not dropped, when TeleRead rejects it as a duplicate', async () => {
+    const file = 'us-rgb-uncompressed-single-frame.dcm';
+    expect(ACCEPTED['']).toContain(file);
+    const dup = (x: SpoolStatus) => x.pending.filter((e) => e.held?.startsWith(HELD_DUPLICATE) ?? false);
+    const before = dup(await readSpoolStatus(spool)).length;
+    // The first test delivered it; the device sends it again (a new batch once the first was sent).
+    const r = await storescu(gw.port, [sample(file)]);
+    expect(r.code, r.output).toBe(0);
+    const s = await waitSpool(spool, (x) => dup(x).length === before + 1, 'held as a duplicate');
+    const held = dup(s).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)!;
+    expect(held.instances).toHaveLength(1);
+    const caseId = /\(case (case-[A-Za-z0-9_-]+)\)$/.exec(held.held!)![1]!;
+    const c = (await admin.call('GET', `/api/cases/${caseId}`)).json;
+    expect(c.status).toBe('REJECTED');
+    expect(c.rejection.code).toBe('STUDY.DUPLICATE_INSTANCE');
   });
 
   it('`gateway status` of a folder that is not a spool is a usage error', async () => {
