@@ -82,6 +82,12 @@ export interface CaseRepository {
   /** Idempotent on SOPInstanceUID: `created` is false when it was already there (the stored record is returned). */
   putInstance(i: InstanceRecord): Promise<{ created: boolean; instance: InstanceRecord }>;
   listInstances(caseId: string): Promise<InstanceRecord[]>;
+  /**
+   * Move an instance to another case, only if it still belongs to `from.caseId` (conditional, so two
+   * takers cannot both win). Ingest uses it when the holding case was REJECTED: that case is never
+   * read, so a new submission of the same image must not be refused as a duplicate.
+   */
+  takeOverInstance(next: InstanceRecord, from: InstanceRecord): Promise<boolean>;
   /** Idempotent on (caseId, fileIndex): the first outcome recorded wins. */
   putFileOutcome(o: FileOutcome): Promise<{ created: boolean; outcome: FileOutcome }>;
   listFileOutcomes(caseId: string): Promise<FileOutcome[]>;

@@ -251,6 +251,21 @@ export function caseRepositoryContract(name: string, make: () => Promise<CaseRep
         expect(await repo.listInstances('case-none')).toEqual([]);
       });
 
+      it('takeOverInstance moves an instance to another case only from the case named, once', async () => {
+        const held = instance({ sopInstanceUID: '1.2.3.7', caseId: 'case-1', fileIndex: 2, key: 'uploads/a' });
+        await repo.putInstance(held);
+        const next = instance({ sopInstanceUID: '1.2.3.7', caseId: 'case-2', fileIndex: 0, key: 'uploads/b' });
+        // Not from a case that does not hold it.
+        expect(await repo.takeOverInstance(next, { ...held, caseId: 'case-9' })).toBe(false);
+        expect(await repo.takeOverInstance(next, held)).toBe(true);
+        expect(await repo.listInstances('case-1')).toEqual([]);
+        expect(await repo.listInstances('case-2')).toEqual([next]);
+        expect(await repo.putInstance(instance({ sopInstanceUID: '1.2.3.7', caseId: 'case-3' }))).toEqual({ created: false, instance: next });
+        // A second taker with the old owner loses.
+        expect(await repo.takeOverInstance(instance({ sopInstanceUID: '1.2.3.7', caseId: 'case-3' }), held)).toBe(false);
+        expect(await repo.listInstances('case-2')).toEqual([next]);
+      });
+
       it('concurrent putInstance of one SOPInstanceUID: exactly one created, all see the same record', async () => {
         const clients = await Promise.all(
           Array.from({ length: 25 }, async (_, i) => (f.another && i % 2 ? await f.another() : repo)),

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalString } from '../../shared/signing/canonical.ts';
+import { syntheticCrDx, syntheticEcg } from '../../shared/synth/studies.ts';
 import { Api, DEMO_PIN, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
 
 const enc = new TextEncoder();
@@ -157,6 +158,26 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     expect(priors.json.items.map((c: { caseId: string }) => c.caseId)).toEqual([sub.caseId]);
     expect((await ecgReader.call('GET', '/api/cases?patientId=P-PRIOR-7')).json.items).toEqual([]);
     expect((await otherTech.call('GET', '/api/cases?patientId=P-PRIOR-7')).json.items).toEqual([]);
+  });
+
+  it('files of different pools in one submission: REJECTED STUDY.MIXED_POOLS; each sent again alone is read (not a duplicate)', async () => {
+    const ecg = syntheticEcg({ seed: 424_242 }).bytes;
+    const cr = syntheticCrDx({ seed: 424_242, modality: 'CR', rows: 64, columns: 64 }).bytes;
+    const mixed = await tech.submit([
+      { name: 'ecg.dcm', bytes: ecg },
+      { name: 'cr.dcm', bytes: cr },
+    ]);
+    const rejected = await tech.waitCase(mixed.caseId, (c) => c.status === 'REJECTED');
+    expect(rejected.rejection.code).toBe('STUDY.MIXED_POOLS');
+    expect(rejected.rejection.message).toMatch(/different reading pools/);
+    // The rejected case is never read, so its images may be submitted again, each where it belongs.
+    const again = await Promise.all([tech.submit([{ name: 'cr.dcm', bytes: cr }]), tech.submit([{ name: 'ecg.dcm', bytes: ecg }])]);
+    const [crCase, ecgCase] = await Promise.all(again.map((a) => tech.waitCase(a.caseId, (c) => c.status === 'QUEUED')));
+    expect([crCase.pool, ecgCase.pool]).toEqual(['radiography', 'ecg']);
+    // A third submission of the same image, while the second case holds it, is the duplicate.
+    const third = await tech.submit([{ name: 'cr.dcm', bytes: cr }]);
+    const dup = await tech.waitCase(third.caseId, (c) => c.status === 'REJECTED');
+    expect(dup.rejection.code).toBe('STUDY.DUPLICATE_INSTANCE');
   });
 
   it('a submission without consent is refused and nothing is created', async () => {

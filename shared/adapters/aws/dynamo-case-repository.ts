@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Case } from '../../domain/case.ts';
 import { AppError } from '../../domain/errors.ts';
 import type {
@@ -244,6 +244,29 @@ export class DynamoCaseRepository implements CaseRepository {
       }),
     );
     return { created, instance };
+  }
+
+  async takeOverInstance(next: InstanceRecord, from: InstanceRecord): Promise<boolean> {
+    if (next.sopInstanceUID !== from.sopInstanceUID) throw new AppError('CASE.INVALID', 'invalid', 'An instance can only be taken over under its own SOPInstanceUID.');
+    const key = { pk: `SOP#${next.sopInstanceUID}`, sk: 'SOP' };
+    const current = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    if (!current.Item || (JSON.parse(String(current.Item['doc'])) as InstanceRecord).caseId !== from.caseId) return false;
+    try {
+      // Conditional on the stored record being the one read: two takers cannot both win.
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: { ...key, doc: JSON.stringify(next) }, ConditionExpression: 'doc = :seen', ExpressionAttributeValues: { ':seen': current.Item['doc'] } }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+    // The copies under the cases follow; both are idempotent, so a retry after a crash completes them.
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: casePk(next.caseId), sk: `INST#${pad(next.fileIndex)}#${next.sopInstanceUID}`, doc: JSON.stringify(next) } }),
+    );
+    const old = JSON.parse(String(current.Item['doc'])) as InstanceRecord;
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: casePk(old.caseId), sk: `INST#${pad(old.fileIndex)}#${old.sopInstanceUID}` } }));
+    return true;
   }
 
   async listInstances(caseId: string): Promise<InstanceRecord[]> {

@@ -57,6 +57,7 @@ export class SqliteCaseRepository implements CaseRepository {
     expired: Statement<[string, number], CaseRow>;
     insertInstance: Statement<unknown[]>;
     getInstance: Statement<[string], { doc: string }>;
+    moveInstance: Statement<[string, number, string, string, string]>;
     listInstances: Statement<[string], { doc: string }>;
     insertOutcome: Statement<unknown[]>;
     getOutcome: Statement<[string, number], { doc: string }>;
@@ -94,6 +95,7 @@ export class SqliteCaseRepository implements CaseRepository {
          ON CONFLICT (sop_instance_uid) DO NOTHING`,
       ),
       getInstance: db.prepare('SELECT doc FROM instances WHERE sop_instance_uid = ?'),
+      moveInstance: db.prepare('UPDATE instances SET case_id = ?, file_index = ?, doc = ? WHERE sop_instance_uid = ? AND case_id = ?'),
       listInstances: db.prepare('SELECT doc FROM instances WHERE case_id = ? ORDER BY file_index, sop_instance_uid'),
       insertOutcome: db.prepare(
         `INSERT INTO file_outcomes (case_id, file_index, doc) VALUES (?, ?, ?)
@@ -229,6 +231,13 @@ export class SqliteCaseRepository implements CaseRepository {
     const stored = this.st.getInstance.get(i.sopInstanceUID);
     if (!stored) throw new AppError('CASE.STORE_ERROR', 'internal', 'The instance could not be stored.');
     return { created: false, instance: JSON.parse(stored.doc) as InstanceRecord };
+  }
+
+  async takeOverInstance(next: InstanceRecord, from: InstanceRecord): Promise<boolean> {
+    if (next.sopInstanceUID !== from.sopInstanceUID) throw new AppError('CASE.INVALID', 'invalid', 'An instance can only be taken over under its own SOPInstanceUID.');
+    const info = this.st.moveInstance.run(next.caseId, next.fileIndex, JSON.stringify(next), next.sopInstanceUID, from.caseId);
+    await durable(this.db);
+    return info.changes === 1;
   }
 
   async listInstances(caseId: string): Promise<InstanceRecord[]> {
