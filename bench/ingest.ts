@@ -84,7 +84,6 @@ function peakOf(s: MemStats): { value: number | null; source: string } {
 }
 
 let warmSeed = 9_999_000;
-/** One ECG and one single-frame US (seeds no measured set uses), each waited for; returns the ECG's latency. */
 /**
  * Warm-up, not counted, the same for every leg (bench/compare.ts gives Orthanc the same files): a
  * long-running server's steady state is what a county sees, and TeleRead's parse workers run their

@@ -23,7 +23,6 @@ import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/repor
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
 import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/inspector.ts';
-import { syntheticEcg } from '../shared/synth/studies.ts';
 import { createApp } from '../shared/http/app.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { JobMessage } from '../shared/ports/queue.ts';
@@ -110,7 +109,11 @@ export async function composeLocal(
     jobQueue: wakingJobs,
     inspector: createDicomInspector({
       workers: cfg.TELEREAD_PARSE_WORKERS,
-      warmup: cfg.TELEREAD_PARSE_WARMUP > 0 ? { bytes: syntheticEcg({ seed: 1 }).bytes, runs: cfg.TELEREAD_PARSE_WARMUP } : undefined,
+      // The synthetic-study generator is loaded only when warm-up is on (it is off by default).
+      warmup:
+        cfg.TELEREAD_PARSE_WARMUP > 0
+          ? { bytes: (await import('../shared/synth/studies.ts')).syntheticEcg({ seed: 1 }).bytes, runs: cfg.TELEREAD_PARSE_WARMUP }
+          : undefined,
       workerCoreUrl:
         (await buildParseWorkerCore(join(dataDir, 'cache', 'parse-worker-core.mjs')).catch((e: unknown) => {
           log.warn('parse workers compile their code with tsx: the compiled build failed', { error: (e as Error)?.message });

@@ -79,13 +79,11 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
   const { created, instance } = await deps.cases.putInstance(record);
   // Held by a case that was REJECTED (closed incomplete, mixed pools, another file refused): that
   // case is never read, so this submission takes the image over instead of being refused for it.
+  const heldElsewhere = !created && instance.caseId !== c.caseId;
   const takenOver =
-    !created &&
-    instance.caseId !== c.caseId &&
-    (await deps.cases.get(instance.caseId))?.status === 'REJECTED' &&
-    (await deps.cases.takeOverInstance(record, instance));
+    heldElsewhere && (await deps.cases.get(instance.caseId))?.status === 'REJECTED' && (await deps.cases.takeOverInstance(record, instance));
   if (takenOver) deps.log.info('instance taken over from a rejected case', { caseId: c.caseId, fromCaseId: instance.caseId, fileIndex });
-  if (!created && !takenOver && instance.caseId !== c.caseId) {
+  if (heldElsewhere && !takenOver) {
     const r = {
       code: 'STUDY.DUPLICATE_INSTANCE',
       message: 'This image (same SOPInstanceUID) was already sent in an earlier submission. Check that you picked the right file.',

@@ -4,7 +4,9 @@
  * `maxWaveformBytes`), parses it in a worker_threads pool with
  * resource limits and a per-file timeout, and checks encapsulated pixel data through the ByteSource.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ByteSource, InspectOutcome, StudyInspector, WaveformOutcome } from '../ports/study-inspector.ts';
@@ -363,21 +365,33 @@ export function createDicomInspector(opts: DicomInspectorOptions = {}): StudyIns
   };
 }
 
+/** The compiled core, built once per process (every server of a test run shares it). */
+let compiledCore: Promise<Uint8Array | null> | null = null;
+
 /**
  * Compile worker-core.ts and what it imports into one ES module at `outFile` with esbuild, for the
  * parse workers to load without tsx. Returns its file URL, or null when esbuild is not installed (a
  * production install without dev dependencies): the workers then compile with tsx as before.
  */
 export async function buildParseWorkerCore(outFile: string): Promise<string | null> {
+  compiledCore ??= compileCore();
+  const code = await compiledCore;
+  if (!code) return null;
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, code);
+  return pathToFileURL(outFile).href;
+}
+
+async function compileCore(): Promise<Uint8Array | null> {
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
   } catch {
     return null;
   }
-  await esbuild.build({
+  const r = await esbuild.build({
     entryPoints: [fileURLToPath(new URL('./worker-core.ts', import.meta.url))],
-    outfile: outFile,
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -386,7 +400,7 @@ export async function buildParseWorkerCore(outFile: string): Promise<string | nu
     // CommonJS dependencies (dicom-parser) call require(): give the ES module one.
     banner: { js: "import { createRequire as __teleread_cr } from 'node:module'; const require = __teleread_cr(import.meta.url);" },
   });
-  return pathToFileURL(outFile).href;
+  return r.outputFiles[0]!.contents;
 }
 
 /** Decode an accepted ECG's leads in the calling thread (Lambda: the invocation is the isolation). */

@@ -34,6 +34,16 @@ export function validateBlobKey(key: string): string[] {
 const isCode = (e: unknown, ...codes: string[]) =>
   typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 
+/** A directory's entries; none when it does not exist (nothing stored under it yet). */
+async function entriesOf(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (isCode(e, 'ENOENT', 'ENOTDIR')) return [];
+    throw e;
+  }
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
@@ -353,14 +363,7 @@ export class FsBlobStore implements BlobStore {
     }
     const out: string[] = [];
     const walk = async (dir: string, rel: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
-        throw e;
-      }
-      for (const ent of entries) {
+      for (const ent of await entriesOf(dir)) {
         if (ent.name.includes('~')) continue; // in-progress temp file
         const key = rel ? `${rel}/${ent.name}` : ent.name;
         if (ent.isDirectory()) {
@@ -382,14 +385,7 @@ export class FsBlobStore implements BlobStore {
   async removeStaleTempFiles(olderThanMs = 60 * 60 * 1000, now: Date = new Date()): Promise<number> {
     let removed = 0;
     const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if (isCode(e, 'ENOENT', 'ENOTDIR')) return;
-        throw e;
-      }
-      for (const ent of entries) {
+      for (const ent of await entriesOf(dir)) {
         const p = join(dir, ent.name);
         if (ent.isDirectory()) await walk(p);
         else if (ent.isFile() && ent.name.includes(TEMP_MARK)) {
