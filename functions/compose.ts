@@ -9,6 +9,7 @@ import { DynamoCaseRepository } from '../shared/adapters/aws/dynamo-case-reposit
 import { DynamoDirectory } from '../shared/adapters/aws/dynamo-directory.ts';
 import { DynamoNotifier } from '../shared/adapters/aws/dynamo-notifier.ts';
 import { DynamoSignerKeyStore } from '../shared/adapters/aws/dynamo-signer-key-store.ts';
+import { ImmediateUnitOfWork } from '../shared/adapters/aws/immediate-unit-of-work.ts';
 import { RandomIdsAws } from '../shared/adapters/aws/ids.ts';
 import { PowertoolsLoggerAdapter } from '../shared/adapters/aws/powertools-logger.ts';
 import { S3BlobStore } from '../shared/adapters/aws/s3-blob-store.ts';
@@ -60,6 +61,7 @@ export async function composeAws(cfg: AwsConfig, service: string, opts: ComposeO
     uploads: new S3UploadTargetSigner(s3, cfg.TELEREAD_UPLOADS_BUCKET),
     notifier: new DynamoNotifier(dynamo, cfg.TELEREAD_TABLE),
     audit: new DynamoAuditLog(dynamo, cfg.TELEREAD_TABLE),
+    uow: new ImmediateUnitOfWork(),
     clock: systemClock,
     ids: new RandomIdsAws(),
     log: new PowertoolsLoggerAdapter(powertools),

@@ -21,6 +21,7 @@ import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
 import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../shared/adapters/local/sqlite-queue.ts';
 import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/reports/webhook.ts';
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
+import { SqliteUnitOfWork } from '../shared/adapters/local/sqlite-unit-of-work.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
 import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/inspector.ts';
 import { createApp } from '../shared/http/app.ts';
@@ -93,7 +94,9 @@ export async function composeLocal(
   }
   const directory = new FileDirectory(consortiumFile);
   // Clinics with a webhook in the consortium get each notification POSTed (HMAC-signed, retried, dead-lettered).
-  const webhookQueue = new SqliteQueue<WebhookJob>(db, 'job_queue', { clock, maxReceiveCount: JOB_MAX_RECEIVES });
+  // The POST leaves the machine: a received job first waits for the fsync of what it reports, which a
+  // use case's unit of work may not have run yet.
+  const webhookQueue = new SqliteQueue<WebhookJob>(db, 'job_queue', { clock, maxReceiveCount: JOB_MAX_RECEIVES, durableReceive: true });
   const webhookWorker = new WebhookWorker(webhookQueue, directory, { clock, log });
   const publicUrl = opts.publicUrl ?? cfg.TELEREAD_PUBLIC_URL ?? '';
   const uploads = new HmacUploadTargetSigner(Buffer.from(secrets.upload, 'base64url'), clock, publicUrl);
@@ -127,6 +130,7 @@ export async function composeLocal(
     uploads,
     notifier: new WebhookNotifier(new SqliteNotifier(db), webhookQueue, directory, () => webhookWorker.wake()),
     audit: new SqliteAuditLog(db),
+    uow: new SqliteUnitOfWork(db),
     clock,
     ids: new RandomIds(),
     log,
@@ -138,7 +142,7 @@ export async function composeLocal(
     deps.jobQueue,
     'ingest',
     async (m) => {
-      if (m.type === 'ingest') await ingestObject(deps, m.key, m.storedAt, m.sha256);
+      if (m.type === 'ingest') await ingestObject(deps, m.key, { storedAt: m.storedAt, sha256: m.sha256 });
     },
     { concurrency: cfg.TELEREAD_INGEST_WORKERS, visibilitySeconds: settings.ingestVisibilitySeconds, idleMs: 500 },
   );
@@ -152,11 +156,20 @@ export async function composeLocal(
     { concurrency: 1, visibilitySeconds: 60, idleMs: 500 },
   );
   wakingJobs.onSend('ingest', () => ingestWorker.wake());
-  const directIngest = new InProcessDispatcher<Extract<JobMessage, { type: 'ingest' }>>(
-    (m) => ingestObject(deps, m.key, m.storedAt, m.sha256).then(() => undefined),
-    async (m, e) => {
+  // Small uploads go to ingest with the bytes this process has just received, instead of being read
+  // back from disk; within a bound, since a burst can leave many waiting for an ingest worker.
+  let heldForIngest = 0;
+  const directIngest = new InProcessDispatcher<{ job: Extract<JobMessage, { type: 'ingest' }>; bytes?: Uint8Array }>(
+    async ({ job, bytes }) => {
+      try {
+        await ingestObject(deps, job.key, { storedAt: job.storedAt, sha256: job.sha256, size: job.size, bytes });
+      } finally {
+        if (bytes) heldForIngest -= bytes.length;
+      }
+    },
+    async ({ job }, e) => {
       log.warn('ingest failed; queued for retry', { error: (e as { code?: string })?.code ?? (e as Error)?.name });
-      await deps.jobQueue.send('ingest', m, { deduplicationId: m.key });
+      await deps.jobQueue.send('ingest', job, { deduplicationId: job.key });
     },
     cfg.TELEREAD_INGEST_WORKERS,
   );
@@ -170,10 +183,14 @@ export async function composeLocal(
     if (await deps.blobs.head(grant.key)) {
       throw new AppError('UPLOAD.ALREADY_RECEIVED', 'conflict', 'This file was already received; nothing to do.');
     }
+    const keep = contentLength !== null && contentLength <= SMALL_UPLOAD_BYTES && heldForIngest + contentLength <= HELD_FOR_INGEST_BYTES;
+    const chunks: Uint8Array[] = [];
+    if (keep) heldForIngest += contentLength;
     let stored;
     try {
-      stored = await deps.blobs.put(grant.key, body, { maxBytes: grant.maxBytes, contentType: 'application/dicom' });
+      stored = await deps.blobs.put(grant.key, keep ? keepChunks(body, chunks) : body, { maxBytes: grant.maxBytes, contentType: 'application/dicom' });
     } catch (e) {
+      if (keep) heldForIngest -= contentLength;
       if (e instanceof AppError && e.code === 'BLOB.TOO_LARGE') {
         throw new AppError('UPLOAD.TOO_LARGE', 'too_large', `The file is larger than the ${grant.maxBytes} bytes declared. Declare the right size and upload again.`);
       }
@@ -181,7 +198,14 @@ export async function composeLocal(
     }
     // The local stand-in for "S3 object created → SQS ingest queue": ingest starts in this process at
     // once; a failure goes to the job queue, and after a crash the start-up reconcile finds the upload.
-    directIngest.submit({ type: 'ingest', key: grant.key, storedAt: clock.now().toISOString(), sha256: stored.sha256 });
+    const job = { type: 'ingest' as const, key: grant.key, storedAt: clock.now().toISOString(), sha256: stored.sha256, size: stored.size };
+    let bytes: Uint8Array | undefined;
+    if (keep) {
+      bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      // What ingest holds is what it releases (the declared length was reserved).
+      heldForIngest += bytes.length - contentLength;
+    }
+    directIngest.submit({ job, bytes });
     return { size: stored.size };
   };
 
@@ -261,4 +285,17 @@ function lazyPdfRenderer(fontCacheDir: string): ReportRenderer {
       return loaded.then((r) => r.render(content, ctx));
     },
   };
+}
+
+/** Uploads up to this size are handed to ingest in memory (ECGs, single ultrasound frames). */
+const SMALL_UPLOAD_BYTES = 1024 * 1024;
+/** At most this much upload data waits in memory for ingest at any time. */
+const HELD_FOR_INGEST_BYTES = 16 * 1024 * 1024;
+
+/** The body as it streams to the blob store, with each chunk also kept in `into`. */
+async function* keepChunks(body: AsyncIterable<Uint8Array>, into: Uint8Array[]): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    into.push(chunk);
+    yield chunk;
+  }
 }

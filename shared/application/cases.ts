@@ -104,36 +104,39 @@ export async function acknowledge(
   caseId: string,
   body: { receivedBy?: string | undefined; readBack?: string | undefined },
 ): Promise<CaseView> {
-  requireRole(p, 'technician');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  if (c.status === 'ACKNOWLEDGED') return toView(deps, c, true);
-  if (c.status !== 'DELIVERED') {
-    throw new AppError('CASE.NOT_DELIVERED', 'conflict', `There is no delivered report to acknowledge yet (the case is ${c.status}).`);
-  }
-  const report = await deps.cases.getSignedReport(caseId);
-  const critical = report ? (JSON.parse(report.canonical) as { critical?: boolean }).critical === true : false;
-  if (critical && (!body.receivedBy || !body.readBack)) {
-    throw new AppError(
-      'ACK.READ_BACK_REQUIRED',
-      'invalid',
-      'This is a critical result: give receivedBy (who took the result) and readBack (the result as read back) to acknowledge it.',
+  // ACKNOWLEDGED and its audit record are durable together before the clinic sees the answer.
+  return deps.uow.run(async () => {
+    requireRole(p, 'technician');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    if (c.status === 'ACKNOWLEDGED') return toView(deps, c, true);
+    if (c.status !== 'DELIVERED') {
+      throw new AppError('CASE.NOT_DELIVERED', 'conflict', `There is no delivered report to acknowledge yet (the case is ${c.status}).`);
+    }
+    const report = await deps.cases.getSignedReport(caseId);
+    const critical = report ? (JSON.parse(report.canonical) as { critical?: boolean }).critical === true : false;
+    if (critical && (!body.receivedBy || !body.readBack)) {
+      throw new AppError(
+        'ACK.READ_BACK_REQUIRED',
+        'invalid',
+        'This is a critical result: give receivedBy (who took the result) and readBack (the result as read back) to acknowledge it.',
+      );
+    }
+    const now = deps.clock.now();
+    const cr = critical ? (c.criticalResult ?? (await criticalResultOf(deps, c))) : null;
+    const done = await updateWithRetry(deps, caseId, (cur) =>
+      cur.status === 'DELIVERED'
+        ? {
+            ...transition(cur, 'ACKNOWLEDGED', p.userId, now),
+            acknowledgement: { by: p.userId, at: now.toISOString(), receivedBy: body.receivedBy, readBack: body.readBack, method: 'in-app' as const },
+            // The loop closes: receiver, time received and the read-back complete the ACR fields.
+            ...(cr ? { criticalResult: { ...cr, receiver: body.receivedBy, receivedAt: now.toISOString(), readBack: body.readBack, acknowledgedBy: p.userId } } : {}),
+          }
+        : null,
     );
-  }
-  const now = deps.clock.now();
-  const cr = critical ? (c.criticalResult ?? (await criticalResultOf(deps, c))) : null;
-  const done = await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'DELIVERED'
-      ? {
-          ...transition(cur, 'ACKNOWLEDGED', p.userId, now),
-          acknowledgement: { by: p.userId, at: now.toISOString(), receivedBy: body.receivedBy, readBack: body.readBack, method: 'in-app' as const },
-          // The loop closes: receiver, time received and the read-back complete the ACR fields.
-          ...(cr ? { criticalResult: { ...cr, receiver: body.receivedBy, receivedAt: now.toISOString(), readBack: body.readBack, acknowledgedBy: p.userId } } : {}),
-        }
-      : null,
-  );
-  const after = done ?? (await deps.cases.get(caseId))!;
-  await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.acknowledge', caseId, detail: { critical } });
-  return toView(deps, after, true);
+    const after = done ?? (await deps.cases.get(caseId))!;
+    await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.acknowledge', caseId, detail: { critical } });
+    return toView(deps, after, true);
+  });
 }
 
 /** The stored bytes of one accepted instance, for readers of the pool, the owning clinic and admins. */

@@ -11,6 +11,7 @@ import type { JobQueue, ReadQueue } from '../ports/queue.ts';
 import type { ReportRenderer } from '../ports/report-renderer.ts';
 import type { ReportSigner } from '../ports/signer.ts';
 import type { StudyInspector } from '../ports/study-inspector.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UploadTargetSigner } from '../ports/upload-targets.ts';
 
 /** Workflow settings that are policy, not wiring. */
@@ -51,6 +52,8 @@ export interface Deps {
   uploads: UploadTargetSigner;
   notifier: Notifier;
   audit: AuditLog;
+  /** Groups a use case's writes so they pay one durability wait (one WAL fsync locally) before it answers. */
+  uow: UnitOfWork;
   clock: Clock;
   ids: IdGenerator;
   log: Logger;

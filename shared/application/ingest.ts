@@ -20,7 +20,30 @@ const SYSTEM = 'system:ingest';
  * SOPInstanceUID) or the refusal (original kept byte-identical under quarantine/), and once every
  * declared file has an outcome, queue or reject the case. Safe to run any number of times, concurrently.
  */
-export async function ingestObject(deps: Deps, key: string, storedAt?: string, sha256?: string): Promise<IngestResult> {
+export function ingestObject(deps: Deps, key: string, hint: StoredUploadHint = {}): Promise<IngestResult> {
+  // One unit of work: its writes (instance, projection, outcome, QUEUED, read message) share one
+  // durability wait, paid before the job is acknowledged. A crash in between keeps a prefix of them,
+  // which the retried job or the reconcile completes.
+  return deps.uow.run(() => ingestInOneUnit(deps, key, hint));
+}
+
+/**
+ * What the notice of a stored upload may already tell about it (the S3 event, or the local upload
+ * route that has just written it), so that ingest need not ask the store again. All optional: a
+ * repair job knows only the key.
+ */
+export interface StoredUploadHint {
+  /** When the object was stored (S3 event time); the SLA's start. */
+  storedAt?: string;
+  /** SHA-256 (hex) computed while storing. */
+  sha256?: string;
+  /** Its size in bytes (with storedAt, spares a HEAD). */
+  size?: number;
+  /** Its bytes, while the storer still holds them (small uploads in the local runtime). */
+  bytes?: Uint8Array;
+}
+
+async function ingestInOneUnit(deps: Deps, key: string, hint: StoredUploadHint): Promise<IngestResult> {
   const parsed = parseUploadKey(key);
   if (!parsed) return { result: 'ignored', reason: 'not an upload key' };
   const caseId = caseIdForSubmission(parsed.submissionId);
@@ -30,18 +53,23 @@ export async function ingestObject(deps: Deps, key: string, storedAt?: string, s
 
   const existing = (await deps.cases.listFileOutcomes(caseId)).find((o) => o.fileIndex === parsed.index);
   let outcome: FileOutcome['outcome'] | 'duplicate' = existing ? 'duplicate' : 'accepted';
-  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index, storedAt, sha256);
+  if (!existing) outcome = await inspectAndRecord(deps, c, key, parsed.index, hint);
   const after = await completeIfAllIn(deps, caseId);
   return { result: outcome, caseId, caseStatus: after.status };
 }
 
-async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, storedAt?: string, knownSha256?: string): Promise<'accepted' | 'rejected'> {
-  const head = await deps.blobs.head(key);
+async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: number, hint: StoredUploadHint): Promise<'accepted' | 'rejected'> {
+  const known = hint.size !== undefined && hint.storedAt !== undefined ? { size: hint.size, lastModified: hint.storedAt } : null;
+  const head = known ?? (await deps.blobs.head(key));
   if (!head) throw new Error('upload object vanished before ingest');
   // A repair job carries no event time: the object's own store time is when the upload completed.
-  storedAt ??= head.lastModified;
+  const storedAt = hint.storedAt ?? head.lastModified;
   const started = Date.now();
-  const res = await deps.inspector.inspect({ size: head.size, readRange: (o, l) => deps.blobs.readRange(key, o, l) });
+  const bytes = hint.bytes?.length === head.size ? hint.bytes : null;
+  const res = await deps.inspector.inspect({
+    size: head.size,
+    readRange: bytes ? async (o, l) => bytes.subarray(o, Math.min(bytes.length, o + l)) : (o, l) => deps.blobs.readRange(key, o, l),
+  });
   const at = deps.clock.now().toISOString();
   let refusal: { code: string; message: string } | null = res.ok ? null : { code: res.code, message: res.message };
   let pool: string | null = null;
@@ -62,7 +90,7 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
     return 'rejected';
   }
   const m = res.metadata;
-  const sha256 = knownSha256 ?? (await deps.blobs.sha256(key));
+  const sha256 = hint.sha256 ?? (await deps.blobs.sha256(key));
   const record = {
     sopInstanceUID: m.instance.SOPInstanceUID,
     caseId: c.caseId,

@@ -17,86 +17,95 @@ const MAX_DISCARDS = 25;
  * The claim is a conditional write; the lease is the read message's visibility timeout.
  */
 export async function claimNextRead(deps: Deps, p: Principal, requestedPools?: string[]): Promise<{ case: Case; lease: Lease } | null> {
-  requireRole(p, 'reader');
-  const mine = p.pools ?? [];
-  const pools = requestedPools?.length ? requestedPools : mine;
-  const outside = pools.filter((x) => !mine.includes(x));
-  if (outside.length) {
-    throw new AppError('READ.POOL_NOT_ALLOWED', 'forbidden', `You do not read for pool ${outside.join(', ')}; your pools are ${mine.join(', ')}.`);
-  }
-  const queues = PRIORITIES.flatMap((prio) => pools.map((pool) => readQueueName(pool, prio)));
-  for (let i = 0; i < MAX_DISCARDS; i++) {
-    const [msg] = await deps.readQueue.receive(queues, { visibilityTimeoutSeconds: deps.settings.leaseSeconds, max: 1 });
-    if (!msg) return null;
-    const now = deps.clock.now();
-    const claimed = await updateWithRetry(deps, msg.body.caseId, (cur) => {
-      let c = cur;
-      // A lease that ran out but was not yet swept: the message is visible again, so the case is free.
-      if (c.status === 'CLAIMED' && c.lease && Date.parse(c.lease.expiresAt) <= now.getTime()) {
-        c = { ...transition(c, 'QUEUED', 'system:lease', now, 'lease-expired'), lease: null };
-      }
-      if (c.status !== 'QUEUED' || (c.lease && c.lease.receipt !== msg.receipt)) return null;
-      const lease: Lease = {
-        id: deps.ids.next('lease'),
-        readerId: p.userId,
-        expiresAt: new Date(now.getTime() + deps.settings.leaseSeconds * 1000).toISOString(),
-        queue: msg.queue,
-        receipt: msg.receipt,
-      };
-      return { ...transition(c, 'CLAIMED', p.userId, now), lease, readEnqueuedAt: c.readEnqueuedAt ?? now.toISOString() };
-    });
-    if (claimed) {
-      await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'read.claim', caseId: claimed.caseId });
-      deps.log.info('case claimed', { caseId: claimed.caseId, readerId: p.userId, queue: msg.queue });
-      return { case: claimed, lease: claimed.lease! };
+  // One unit: the claim, the audit record and any discarded messages are durable together before the answer.
+  return deps.uow.run(async () => {
+    requireRole(p, 'reader');
+    const mine = p.pools ?? [];
+    const pools = requestedPools?.length ? requestedPools : mine;
+    const outside = pools.filter((x) => !mine.includes(x));
+    if (outside.length) {
+      throw new AppError('READ.POOL_NOT_ALLOWED', 'forbidden', `You do not read for pool ${outside.join(', ')}; your pools are ${mine.join(', ')}.`);
     }
-    // The case is no longer waiting (claimed through a duplicate message, signed, gone): discard.
-    const cur = await deps.cases.get(msg.body.caseId);
-    if (!cur || cur.status !== 'QUEUED') await deps.readQueue.delete(msg.queue, msg.receipt).catch(() => undefined);
-  }
-  return null;
+    const queues = PRIORITIES.flatMap((prio) => pools.map((pool) => readQueueName(pool, prio)));
+    for (let i = 0; i < MAX_DISCARDS; i++) {
+      const [msg] = await deps.readQueue.receive(queues, { visibilityTimeoutSeconds: deps.settings.leaseSeconds, max: 1 });
+      if (!msg) return null;
+      const now = deps.clock.now();
+      const claimed = await updateWithRetry(deps, msg.body.caseId, (cur) => {
+        let c = cur;
+        // A lease that ran out but was not yet swept: the message is visible again, so the case is free.
+        if (c.status === 'CLAIMED' && c.lease && Date.parse(c.lease.expiresAt) <= now.getTime()) {
+          c = { ...transition(c, 'QUEUED', 'system:lease', now, 'lease-expired'), lease: null };
+        }
+        if (c.status !== 'QUEUED' || (c.lease && c.lease.receipt !== msg.receipt)) return null;
+        const lease: Lease = {
+          id: deps.ids.next('lease'),
+          readerId: p.userId,
+          expiresAt: new Date(now.getTime() + deps.settings.leaseSeconds * 1000).toISOString(),
+          queue: msg.queue,
+          receipt: msg.receipt,
+        };
+        return { ...transition(c, 'CLAIMED', p.userId, now), lease, readEnqueuedAt: c.readEnqueuedAt ?? now.toISOString() };
+      });
+      if (claimed) {
+        await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'read.claim', caseId: claimed.caseId });
+        deps.log.info('case claimed', { caseId: claimed.caseId, readerId: p.userId, queue: msg.queue });
+        return { case: claimed, lease: claimed.lease! };
+      }
+      // The case is no longer waiting (claimed through a duplicate message, signed, gone): discard.
+      const cur = await deps.cases.get(msg.body.caseId);
+      if (!cur || cur.status !== 'QUEUED') await deps.readQueue.delete(msg.queue, msg.receipt).catch(() => undefined);
+    }
+    return null;
+  });
 }
 
 /** Extend the lease: the message's visibility and the case's lease move together. */
 export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promise<Lease> {
-  requireRole(p, 'reader');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  const now = deps.clock.now();
-  assertLeaseHolder(p, c, now);
-  const lease = c.lease!;
-  try {
-    await deps.readQueue.changeVisibility(lease.queue, lease.receipt, deps.settings.leaseSeconds);
-  } catch (e) {
-    if (isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID') {
-      throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue); take it again.');
+  // The message's visibility and the case's lease are durable together before the answer.
+  return deps.uow.run(async () => {
+    requireRole(p, 'reader');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    const now = deps.clock.now();
+    assertLeaseHolder(p, c, now);
+    const lease = c.lease!;
+    try {
+      await deps.readQueue.changeVisibility(lease.queue, lease.receipt, deps.settings.leaseSeconds);
+    } catch (e) {
+      if (isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID') {
+        throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue); take it again.');
+      }
+      throw e;
     }
-    throw e;
-  }
-  const expiresAt = new Date(now.getTime() + deps.settings.leaseSeconds * 1000).toISOString();
-  const updated = await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'CLAIMED' && cur.lease?.id === lease.id ? { ...cur, lease: { ...lease, expiresAt } } : null,
-  );
-  if (!updated) throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue); take it again.');
-  return updated.lease!;
+    const expiresAt = new Date(now.getTime() + deps.settings.leaseSeconds * 1000).toISOString();
+    const updated = await updateWithRetry(deps, caseId, (cur) =>
+      cur.status === 'CLAIMED' && cur.lease?.id === lease.id ? { ...cur, lease: { ...lease, expiresAt } } : null,
+    );
+    if (!updated) throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue); take it again.');
+    return updated.lease!;
+  });
 }
 
 /** Give the case back: QUEUED again with a fresh message, so a release never counts toward dead-lettering. */
 export async function release(deps: Deps, p: Principal, caseId: string): Promise<Case> {
-  requireRole(p, 'reader');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  const now = deps.clock.now();
-  assertLeaseHolder(p, c, now);
-  const old = c.lease!;
-  const back = await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'CLAIMED' && cur.lease?.id === old.id
-      ? { ...transition(cur, 'QUEUED', p.userId, now, 'released'), lease: null, readEnqueuedAt: null }
-      : null,
-  );
-  if (!back) throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue).');
-  const queued = await sendRead(deps, back);
-  await deps.readQueue.delete(old.queue, old.receipt).catch(() => undefined);
-  await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'read.release', caseId });
-  return queued;
+  // QUEUED again, the fresh message, the old one deleted, the audit: durable together before the answer.
+  return deps.uow.run(async () => {
+    requireRole(p, 'reader');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    const now = deps.clock.now();
+    assertLeaseHolder(p, c, now);
+    const old = c.lease!;
+    const back = await updateWithRetry(deps, caseId, (cur) =>
+      cur.status === 'CLAIMED' && cur.lease?.id === old.id
+        ? { ...transition(cur, 'QUEUED', p.userId, now, 'released'), lease: null, readEnqueuedAt: null }
+        : null,
+    );
+    if (!back) throw new AppError('LEASE.LOST', 'conflict', 'The lease was lost (the case went back to the queue).');
+    const queued = await sendRead(deps, back);
+    await deps.readQueue.delete(old.queue, old.receipt).catch(() => undefined);
+    await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'read.release', caseId });
+    return queued;
+  });
 }
 
 /**

@@ -158,40 +158,45 @@ async function signVersion(deps: Deps, canonicalize: Canonicalize, p: Principal,
  * create-once; the case becomes SIGNED, its read message is deleted and delivery is queued.
  */
 export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, pin: string): Promise<SignedVersion> {
-  requireRole(p, 'reader');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  const now = deps.clock.now();
-  assertLeaseHolder(p, c, now);
-  const draft = await deps.cases.getDraft(caseId);
-  if (!draft || draft.authorId !== p.userId) {
-    throw new AppError('REPORT.NO_DRAFT', 'conflict', 'Save the report (findings and impression) before signing it.');
-  }
-  const body = draft.body as ReportBody;
-  const version = c.reportVersion + 1;
-  const content = await buildContent(deps, p, c, body, now, version, c.reportVersion > 0 ? c.reportVersion : null);
-  let signedVersion: SignedVersion;
-  try {
-    const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
-    signedVersion = { version, report, jws, warnings };
-  } catch (e) {
-    if (!(isAppError(e) && e.code === 'REPORT.VERSION_EXISTS')) throw e;
-    // A version stored before a crash or a lost lease: it is signed, so it stands — apply it to the case.
-    const stored = (await deps.cases.getSignedReport(caseId, version))!;
-    await applySignature(deps, caseId, version, stored.signerId, now);
-    if (stored.signerId !== p.userId) {
-      throw new AppError('REPORT.ALREADY_SIGNED', 'conflict', 'Another reader signed this case meanwhile; open it to see their report.');
+  // The signed version, SIGNED, the delivery job, the read message deleted and the audit record are durable
+  // together before the signer hears of it (the PDF is a blob, synced when stored). Delivery runs
+  // elsewhere and makes its own writes durable before it notifies anyone.
+  return deps.uow.run(async () => {
+    requireRole(p, 'reader');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    const now = deps.clock.now();
+    assertLeaseHolder(p, c, now);
+    const draft = await deps.cases.getDraft(caseId);
+    if (!draft || draft.authorId !== p.userId) {
+      throw new AppError('REPORT.NO_DRAFT', 'conflict', 'Save the report (findings and impression) before signing it.');
     }
-    signedVersion = { version, report: JSON.parse(stored.canonical), jws: stored.jws, warnings: [] };
-  }
-  const lease = c.lease!;
-  await applySignature(deps, caseId, version, p.userId, now);
-  await deps.readQueue.delete(lease.queue, lease.receipt).catch((e: unknown) => {
-    // A stale receipt means the message was already gone or re-received; the case state decides.
-    if (!(isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID')) throw e;
+    const body = draft.body as ReportBody;
+    const version = c.reportVersion + 1;
+    const content = await buildContent(deps, p, c, body, now, version, c.reportVersion > 0 ? c.reportVersion : null);
+    let signedVersion: SignedVersion;
+    try {
+      const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
+      signedVersion = { version, report, jws, warnings };
+    } catch (e) {
+      if (!(isAppError(e) && e.code === 'REPORT.VERSION_EXISTS')) throw e;
+      // A version stored before a crash or a lost lease: it is signed, so it stands — apply it to the case.
+      const stored = (await deps.cases.getSignedReport(caseId, version))!;
+      await applySignature(deps, caseId, version, stored.signerId, now);
+      if (stored.signerId !== p.userId) {
+        throw new AppError('REPORT.ALREADY_SIGNED', 'conflict', 'Another reader signed this case meanwhile; open it to see their report.');
+      }
+      signedVersion = { version, report: JSON.parse(stored.canonical), jws: stored.jws, warnings: [] };
+    }
+    const lease = c.lease!;
+    await applySignature(deps, caseId, version, p.userId, now);
+    await deps.readQueue.delete(lease.queue, lease.receipt).catch((e: unknown) => {
+      // A stale receipt means the message was already gone or re-received; the case state decides.
+      if (!(isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID')) throw e;
+    });
+    await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
+    deps.log.info('report signed', { caseId, version, readerId: p.userId });
+    return signedVersion;
   });
-  await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
-  deps.log.info('report signed', { caseId, version, readerId: p.userId });
-  return signedVersion;
 }
 
 /**
@@ -241,28 +246,31 @@ export async function repairUnappliedSignatures(deps: Deps): Promise<number> {
  * delivered to the clinic, which acknowledges it on its own (see acknowledgeReportVersion).
  */
 export async function amendReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, body: AmendBody): Promise<SignedVersion> {
-  requireRole(p, 'reader');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  if (c.reportVersion < 1 || !['SIGNED', 'DELIVERED', 'ACKNOWLEDGED'].includes(c.status)) {
-    throw new AppError('REPORT.NOT_SIGNED', 'conflict', 'Only a signed report can be amended; sign the first version from the reading lease.');
-  }
-  const previous = await deps.cases.getSignedReport(caseId);
-  const prevVersion = Math.max(previous?.version ?? 0, c.reportVersion);
-  const now = deps.clock.now();
-  const version = prevVersion + 1;
-  const content = await buildContent(deps, p, c, body, now, version, prevVersion, { kind: body.kind, reason: body.reason.trim() });
-  const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, body.pin);
-  await updateWithRetry(deps, caseId, (cur) => (cur.reportVersion < version ? { ...cur, reportVersion: version, updatedAt: now.toISOString() } : null));
-  await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
-  await deps.audit.append({
-    at: now.toISOString(),
-    actor: p.userId,
-    action: 'report.amend',
-    caseId,
-    detail: { version, supersedes: prevVersion, kind: body.kind },
+  // The new version, the case, the delivery job and the audit record are durable together before the answer.
+  return deps.uow.run(async () => {
+    requireRole(p, 'reader');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    if (c.reportVersion < 1 || !['SIGNED', 'DELIVERED', 'ACKNOWLEDGED'].includes(c.status)) {
+      throw new AppError('REPORT.NOT_SIGNED', 'conflict', 'Only a signed report can be amended; sign the first version from the reading lease.');
+    }
+    const previous = await deps.cases.getSignedReport(caseId);
+    const prevVersion = Math.max(previous?.version ?? 0, c.reportVersion);
+    const now = deps.clock.now();
+    const version = prevVersion + 1;
+    const content = await buildContent(deps, p, c, body, now, version, prevVersion, { kind: body.kind, reason: body.reason.trim() });
+    const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, body.pin);
+    await updateWithRetry(deps, caseId, (cur) => (cur.reportVersion < version ? { ...cur, reportVersion: version, updatedAt: now.toISOString() } : null));
+    await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
+    await deps.audit.append({
+      at: now.toISOString(),
+      actor: p.userId,
+      action: 'report.amend',
+      caseId,
+      detail: { version, supersedes: prevVersion, kind: body.kind },
+    });
+    deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
+    return { version, report, jws, warnings };
   });
-  deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
-  return { version, report, jws, warnings };
 }
 
 const isCritical = (r: SignedReportRecord | null) => (r ? (JSON.parse(r.canonical) as { critical?: boolean }).critical === true : false);

@@ -245,7 +245,7 @@ async function file(deps: Deps, p: Principal, input: CreateSubmission, parts: (S
   const keys = parts.map((_, i) => uploadKey(p.clinicId!, sub.submissionId, i));
   for (const [i, x] of parts.entries()) await deps.blobs.copy(x.key, keys[i]!);
   // One at a time: the inspector's workers are shared with the ingest worker, and the last file decides the case.
-  for (const [i, x] of parts.entries()) await ingestObject(deps, keys[i]!, undefined, x.sha256);
+  for (const [i, x] of parts.entries()) await ingestObject(deps, keys[i]!, { sha256: x.sha256 });
 
   const c = (await deps.cases.get(sub.caseId))!;
   const byIndex = new Map((await deps.cases.listFileOutcomes(sub.caseId)).map((o) => [o.fileIndex, o]));

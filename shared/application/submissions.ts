@@ -14,82 +14,85 @@ import { caseIdForSubmission, uploadKey } from './keys.ts';
  * instead of creating a second case, so a client that crashed before it recorded the answer can retry.
  */
 export async function createSubmission(deps: Deps, p: Principal, input: CreateSubmission) {
-  requireRole(p, 'technician');
-  if (!p.clinicId) throw new AppError('AUTH.NO_CLINIC', 'forbidden', 'Your account is not attached to a clinic.');
-  for (const [i, f] of input.files.entries()) {
-    if (f.size > deps.settings.maxUploadBytes) {
-      // The file's number, not its name: devices and people name exports after the patient.
-      throw new AppError(
-        'SUBMISSION.FILE_TOO_LARGE',
-        'too_large',
-        `File ${i + 1} of the submission is ${f.size} bytes; the limit is ${deps.settings.maxUploadBytes} bytes per file.`,
-      );
+  // The case and its audit record share one durability wait, paid before the technician gets the targets.
+  return deps.uow.run(async () => {
+    requireRole(p, 'technician');
+    if (!p.clinicId) throw new AppError('AUTH.NO_CLINIC', 'forbidden', 'Your account is not attached to a clinic.');
+    for (const [i, f] of input.files.entries()) {
+      if (f.size > deps.settings.maxUploadBytes) {
+        // The file's number, not its name: devices and people name exports after the patient.
+        throw new AppError(
+          'SUBMISSION.FILE_TOO_LARGE',
+          'too_large',
+          `File ${i + 1} of the submission is ${f.size} bytes; the limit is ${deps.settings.maxUploadBytes} bytes per file.`,
+        );
+      }
     }
-  }
-  const now = deps.clock.now();
-  const iso = now.toISOString();
-  const ref = input.clientReference;
-  const submissionId = ref === undefined ? deps.ids.next('sub') : deps.ids.derive('sub', p.clinicId, ref);
-  const caseId = caseIdForSubmission(submissionId);
-  if (ref !== undefined) {
-    const existing = await deps.cases.get(caseId);
-    if (existing) return replaySubmission(deps, p, existing, input);
-  }
-  const c: Case = {
-    caseId,
-    submissionId,
-    clinicId: p.clinicId,
-    status: 'AWAITING_FILES',
-    priority: input.priority,
-    requestedPriority: input.priority,
-    pool: null,
-    modality: null,
-    declaredFiles: input.files.length,
-    declaredSizes: input.files.map((f) => f.size),
-    patient: {
-      id: input.patient.id,
-      name: input.patient.name,
-      sex: input.patient.sex,
-      birthDate: input.patient.birthDate,
-    },
-    consent: { obtained: true, recordedBy: input.consent.recordedBy ?? p.userId, recordedAt: iso },
-    clinicalNote: input.clinicalNote ?? null,
-    createdBy: p.userId,
-    createdAt: iso,
-    updatedAt: iso,
-    events: [{ status: 'AWAITING_FILES', at: iso, actor: p.userId }],
-    study: null,
-    ecg: null,
-    rejection: null,
-    lease: null,
-    reportVersion: 0,
-    readEnqueuedAt: null,
-    acknowledgement: null,
-    version: 0,
-  };
-  try {
-    await deps.cases.create(c);
-  } catch (e) {
-    // Two concurrent calls with one reference: the loser answers what the winner created.
-    const winner = ref !== undefined && isAppError(e) && e.code === 'CASE.ALREADY_EXISTS' ? await deps.cases.get(caseId) : null;
-    if (winner) return replaySubmission(deps, p, winner, input);
-    throw e;
-  }
-  const uploads = await Promise.all(
-    input.files.map(async (f, index) => {
-      // The target allows the declared size (never above the limit): a bigger body is refused at upload.
-      const maxBytes = f.size;
-      const t = await deps.uploads.create(uploadKey(p.clinicId!, submissionId, index), {
-        maxBytes,
-        contentType: 'application/dicom',
-        expiresInSeconds: deps.settings.uploadUrlTtlSeconds,
-      });
-      return { index, ...t, maxBytes };
-    }),
-  );
-  await deps.audit.append({ at: iso, actor: p.userId, action: 'submission.create', caseId, detail: { files: input.files.length } });
-  deps.log.info('submission created', { caseId, clinicId: p.clinicId, files: input.files.length, priority: input.priority });
-  return { submissionId, caseId, uploads, status: c.status };
+    const now = deps.clock.now();
+    const iso = now.toISOString();
+    const ref = input.clientReference;
+    const submissionId = ref === undefined ? deps.ids.next('sub') : deps.ids.derive('sub', p.clinicId, ref);
+    const caseId = caseIdForSubmission(submissionId);
+    if (ref !== undefined) {
+      const existing = await deps.cases.get(caseId);
+      if (existing) return replaySubmission(deps, p, existing, input);
+    }
+    const c: Case = {
+      caseId,
+      submissionId,
+      clinicId: p.clinicId,
+      status: 'AWAITING_FILES',
+      priority: input.priority,
+      requestedPriority: input.priority,
+      pool: null,
+      modality: null,
+      declaredFiles: input.files.length,
+      declaredSizes: input.files.map((f) => f.size),
+      patient: {
+        id: input.patient.id,
+        name: input.patient.name,
+        sex: input.patient.sex,
+        birthDate: input.patient.birthDate,
+      },
+      consent: { obtained: true, recordedBy: input.consent.recordedBy ?? p.userId, recordedAt: iso },
+      clinicalNote: input.clinicalNote ?? null,
+      createdBy: p.userId,
+      createdAt: iso,
+      updatedAt: iso,
+      events: [{ status: 'AWAITING_FILES', at: iso, actor: p.userId }],
+      study: null,
+      ecg: null,
+      rejection: null,
+      lease: null,
+      reportVersion: 0,
+      readEnqueuedAt: null,
+      acknowledgement: null,
+      version: 0,
+    };
+    try {
+      await deps.cases.create(c);
+    } catch (e) {
+      // Two concurrent calls with one reference: the loser answers what the winner created.
+      const winner = ref !== undefined && isAppError(e) && e.code === 'CASE.ALREADY_EXISTS' ? await deps.cases.get(caseId) : null;
+      if (winner) return replaySubmission(deps, p, winner, input);
+      throw e;
+    }
+    const uploads = await Promise.all(
+      input.files.map(async (f, index) => {
+        // The target allows the declared size (never above the limit): a bigger body is refused at upload.
+        const maxBytes = f.size;
+        const t = await deps.uploads.create(uploadKey(p.clinicId!, submissionId, index), {
+          maxBytes,
+          contentType: 'application/dicom',
+          expiresInSeconds: deps.settings.uploadUrlTtlSeconds,
+        });
+        return { index, ...t, maxBytes };
+      }),
+    );
+    await deps.audit.append({ at: iso, actor: p.userId, action: 'submission.create', caseId, detail: { files: input.files.length } });
+    deps.log.info('submission created', { caseId, clinicId: p.clinicId, files: input.files.length, priority: input.priority });
+    return { submissionId, caseId, uploads, status: c.status };
+  });
 }
 
 /** A repeated clientReference: the same submission, targets only for what has not arrived. */

@@ -46,6 +46,8 @@ export type JobMessage =
       storedAt?: string;
       /** SHA-256 (hex) computed while storing, where the storer could; saves re-reading the object. */
       sha256?: string;
+      /** Its size in bytes, where the notice tells it (with storedAt, spares a HEAD of the object). */
+      size?: number;
     }
   | { type: 'deliver'; caseId: string; version: number };
 export type JobQueue = Queue<JobMessage>;

@@ -8,6 +8,7 @@ import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoCaseRepository } from '../../shared/adapters/aws/dynamo-case-repository.ts';
 import { DynamoNotifier } from '../../shared/adapters/aws/dynamo-notifier.ts';
 import { DynamoSignerKeyStore } from '../../shared/adapters/aws/dynamo-signer-key-store.ts';
+import { ImmediateUnitOfWork } from '../../shared/adapters/aws/immediate-unit-of-work.ts';
 import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
 import { auditLogContract } from './audit-log.contract.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
@@ -15,6 +16,7 @@ import { caseRepositoryContract } from './case-repository.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { queueContract } from './queue.contract.ts';
 import { signerKeyStoreContract } from './signer-key-store.contract.ts';
+import { unitOfWorkContract } from './unit-of-work.contract.ts';
 import { FakeSqs } from './support/aws-sqs-fake.ts';
 import { startDynalite, startS3rver, type DynamoServer, type S3Server } from './support/aws-servers.ts';
 
@@ -61,6 +63,17 @@ signerKeyStoreContract('DynamoSignerKeyStore (dynalite)', async () => {
 notifierContract('DynamoNotifier (dynalite)', async () => {
   const t = await table();
   return { notifier: new DynamoNotifier(t.d.client(), t.name), cleanup: t.cleanup };
+});
+
+unitOfWorkContract('ImmediateUnitOfWork (dynalite)', async () => {
+  const t = await table();
+  const inbox = new DynamoNotifier(t.d.client(), t.name);
+  return {
+    uow: new ImmediateUnitOfWork(),
+    write: (tag) => inbox.notify({ to: { clinicId: 'clinic-uow' }, kind: 'case.rejected', caseId: tag, at: '2026-06-01T00:00:00.000Z' }),
+    written: async () => (await inbox.list({ clinicId: 'clinic-uow' }, 500)).map((n) => n.caseId),
+    cleanup: t.cleanup,
+  };
 });
 
 queueContract('SqsQueue (aws-sdk-client-mock)', async ({ clock, maxReceiveCount }) => {
@@ -147,7 +160,7 @@ const CONSORTIUM = {
   ],
 };
 
-const s3Record = (key: string, messageId: string, receiveCount = 1): SQSRecord => ({
+const s3Record = (key: string, messageId: string, receiveCount = 1, size?: number): SQSRecord => ({
   messageId,
   receiptHandle: `rh-${messageId}`,
   body: JSON.stringify({
@@ -158,7 +171,7 @@ const s3Record = (key: string, messageId: string, receiveCount = 1): SQSRecord =
         awsRegion: 'cn-northwest-1',
         eventTime: '2026-06-01T08:00:00.000Z',
         eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws-cn:s3:::uploads' }, object: { key, size: 1 } },
+        s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws-cn:s3:::uploads' }, object: { key, ...(size !== undefined ? { size } : {}) } },
       },
     ],
   }),
@@ -199,6 +212,7 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
       uploads: new S3UploadTargetSigner(s3, bucket, clock),
       notifier: new DynamoNotifier(t.d.client(), t.name),
       audit: new DynamoAuditLog(t.d.client(), t.name),
+      uow: new ImmediateUnitOfWork(),
       clock,
       ids: new RandomIdsAws(),
       log: { info: noop, warn: noop, error: noop },
@@ -223,6 +237,7 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
       { key: 'uploads/clinic-a/sub-abcdef/0', storedAt: '2026-06-01T08:00:00.000Z' },
     ]);
     expect(keysOfIngestMessage(s3Record('a+b%2Fc', 'm').body)).toEqual([{ key: 'a b/c', storedAt: '2026-06-01T08:00:00.000Z' }]);
+    expect(keysOfIngestMessage(s3Record('k', 'm', 1, 4096).body)).toEqual([{ key: 'k', storedAt: '2026-06-01T08:00:00.000Z', size: 4096 }]);
     expect(keysOfIngestMessage(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual([]);
     expect(keysOfIngestMessage(JSON.stringify({ type: 'ingest', key: 'uploads/c/sub-123456/1' }))).toEqual([
       { key: 'uploads/c/sub-123456/1', storedAt: undefined },
@@ -236,7 +251,8 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
     try {
       const { caseId, keys } = await s.submit([ECG]);
       const handler = makeIngestHandler(s.deps);
-      expect(await handler(sqsEvent(s3Record(keys[0]!, 'm-1')), context)).toEqual({ batchItemFailures: [] });
+      // With the size the S3 event carries, ingest needs no HEAD of the object.
+      expect(await handler(sqsEvent(s3Record(keys[0]!, 'm-1', 1, ECG.length)), context)).toEqual({ batchItemFailures: [] });
       const c = await s.deps.cases.get(caseId);
       expect(c?.status).toBe('QUEUED');
       expect(c?.pool).toBe('ecg');

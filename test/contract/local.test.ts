@@ -2,12 +2,12 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
 import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database } from '../../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
@@ -15,12 +15,14 @@ import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-re
 import { SqliteNotifier } from '../../shared/adapters/local/sqlite-notifier.ts';
 import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../../shared/adapters/local/sqlite-queue.ts';
 import { SqliteSignerKeyStore } from '../../shared/adapters/local/sqlite-signer-key-store.ts';
+import { SqliteUnitOfWork } from '../../shared/adapters/local/sqlite-unit-of-work.ts';
 import { auditLogContract } from './audit-log.contract.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 import { caseRepositoryContract } from './case-repository.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { queueContract } from './queue.contract.ts';
 import { signerKeyStoreContract } from './signer-key-store.contract.ts';
+import { unitOfWorkContract } from './unit-of-work.contract.ts';
 import { makeCase } from './support/case-fixture.ts';
 import { expectAppError } from './support/expect-error.ts';
 import { ManualClock } from './support/manual-clock.ts';
@@ -98,6 +100,17 @@ signerKeyStoreContract('SqliteSignerKeyStore', async () => {
 notifierContract('SqliteNotifier', async () => {
   const s = await sqliteFixture();
   return { notifier: new SqliteNotifier(s.db), cleanup: s.cleanup };
+});
+
+unitOfWorkContract('SqliteUnitOfWork', async () => {
+  const s = await sqliteFixture();
+  const inbox = new SqliteNotifier(s.db);
+  return {
+    uow: new SqliteUnitOfWork(s.db),
+    write: (tag) => inbox.notify({ to: { clinicId: 'clinic-uow' }, kind: 'case.rejected', caseId: tag, at: '2026-06-01T00:00:00.000Z' }),
+    written: async () => (await inbox.list({ clinicId: 'clinic-uow' }, 500)).map((n) => n.caseId),
+    cleanup: s.cleanup,
+  };
 });
 
 describe('local adapters: beyond the port contracts', () => {
@@ -345,5 +358,224 @@ describe('local adapters: beyond the port contracts', () => {
     const keys = await blobs.list('uploads/');
     for (const id of acked) expect(keys).toContain(`uploads/c/${id}/0`);
     for (const k of keys) expect(await blobs.sha256(k)).toBe(full);
+  });
+});
+
+/**
+ * Holds every FileHandle fsync until released. WalSync keeps the WAL open as a FileHandle and calls
+ * `sync()` through the prototype each time, so holding it shows who waits for a WAL fsync.
+ */
+async function holdFsyncs(anyFile: string) {
+  const fh = await open(anyFile, 'r');
+  const proto = Object.getPrototypeOf(fh) as { sync: () => Promise<void> };
+  await fh.close();
+  const real = proto.sync;
+  let held: Array<() => void> | null = [];
+  let started = 0;
+  const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
+    started++;
+    if (held) await new Promise<void>((r) => held!.push(r));
+    return real.call(this);
+  });
+  return {
+    /** fsyncs begun (held or not) since the hold started. */
+    started: () => started,
+    release() {
+      const h = held ?? [];
+      held = null;
+      for (const r of h) r();
+    },
+    restore: () => spy.mockRestore(),
+  };
+}
+
+/** Waits (in real time, a few seconds at most) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', () => {
+  let s: Awaited<ReturnType<typeof sqliteFixture>>;
+  let gate: Awaited<ReturnType<typeof holdFsyncs>> | null = null;
+  let repo: SqliteCaseRepository;
+  let uow: SqliteUnitOfWork;
+  const stats = () => durabilityStats(s.db)!;
+  const id = (n: number) => `case-uow-${String(n).padStart(6, '0')}`;
+  beforeEach(async () => {
+    s = await sqliteFixture();
+    repo = new SqliteCaseRepository(s.db);
+    uow = new SqliteUnitOfWork(s.db);
+    // A first write opens the WAL file WalSync keeps for its fsyncs.
+    await repo.create(makeCase({ caseId: id(0) }));
+  });
+  afterEach(async () => {
+    gate?.release();
+    gate?.restore();
+    gate = null;
+    // Let a released fsync finish before its file is closed under it.
+    await new Promise((r) => setTimeout(r, 20));
+    await s.cleanup();
+  });
+
+  it('N writes inside one run: N requests, all deferred, one fsync, and the run settles only after it completed', async () => {
+    const N = 6;
+    gate = await holdFsyncs(`${s.file}-wal`);
+    const before = stats();
+    let settled = false;
+    const run = uow
+      .run(async () => {
+        for (let i = 1; i <= N; i++) await repo.create(makeCase({ caseId: id(i) }));
+        const first = (await repo.get(id(1)))!;
+        await repo.update({ ...first, priority: 'stat' }, first.version);
+        return 'done';
+      })
+      .finally(() => (settled = true));
+    // The writes did not wait for the held fsync (else the unit would never reach its end).
+    await until(() => gate!.started() === 1);
+    const mid = stats();
+    expect(mid.requests - before.requests).toBe(N + 1);
+    expect(mid.deferred - before.deferred).toBe(N + 1);
+    expect(mid.fsyncs - before.fsyncs).toBe(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false);
+    gate.release();
+    expect(await run).toBe('done');
+    expect(stats().fsyncs - before.fsyncs).toBe(1);
+    expect(gate.started()).toBe(1);
+  });
+
+  it('a run whose fn throws still fsyncs its writes before it rejects', async () => {
+    gate = await holdFsyncs(`${s.file}-wal`);
+    const before = stats();
+    let settled = false;
+    const run = uow
+      .run(async () => {
+        await repo.create(makeCase({ caseId: id(1) }));
+        await repo.create(makeCase({ caseId: id(2) }));
+        throw new Error('after two writes');
+      })
+      .finally(() => (settled = true));
+    run.catch(() => undefined);
+    await until(() => gate!.started() === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false);
+    gate.release();
+    await expect(run).rejects.toThrow('after two writes');
+    expect(stats().fsyncs - before.fsyncs).toBe(1);
+    expect(stats().deferred - before.deferred).toBe(2);
+    expect(await repo.get(id(2))).not.toBeNull();
+  });
+
+  it('a write outside any unit still waits for its own fsync, while a unit is open in another request', async () => {
+    gate = await holdFsyncs(`${s.file}-wal`);
+    const before = stats();
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let insideWrote = false;
+    const run = uow.run(async () => {
+      await repo.create(makeCase({ caseId: id(1) }));
+      insideWrote = true;
+      await hold;
+    });
+    await until(() => insideWrote);
+    let outsideDone = false;
+    const outside = repo.create(makeCase({ caseId: id(2) })).then(() => (outsideDone = true));
+    await until(() => gate!.started() === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(outsideDone).toBe(false);
+    gate.release();
+    await outside;
+    release();
+    await run;
+    const after = stats();
+    expect(after.deferred - before.deferred).toBe(1);
+    expect(after.requests - before.requests).toBe(2);
+  });
+
+  it('nested runs join the outer unit: the inner end fsyncs nothing; a run without writes fsyncs nothing', async () => {
+    const before = stats();
+    await uow.run(async () => {
+      await uow.run(() => repo.create(makeCase({ caseId: id(1) })));
+      expect(stats().fsyncs - before.fsyncs).toBe(0);
+      await repo.create(makeCase({ caseId: id(2) }));
+    });
+    expect(stats().fsyncs - before.fsyncs).toBe(1);
+    expect(stats().deferred - before.deferred).toBe(2);
+    const idle = stats();
+    expect(await uow.run(async () => (await repo.get(id(1)))?.caseId)).toBe(id(1));
+    expect(stats().fsyncs).toBe(idle.fsyncs);
+  });
+
+  it('work a unit started but did not await is not covered once the unit ended: its writes wait for their own fsync', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let late!: Promise<void>;
+    await uow.run(async () => {
+      late = hold.then(() => repo.create(makeCase({ caseId: id(1) })));
+    });
+    const before = stats();
+    release();
+    await late;
+    expect(stats().deferred - before.deferred).toBe(0);
+    expect(stats().fsyncs - before.fsyncs).toBe(1);
+  });
+
+  it('SqliteAuditLog: appends from inside and outside a unit share a commit, yet the outside one waits for its fsync', async () => {
+    const audit = new SqliteAuditLog(s.db);
+    gate = await holdFsyncs(`${s.file}-wal`);
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let insideDone = false;
+    // The unit's append comes first in the turn, so the batch is flushed from the unit's context.
+    const run = uow.run(async () => {
+      await audit.append({ at: '2026-06-01T00:00:00.000Z', actor: 'u-in', action: 'case.view' });
+      insideDone = true;
+      await hold;
+    });
+    let outsideDone = false;
+    const outside = audit.append({ at: '2026-06-01T00:00:00.000Z', actor: 'u-out', action: 'case.view' }).then(() => (outsideDone = true));
+    await until(() => insideDone && gate!.started() === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(outsideDone).toBe(false);
+    gate.release();
+    await outside;
+    release();
+    await run;
+    expect((await audit.list({ limit: 10 })).map((e) => e.actor).sort()).toEqual(['u-in', 'u-out']);
+  });
+
+  it('SqliteQueue durableReceive: a message sent inside an open unit is handed out only after an fsync', async () => {
+    const plain = new SqliteQueue<{ n: number }>(s.db, 'job_queue');
+    const durableRx = new SqliteQueue<{ n: number }>(s.db, 'job_queue', { durableReceive: true });
+    const idle = stats();
+    expect(await durableRx.receive(['hooks'], { visibilityTimeoutSeconds: 30 })).toEqual([]);
+    expect(stats().fsyncs).toBe(idle.fsyncs);
+    gate = await holdFsyncs(`${s.file}-wal`);
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let sent = false;
+    const run = uow.run(async () => {
+      await plain.send('hooks', { n: 1 });
+      await plain.send('other', { n: 2 });
+      sent = true;
+      await hold;
+    });
+    await until(() => sent);
+    // Without the option the message is handed out at once (receives are not synced).
+    expect(await plain.receive(['other'], { visibilityTimeoutSeconds: 30 })).toHaveLength(1);
+    let got: unknown[] | null = null;
+    const rx = durableRx.receive(['hooks'], { visibilityTimeoutSeconds: 30 }).then((m) => (got = m));
+    await until(() => gate!.started() === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(got).toBeNull();
+    gate.release();
+    await rx;
+    expect(got).toHaveLength(1);
+    release();
+    await run;
   });
 });

@@ -101,15 +101,19 @@ export class SqliteAuditLog implements AuditLog {
   /**
    * Group commit: appends made in the same turn of the event loop share one transaction (one fsync),
    * so a screen polling case views does not pay a synced write per request. Each append resolves only
-   * once its record is committed.
+   * once its record is committed and durable.
    */
   append(e: AuditEntry): Promise<void> {
     if (!e || typeof e.at !== 'string' || typeof e.actor !== 'string' || typeof e.action !== 'string') {
       return Promise.reject(new AppError('AUDIT.INVALID_ENTRY', 'invalid', 'An audit entry needs at, actor and action.'));
     }
-    return new Promise<void>((done, fail) => {
+    const committed = new Promise<void>((done, fail) => {
       if (this.pending.push({ e, done, fail }) === 1) setImmediate(() => this.flush());
     });
+    // Awaited in the appender's own async context, not the flush's (the first appender's): an append
+    // inside a unit of work defers to its fsync, one outside it waits for its own. The waits of one
+    // batch still share an fsync.
+    return committed.then(() => durable(this.db));
   }
 
   private flush(): void {
@@ -121,10 +125,7 @@ export class SqliteAuditLog implements AuditLog {
       for (const b of batch) b.fail(err);
       return;
     }
-    durable(this.db).then(
-      () => batch.forEach((b) => b.done()),
-      (err: unknown) => batch.forEach((b) => b.fail(err)),
-    );
+    for (const b of batch) b.done();
   }
 
   /** Newest first. */

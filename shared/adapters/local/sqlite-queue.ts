@@ -14,6 +14,12 @@ export interface SqliteQueueOptions {
   clock?: Clock;
   /** Receives after which a message is dead-lettered instead of delivered again (as SQS's redrive policy). Default 5. */
   maxReceiveCount?: number;
+  /**
+   * A receive that returns messages first waits until every commit made before it is on disk. For a
+   * consumer whose first act leaves the machine (the webhook POST): a message sent inside a unit of
+   * work is visible before the unit's fsync, and nothing may go out that a power loss could take back.
+   */
+  durableReceive?: boolean;
 }
 
 interface Row {
@@ -53,6 +59,7 @@ export class SqliteQueue<T> implements Queue<T> {
   readonly table: SqliteQueueTable;
   private readonly clock: Clock;
   private readonly maxReceiveCount: number;
+  private readonly durableReceive: boolean;
   private readonly st: {
     insert: Statement<unknown[]>;
     byDedup: Statement<[string, string], { id: string }>;
@@ -77,6 +84,7 @@ export class SqliteQueue<T> implements Queue<T> {
     this.table = table;
     this.clock = opts.clock ?? systemClock;
     this.maxReceiveCount = opts.maxReceiveCount ?? 5;
+    this.durableReceive = opts.durableReceive ?? false;
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1) {
       throw new Error('maxReceiveCount must be a positive integer');
     }
@@ -171,7 +179,9 @@ export class SqliteQueue<T> implements Queue<T> {
     }
     if (queues.length === 0) return [];
     // Not awaited to disk: a receive lost with the machine's power only makes the message visible again.
-    return this.receiveTx(queues, opts.visibilityTimeoutSeconds, max);
+    const got = this.receiveTx(queues, opts.visibilityTimeoutSeconds, max);
+    if (this.durableReceive && got.length) await durable(this.db);
+    return got;
   }
 
   /** The message a receipt names, if the receipt is still the latest one for it (else throws); null if the message is gone. */

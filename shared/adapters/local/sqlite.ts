@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -183,18 +184,28 @@ export interface OpenSqliteOptions {
 class WalSync {
   private waiting: { done: () => void; fail: (e: unknown) => void }[] = [];
   private running = false;
+  private scheduled = false;
   /** The WAL file stays open between fsyncs (an open and a close fewer per fsync). */
   private fh: FileHandle | null = null;
-  /** Counters for tests and the benchmark: requests made, fsyncs run. */
-  readonly stats = { requests: 0, fsyncs: 0 };
+  /**
+   * Counters for tests and the benchmark: durability waits writes asked for (`requests`), how many of
+   * those a unit of work answered with its one fsync at its end (`deferred`), fsyncs run.
+   */
+  readonly stats = { requests: 0, deferred: 0, fsyncs: 0 };
 
   constructor(private readonly walFile: string) {}
 
   request(): Promise<void> {
-    this.stats.requests++;
     return new Promise((done, fail) => {
       this.waiting.push({ done, fail });
-      if (!this.running) this.run();
+      if (this.running || this.scheduled) return;
+      // Started a microtask later: the waits of one group commit, each made in its own caller's
+      // context right after the commit, join one fsync instead of the first running alone.
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        if (!this.running && this.waiting.length) this.run();
+      });
     });
   }
 
@@ -246,17 +257,68 @@ class WalSync {
 
 const walSyncs = new WeakMap<Db, WalSync>();
 
+/** A unit of work on one connection: `open` until its outermost run ends; `dirty` once a write deferred to it. */
+interface Unit {
+  open: boolean;
+  dirty: boolean;
+}
+
+/**
+ * The units the current async context is inside, per connection. Async context, not a field on the
+ * adapter: concurrent requests share the adapters, and only the one inside a unit may defer.
+ */
+const units = new AsyncLocalStorage<ReadonlyMap<Db, Unit>>();
+
 /**
  * Resolves once every transaction this connection committed before the call is on disk. Each local
  * adapter awaits it before a write resolves, so a write that was acknowledged survives power loss.
+ * Inside a unit of work (`durablyTogether`) on this connection it resolves at once: the unit's one
+ * fsync at its end covers the write, before anything is acknowledged.
  * Connections not opened by `openSqlite` (in-memory test databases) are durable as far as they go.
  */
 export function durable(db: Db): Promise<void> {
-  return walSyncs.get(db)?.request() ?? Promise.resolve();
+  const w = walSyncs.get(db);
+  if (!w) return Promise.resolve();
+  w.stats.requests++;
+  const unit = units.getStore()?.get(db);
+  if (unit?.open) {
+    unit.dirty = true;
+    w.stats.deferred++;
+    return Promise.resolve();
+  }
+  return w.request();
 }
 
-/** How many durability waits and WAL fsyncs this connection has had (null: not a file database). */
-export function durabilityStats(db: Db): { requests: number; fsyncs: number } | null {
+/**
+ * Run `fn` as one unit of work on `db`: its writes' durability waits are deferred, and one WAL fsync
+ * runs when it ends (resolve or throw), before this settles. WAL recovery keeps a prefix of the
+ * commits, so an fsync after the last write makes every earlier one durable too. A run inside an
+ * open unit of the same connection joins it; a unit that has ended (work it started outlived it) is
+ * not joined, so late writes wait for their own fsync again.
+ */
+export async function durablyTogether<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const outer = units.getStore();
+  const w = walSyncs.get(db);
+  if (!w || outer?.get(db)?.open) return fn();
+  const unit: Unit = { open: true, dirty: false };
+  const scope = new Map(outer);
+  scope.set(db, unit);
+  let result: T;
+  try {
+    result = await units.run(scope, fn);
+  } catch (e) {
+    unit.open = false;
+    // The writes made before the throw stand (nothing rolls back): on disk before the caller hears of it.
+    if (unit.dirty) await w.request();
+    throw e;
+  }
+  unit.open = false;
+  if (unit.dirty) await w.request();
+  return result;
+}
+
+/** How many durability waits (and of them deferred to a unit of work) and WAL fsyncs this connection has had (null: not a file database). */
+export function durabilityStats(db: Db): { requests: number; deferred: number; fsyncs: number } | null {
   const w = walSyncs.get(db);
   return w ? { ...w.stats } : null;
 }
@@ -266,9 +328,10 @@ export function durabilityStats(db: Db): { requests: number; fsyncs: number } | 
  *
  * Durability: synchronous=NORMAL appends each commit to the WAL without an fsync, and the adapters
  * await `durable()` — one fsync of the WAL on the libuv pool, shared by every commit made before it —
- * before a write resolves. WAL recovery keeps a prefix of the commits, so an acknowledged write
- * survives kill -9 and power loss as with synchronous=FULL, while the event loop never blocks on
- * the disk and concurrent writers share one fsync instead of paying one each.
+ * before a write resolves (or a unit of work's one fsync, before the use case answers). WAL recovery
+ * keeps a prefix of the commits, so an acknowledged write survives kill -9 and power loss as with
+ * synchronous=FULL, while the event loop never blocks on the disk and concurrent writers share one
+ * fsync instead of paying one each.
  */
 export function openSqlite(file: string, opts: OpenSqliteOptions = {}): Db {
   if (file !== ':memory:' && !file.startsWith('file:')) mkdirSync(dirname(file), { recursive: true });

@@ -20,7 +20,7 @@
  *     the window after the previous beat's T end, and only for a P wave of ≥ 0.04 mV.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, argMin, derivative, filtfiltLeads, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, argMin, derivative, derivativeInto, filtfiltLeads, forEachFiltered, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
@@ -101,16 +101,20 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   const n = leads[0]?.length ?? 0;
   if (n < fs) return { fiducials: [] };
   const band = [highPass(5, fs), lowPass(15, fs)];
-  const slopes = filtfiltLeads(leads, band, Math.round(fs)).map((x) => derivative(x, fs));
+  const filtered = filtfiltLeads(leads, band, Math.round(fs));
+  // Slopes are recomputed into one scratch buffer where needed rather than kept per lead.
+  const d = new Float64Array(n);
   const stride = Math.max(1, Math.floor(n / 4000)); // a subsample is plenty for a robust scale
-  const scales = slopes.map((d) => {
-    const a = new Float64Array(Math.ceil(n / stride));
-    for (let i = 0, k = 0; i < n; i += stride, k++) a[k] = Math.abs(d[i]!);
-    return percentile(a, 99);
+  const sub = new Float64Array(Math.ceil(n / stride));
+  const scales = filtered.map((x) => {
+    derivativeInto(x, fs, d);
+    for (let i = 0, k = 0; i < n; i += stride, k++) sub[k] = Math.abs(d[i]!);
+    return percentile(sub, 99);
   });
   const floor = 0.25 * median(scales);
   const energy = new Float64Array(n);
-  slopes.forEach((d, k) => {
+  filtered.forEach((x, k) => {
+    derivativeInto(x, fs, d);
     const w = 1 / Math.max(scales[k]!, floor, 1e-9);
     for (let i = 0; i < n; i++) energy[i] = energy[i]! + (d[i]! * w) ** 2;
   });
@@ -119,10 +123,10 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
   // tall, peaked T wave has little energy left.
   const hfBand = [highPass(12, fs), lowPass(Math.min(40, 0.4 * fs), fs)];
   const hfEnergy = new Float64Array(n);
-  for (const x of filtfiltLeads(leads, hfBand, Math.round(0.5 * fs))) {
-    const d = derivative(x, fs);
+  forEachFiltered(leads, hfBand, Math.round(0.5 * fs), (x) => {
+    derivativeInto(x, fs, d);
     for (let i = 0; i < n; i++) hfEnergy[i] = hfEnergy[i]! + d[i]! * d[i]!;
-  }
+  });
 
   const refractory = Math.round(0.2 * fs);
   const tWindow = Math.round(0.36 * fs);
@@ -244,11 +248,13 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
  */
 function quietLeads(leads: Float64Array[]): Float64Array[] {
   if (leads.length <= 3) return leads;
+  let scratch = new Float64Array(0);
   const noise = leads.map((x) => {
     const stride = Math.max(1, Math.floor(x.length / 4000));
-    const d = new Float64Array(Math.floor((x.length - 1) / stride));
-    for (let k = 0; k < d.length; k++) d[k] = Math.abs(x[k * stride + 1]! - x[k * stride]!);
-    return medianInPlace(d) / 0.6745 / Math.SQRT2;
+    const len = Math.floor((x.length - 1) / stride);
+    if (scratch.length < len) scratch = new Float64Array(len);
+    for (let k = 0; k < len; k++) scratch[k] = Math.abs(x[k * stride + 1]! - x[k * stride]!);
+    return medianInPlace(scratch, len) / 0.6745 / Math.SQRT2;
   });
   const limit = Math.max(3 * median(noise), 0.02);
   const keep = leads.filter((_, k) => noise[k]! <= limit);
@@ -285,20 +291,59 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
   const len = pre + post;
   const filtered = morphologyFilterLeads(leads, fs);
   const n = leads[0]!.length;
-  const buf = new Float64Array(fiducials.length);
-  const out = filtered.map((x) => {
-    const m = new Float64Array(len);
-    for (let k = 0; k < len; k++) {
+  const out = filtered.map((x) => medianAcrossBeats(x, n, fiducials, pre, len));
+  return { leads: out, fid: pre, fs };
+}
+
+/**
+ * Sample-wise median over the beats of one lead: m[k] = median of x[f − pre + k] over the fiducials
+ * f whose sample lies inside the record (0 where none does). Where every beat has the sample, the
+ * beats are kept sorted by their value at the previous k and re-sorted by insertion: adjacent samples
+ * barely change the beats' order, so each step costs a few comparisons instead of a fresh selection
+ * (thousands of small medians per ECG). The median of a multiset does not depend on how it was
+ * ordered, so the result is the same as selecting each one afresh.
+ */
+function medianAcrossBeats(x: Float64Array, n: number, fiducials: number[], pre: number, len: number): Float64Array {
+  const nf = fiducials.length;
+  const m = new Float64Array(len);
+  const buf = new Float64Array(nf);
+  let fMin = Infinity;
+  let fMax = -Infinity;
+  for (const f of fiducials) {
+    if (f < fMin) fMin = f;
+    if (f > fMax) fMax = f;
+  }
+  // Every beat has sample k when fMin − pre + k ≥ 0 and fMax − pre + k < n.
+  const allFrom = Math.max(0, pre - fMin);
+  const allTo = Math.min(len, n + pre - fMax);
+  const order = Int32Array.from(fiducials, (_, j) => j);
+  const start = Int32Array.from(fiducials, (f) => f - pre);
+  const half = nf >> 1;
+  for (let k = 0; k < len; k++) {
+    if (k < allFrom || k >= allTo) {
       let c = 0;
       for (const f of fiducials) {
         const i = f - pre + k;
         if (i >= 0 && i < n) buf[c++] = x[i]!;
       }
       m[k] = c ? medianInPlace(buf, c) : 0;
+      continue;
     }
-    return m;
-  });
-  return { leads: out, fid: pre, fs };
+    for (let p = 0; p < nf; p++) {
+      const j = order[p]!;
+      const v = x[start[j]! + k]!;
+      let q = p;
+      while (q > 0 && buf[q - 1]! > v) {
+        buf[q] = buf[q - 1]!;
+        order[q] = order[q - 1]!;
+        q--;
+      }
+      buf[q] = v;
+      order[q] = j;
+    }
+    m[k] = nf % 2 ? buf[half]! : (buf[half - 1]! + buf[half]!) / 2;
+  }
+  return m;
 }
 
 interface BeatFiducials {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filtfilt, filtfiltLeads, highPass, lowPass, median, medianInPlace, percentile, selectInPlace } from '../../../shared/dicom/ecg/dsp.ts';
+import { filtfilt, filtfiltLeads, forEachFiltered, highPass, lowPass, median, medianInPlace, percentile, selectInPlace, type Biquad } from '../../../shared/dicom/ecg/dsp.ts';
 import { mulberry32 } from '../../../shared/synth/random.ts';
 
 const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
@@ -69,6 +69,58 @@ describe('filtfilt', () => {
     for (const leads of [[lead(3000), lead(3000), lead(3000)], [lead(900), lead(1200)], [lead(1)], []]) {
       const together = filtfiltLeads(leads, filters, 500);
       expect(together).toEqual(leads.map((x) => filtfilt(x, filters, 500)));
+    }
+  });
+});
+
+/** The textbook order: every section over the whole (odd-reflected) signal forwards, then every one backwards. */
+function referenceFiltfilt(input: Float64Array, filters: Biquad[], pad: number): Float64Array {
+  const n = input.length;
+  const p = Math.max(0, Math.min(pad, n - 1));
+  const x = new Float64Array(n + 2 * p);
+  for (let i = 0; i < p; i++) x[i] = 2 * input[0]! - input[p - i]!;
+  x.set(input, p);
+  for (let i = 0; i < p; i++) x[p + n + i] = 2 * input[n - 1]! - input[n - 2 - i]!;
+  const section = (f: Biquad, backward: boolean) => {
+    const idx = (k: number) => (backward ? x.length - 1 - k : k);
+    const x0 = x[idx(0)]!;
+    const y0 = x0 * ((f.b0 + f.b1 + f.b2) / (1 + f.a1 + f.a2));
+    let z1 = y0 - f.b0 * x0;
+    let z2 = f.b2 * x0 - f.a2 * y0;
+    for (let k = 0; k < x.length; k++) {
+      const xi = x[idx(k)]!;
+      const yi = f.b0 * xi + z1;
+      z1 = f.b1 * xi - f.a1 * yi + z2;
+      z2 = f.b2 * xi - f.a2 * yi;
+      x[idx(k)] = yi;
+    }
+  };
+  for (const f of filters) section(f, false);
+  for (const f of filters) section(f, true);
+  return x.slice(p, p + n);
+}
+
+describe('filtfilt against the textbook order of sections', () => {
+  const rnd = mulberry32(11);
+  const lead = (n: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(i / 7) + rnd() - 0.5);
+  const cascades: Biquad[][] = [[lowPass(40, 500)], [highPass(5, 500), lowPass(15, 500)], [highPass(0.5, 500), lowPass(40, 500), lowPass(20, 500)]];
+
+  it('gives bit-identical results for one, two (fused) and three sections', () => {
+    for (const filters of cascades) {
+      for (const x of [lead(5000), lead(7), lead(2)]) {
+        expect(Array.from(filtfilt(x, filters, 500))).toEqual(Array.from(referenceFiltfilt(x, filters, 500)));
+      }
+    }
+  });
+
+  it('forEachFiltered visits exactly what filtfiltLeads returns, lead by lead', () => {
+    for (const filters of cascades) {
+      const leads = [lead(3000), lead(3000), lead(3000), lead(1000), lead(3000)];
+      const want = filtfiltLeads(leads, filters, 250).map((x) => Array.from(x));
+      const got: number[][] = [];
+      forEachFiltered(leads, filters, 250, (x, k) => (got[k] = Array.from(x)));
+      expect(got).toEqual(want);
+      expect(want).toEqual(leads.map((x) => Array.from(referenceFiltfilt(x, filters, 250))));
     }
   });
 });
