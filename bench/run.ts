@@ -6,7 +6,7 @@
  *   npm run bench -- --only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer[,ingest][,gateway]
  *   npm run bench -- --no-orthanc    run the comparison without Orthanc (TeleRead and the disk floor only);
  *                                    without this flag a missing Orthanc is an error (exit 2)
- *   npm run bench -- --reps=5        repetitions of the ingest comparison (default 3, --quick 1)
+ *   npm run bench -- --reps=5        repetitions of the ingest comparison (default 5, --quick 1)
  *   npm run bench -- --profile       also write a V8 CPU profile of the server during the ECG latency run
  *   npm run bench -- --out=path.json results file (default test-output/bench.json, --quick: bench-quick.json)
  *
@@ -108,8 +108,8 @@ const P = quick
       bigFrames: 1628, // 1628 × 480×640 = 500.1 MB (the 500 MB cine)
       memoryControl: true,
       reportN: 20,
-      reps: 3,
-      xrayOnly: 12,
+      reps: 5,
+      xrayOnly: 24,
       worklistIdle: 100,
       burst: { studies: 100, windowMs: 60_000 },
       readsCases: 100_000,

@@ -13,7 +13,7 @@ const S3NotificationSchema = z.union([
           eventSource: z.literal('aws:s3'),
           eventName: z.string(),
           eventTime: z.string().optional(),
-          s3: z.object({ object: z.object({ key: z.string().min(1), size: z.number().int().nonnegative().optional() }) }),
+          s3: z.object({ object: z.object({ key: z.string().min(1) }) }),
         }),
       )
       .min(1),
@@ -26,8 +26,8 @@ const S3NotificationSchema = z.union([
 /** S3 event keys are URL-encoded with `+` for spaces. */
 const s3Key = (k: string) => decodeURIComponent(k.replace(/\+/g, ' '));
 
-/** The stored objects (key, when stored, size) one ingest-queue message asks to ingest; throws on a message that is not one. */
-export function keysOfIngestMessage(body: string): Array<{ key: string; storedAt?: string | undefined; size?: number | undefined }> {
+/** The stored objects (key, when stored) one ingest-queue message asks to ingest; throws on a message that is not one. */
+export function keysOfIngestMessage(body: string): Array<{ key: string; storedAt?: string | undefined }> {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -36,7 +36,7 @@ export function keysOfIngestMessage(body: string): Array<{ key: string; storedAt
   }
   const m = S3NotificationSchema.parse(raw);
   if ('Records' in m) {
-    return m.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({ key: s3Key(r.s3.object.key), storedAt: r.eventTime, size: r.s3.object.size }));
+    return m.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({ key: s3Key(r.s3.object.key), storedAt: r.eventTime }));
   }
   if ('key' in m) return [{ key: m.key, storedAt: m.storedAt }];
   return [];
@@ -50,8 +50,8 @@ export function keysOfIngestMessage(body: string): Array<{ key: string; storedAt
  */
 export function makeIngestHandler(deps: Deps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return sqsBatchHandler(async (record: SQSRecord) => {
-    for (const { key, storedAt, size } of keysOfIngestMessage(record.body)) {
-      const r = await ingestObject(deps, key, { storedAt, size });
+    for (const { key, storedAt } of keysOfIngestMessage(record.body)) {
+      const r = await ingestObject(deps, key, { storedAt });
       deps.log.info('ingest', { messageId: record.messageId, result: r.result, ...('caseId' in r ? { caseId: r.caseId, status: r.caseStatus } : { reason: r.reason }) });
     }
   });

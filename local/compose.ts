@@ -14,7 +14,7 @@ import { RandomIds } from '../shared/adapters/local/ids.ts';
 import { JoseTokenService } from '../shared/adapters/local/jose-token-service.ts';
 import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
 import { HmacUploadTargetSigner } from '../shared/adapters/local/signed-upload-urls.ts';
-import { openSqlite } from '../shared/adapters/local/sqlite.ts';
+import { openSqlite, type Database } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
@@ -49,6 +49,8 @@ export interface LocalSystem {
   ingestWorker: JobWorker;
   deliveryWorker: JobWorker;
   dataDir: string;
+  /** The SQLite connection every local adapter shares (tests read its durability counters). */
+  db: Database;
   /** Demo consortium created on this start (first start of a data directory). */
   createdDemo: boolean;
   start(): void;
@@ -159,6 +161,7 @@ export async function composeLocal(
   // Small uploads go to ingest with the bytes this process has just received, instead of being read
   // back from disk; within a bound, since a burst can leave many waiting for an ingest worker.
   let heldForIngest = 0;
+  const uploading = new Set<string>();
   const directIngest = new InProcessDispatcher<{ job: Extract<JobMessage, { type: 'ingest' }>; bytes?: Uint8Array }>(
     async ({ job, bytes }) => {
       try {
@@ -180,6 +183,20 @@ export async function composeLocal(
     if (contentLength !== null && contentLength > grant.maxBytes) {
       throw new AppError('UPLOAD.TOO_LARGE', 'too_large', `This file is ${contentLength} bytes but ${grant.maxBytes} were declared. Declare the right size and upload again.`);
     }
+    // One upload per target at a time: two concurrent PUTs of one URL would both pass the check below
+    // and the later rename would replace the file the first one's ingest is reading.
+    if (uploading.has(grant.key)) {
+      throw new AppError('UPLOAD.IN_PROGRESS', 'conflict', 'This file is being uploaded by another request; wait for it to finish.');
+    }
+    uploading.add(grant.key);
+    try {
+      return await storeUpload(grant, body, contentLength);
+    } finally {
+      uploading.delete(grant.key);
+    }
+  };
+
+  const storeUpload = async (grant: { key: string; maxBytes: number }, body: AsyncIterable<Uint8Array>, contentLength: number | null) => {
     if (await deps.blobs.head(grant.key)) {
       throw new AppError('UPLOAD.ALREADY_RECEIVED', 'conflict', 'This file was already received; nothing to do.');
     }
@@ -226,6 +243,7 @@ export async function composeLocal(
     ingestWorker,
     deliveryWorker,
     dataDir,
+    db,
     createdDemo,
     start() {
       ingestWorker.start();

@@ -160,7 +160,7 @@ const CONSORTIUM = {
   ],
 };
 
-const s3Record = (key: string, messageId: string, receiveCount = 1, size?: number): SQSRecord => ({
+const s3Record = (key: string, messageId: string, receiveCount = 1): SQSRecord => ({
   messageId,
   receiptHandle: `rh-${messageId}`,
   body: JSON.stringify({
@@ -171,7 +171,7 @@ const s3Record = (key: string, messageId: string, receiveCount = 1, size?: numbe
         awsRegion: 'cn-northwest-1',
         eventTime: '2026-06-01T08:00:00.000Z',
         eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws-cn:s3:::uploads' }, object: { key, ...(size !== undefined ? { size } : {}) } },
+        s3: { s3SchemaVersion: '1.0', bucket: { name: 'uploads', arn: 'arn:aws-cn:s3:::uploads' }, object: { key, size: 1 } },
       },
     ],
   }),
@@ -237,7 +237,6 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
       { key: 'uploads/clinic-a/sub-abcdef/0', storedAt: '2026-06-01T08:00:00.000Z' },
     ]);
     expect(keysOfIngestMessage(s3Record('a+b%2Fc', 'm').body)).toEqual([{ key: 'a b/c', storedAt: '2026-06-01T08:00:00.000Z' }]);
-    expect(keysOfIngestMessage(s3Record('k', 'm', 1, 4096).body)).toEqual([{ key: 'k', storedAt: '2026-06-01T08:00:00.000Z', size: 4096 }]);
     expect(keysOfIngestMessage(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual([]);
     expect(keysOfIngestMessage(JSON.stringify({ type: 'ingest', key: 'uploads/c/sub-123456/1' }))).toEqual([
       { key: 'uploads/c/sub-123456/1', storedAt: undefined },
@@ -251,8 +250,7 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
     try {
       const { caseId, keys } = await s.submit([ECG]);
       const handler = makeIngestHandler(s.deps);
-      // With the size the S3 event carries, ingest needs no HEAD of the object.
-      expect(await handler(sqsEvent(s3Record(keys[0]!, 'm-1', 1, ECG.length)), context)).toEqual({ batchItemFailures: [] });
+      expect(await handler(sqsEvent(s3Record(keys[0]!, 'm-1')), context)).toEqual({ batchItemFailures: [] });
       const c = await s.deps.cases.get(caseId);
       expect(c?.status).toBe('QUEUED');
       expect(c?.pool).toBe('ecg');

@@ -510,6 +510,29 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     expect(stats().fsyncs).toBe(idle.fsyncs);
   });
 
+  it('a unit that only reads what another open unit wrote waits for an fsync before it settles (an idempotent replay)', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let wrote = false;
+    const writer = uow.run(async () => {
+      await repo.create(makeCase({ caseId: id(1) }));
+      wrote = true;
+      await hold;
+    });
+    await until(() => wrote);
+    gate = await holdFsyncs(`${s.file}-wal`);
+    let settled = false;
+    const replay = uow.run(async () => (await repo.get(id(1)))?.caseId).finally(() => (settled = true));
+    // It wrote nothing, yet answers from a commit no fsync has covered: it must wait for one.
+    await until(() => gate!.started() === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false);
+    gate.release();
+    expect(await replay).toBe(id(1));
+    release();
+    await writer;
+  });
+
   it('work a unit started but did not await is not covered once the unit ended: its writes wait for their own fsync', async () => {
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));

@@ -217,13 +217,9 @@ export function uploadFile(
     }
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {
-      // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do.
-      if ((xhr.status >= 200 && xhr.status < 300) || xhr.status === 409) {
-        onProgress(file.size, file.size);
-        resolve();
-      } else {
-        let msg = `${xhr.status}`;
-        let code = `HTTP.${xhr.status}`;
+      let msg = `${xhr.status}`;
+      let code = `HTTP.${xhr.status}`;
+      if (xhr.status >= 300) {
         try {
           const e = (JSON.parse(xhr.responseText) as { error?: { code: string; message: string } }).error;
           if (e) {
@@ -233,6 +229,13 @@ export function uploadFile(
         } catch {
           /* not JSON */
         }
+      }
+      // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do. (Another
+      // 409, UPLOAD.IN_PROGRESS, means an earlier attempt is still arriving: not done yet.)
+      if ((xhr.status >= 200 && xhr.status < 300) || code === 'UPLOAD.ALREADY_RECEIVED') {
+        onProgress(file.size, file.size);
+        resolve();
+      } else {
         reject(new ApiError(xhr.status, code, msg));
       }
     };

@@ -56,7 +56,10 @@ export class JoseTokenService implements TokenService {
         currentDate: new Date(this.nowMs()),
       });
       exp = payload.exp;
-      principal = Object.freeze(PrincipalSchema.parse({ userId: payload.sub, role: payload.role, clinicId: payload.clinicId, pools: payload.pools }));
+      // Shared by every request that carries this token: frozen, its pool list too.
+      const parsed = PrincipalSchema.parse({ userId: payload.sub, role: payload.role, clinicId: payload.clinicId, pools: payload.pools });
+      if (parsed.pools) Object.freeze(parsed.pools);
+      principal = Object.freeze(parsed);
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new AppError('AUTH.TOKEN_EXPIRED', 'unauthenticated', 'Your session expired: sign in again.');
       throw new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
@@ -66,12 +69,8 @@ export class JoseTokenService implements TokenService {
   }
 
   private remember(token: string, principal: Principal, expiresAtMs: number): void {
-    if (this.verified.size >= REMEMBERED_TOKENS) {
-      // Drop the expired ones, and if that is not enough the oldest (a Map iterates in insertion order).
-      const now = this.nowMs();
-      for (const [t, v] of this.verified) if (v.expiresAtMs <= now) this.verified.delete(t);
-      if (this.verified.size >= REMEMBERED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
-    }
+    // Full: forget the oldest (a Map iterates in insertion order); an expired one goes when it is next seen.
+    if (this.verified.size >= REMEMBERED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { principal, expiresAtMs });
   }
 }

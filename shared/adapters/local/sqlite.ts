@@ -192,8 +192,21 @@ class WalSync {
    * those a unit of work answered with its one fsync at its end (`deferred`), fsyncs run.
    */
   readonly stats = { requests: 0, deferred: 0, fsyncs: 0 };
+  /** Commits announced (every durable() call follows one), and how many of them an fsync has covered. */
+  private commits = 0;
+  private syncedThrough = 0;
 
   constructor(private readonly walFile: string) {}
+
+  /** A commit was made (its durability may be deferred to a unit of work). */
+  committed(): void {
+    this.commits++;
+  }
+
+  /** Some commit, by anyone, is not yet known to be on disk. */
+  hasUnsynced(): boolean {
+    return this.commits > this.syncedThrough;
+  }
 
   request(): Promise<void> {
     return new Promise((done, fail) => {
@@ -214,9 +227,13 @@ class WalSync {
     this.waiting = [];
     this.running = true;
     this.stats.fsyncs++;
+    const upTo = this.commits;
     this.sync()
       .then(
-        () => batch.forEach((w) => w.done()),
+        () => {
+          this.syncedThrough = Math.max(this.syncedThrough, upTo);
+          batch.forEach((w) => w.done());
+        },
         (e: unknown) => batch.forEach((w) => w.fail(e)),
       )
       .finally(() => {
@@ -280,6 +297,7 @@ export function durable(db: Db): Promise<void> {
   const w = walSyncs.get(db);
   if (!w) return Promise.resolve();
   w.stats.requests++;
+  w.committed();
   const unit = units.getStore()?.get(db);
   if (unit?.open) {
     unit.dirty = true;
@@ -309,11 +327,13 @@ export async function durablyTogether<T>(db: Db, fn: () => Promise<T>): Promise<
   } catch (e) {
     unit.open = false;
     // The writes made before the throw stand (nothing rolls back): on disk before the caller hears of it.
-    if (unit.dirty) await w.request();
+    if (unit.dirty || w.hasUnsynced()) await w.request();
     throw e;
   }
   unit.open = false;
-  if (unit.dirty) await w.request();
+  // Also when this unit wrote nothing but others' commits are still unsynced: an idempotent replay
+  // (the same clientReference, a second acknowledge) may be answering from another unit's writes.
+  if (unit.dirty || w.hasUnsynced()) await w.request();
   return result;
 }
 

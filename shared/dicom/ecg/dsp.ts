@@ -264,11 +264,14 @@ export function derivative(x: Float64Array, fs: number): Float64Array {
 /** `derivative` written into `d` (length ≥ x.length; a scratch buffer reused across leads). */
 export function derivativeInto(x: Float64Array, fs: number, d: Float64Array): Float64Array {
   const n = x.length;
+  // Too short for a central difference: zero, as in a fresh array (the scratch may hold old values).
+  if (n <= 2) {
+    d.fill(0, 0, n);
+    return d;
+  }
   for (let i = 1; i < n - 1; i++) d[i] = ((x[i + 1]! - x[i - 1]!) * fs) / 2;
-  if (n > 1) {
-    d[0] = d[1]!;
-    d[n - 1] = d[n - 2]!;
-  } else if (n === 1) d[0] = 0;
+  d[0] = d[1]!;
+  d[n - 1] = d[n - 2]!;
   return d;
 }
 
@@ -298,6 +301,7 @@ export function medianInPlace(a: Float64Array, n = a.length): number {
  * NaN-free input assumed.
  */
 export function selectInPlace(a: Float64Array, k: number, n = a.length): number {
+  if (!(k >= 0 && k < n)) return Number.NaN;
   floydRivest(a, 0, n - 1, k);
   return a[k]!;
 }
@@ -366,7 +370,7 @@ export function percentile(values: ArrayLike<number>, p: number): number {
 
 const EXTREME_M = 64;
 
-/** The m-th largest (sign 1) or m-th smallest (sign −1) of `values`, 1 ≤ m ≤ length. */
+/** The m-th largest (sign 1) or m-th smallest (sign −1) of `values`, 1 ≤ m ≤ length; NaN-free input assumed. */
 function mthExtreme(values: ArrayLike<number>, m: number, sign: 1 | -1): number {
   // keep[0..count) holds the m most extreme values seen, times `sign`, ascending: keep[0] is the m-th.
   const keep = new Float64Array(m);

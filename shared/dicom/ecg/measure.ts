@@ -306,6 +306,7 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
 function medianAcrossBeats(x: Float64Array, n: number, fiducials: number[], pre: number, len: number): Float64Array {
   const nf = fiducials.length;
   const m = new Float64Array(len);
+  if (nf === 0) return m;
   const buf = new Float64Array(nf);
   let fMin = Infinity;
   let fMax = -Infinity;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filtfilt, filtfiltLeads, forEachFiltered, highPass, lowPass, median, medianInPlace, percentile, selectInPlace, type Biquad } from '../../../shared/dicom/ecg/dsp.ts';
+import { derivative, derivativeInto, filtfilt, filtfiltLeads, forEachFiltered, highPass, lowPass, median, medianInPlace, percentile, selectInPlace, type Biquad } from '../../../shared/dicom/ecg/dsp.ts';
 import { mulberry32 } from '../../../shared/synth/random.ts';
 
 const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
@@ -122,5 +122,24 @@ describe('filtfilt against the textbook order of sections', () => {
       expect(got).toEqual(want);
       expect(want).toEqual(leads.map((x) => Array.from(referenceFiltfilt(x, filters, 250))));
     }
+  });
+});
+
+describe('derivativeInto a reused scratch buffer', () => {
+  it('equals derivative on a fresh array, short inputs included', () => {
+    const scratch = new Float64Array(16).fill(7);
+    for (const n of [0, 1, 2, 3, 5, 16]) {
+      const x = Float64Array.from({ length: n }, (_, i) => i * i);
+      expect(Array.from(derivativeInto(x, 500, scratch).subarray(0, n))).toEqual(Array.from(derivative(x, 500)));
+      scratch.fill(7);
+    }
+    expect(Array.from(derivative(Float64Array.of(1, 5), 500))).toEqual([0, 0]);
+  });
+
+  it('selectInPlace refuses a rank outside the array instead of writing into it', () => {
+    const a = Float64Array.of(3, 1, 2);
+    expect(selectInPlace(a, 3)).toBeNaN();
+    expect(selectInPlace(a, Number.NaN)).toBeNaN();
+    expect(Array.from(a)).toEqual([3, 1, 2]);
   });
 });
