@@ -273,15 +273,23 @@ export function decodeDicomWaveform(dataSet: DataSet): EcgRecording {
     const leads: EcgLead[] = plans.map((p) => {
       const mv = new Float32Array(ns);
       let pos = data.dataOffset + p.index * fmt.bytes;
-      for (let s = 0; s < ns; s++, pos += frame) raw[s] = fmt.read(view, pos, little);
+      // 16-bit signed samples (what ECG carts write) read directly: through the format's reader this
+      // loop and the padding test below were most of a 12-lead ECG's decoding time.
+      if (interp === 'SS' && fmt.bytes === 2) for (let s = 0; s < ns; s++, pos += frame) raw[s] = view.getInt16(pos, little);
+      else for (let s = 0; s < ns; s++, pos += frame) raw[s] = fmt.read(view, pos, little);
       // Padding: the declared Waveform Padding Value, or (SS) the most negative code, which encoders
       // use for "no data" even when they do not declare it. Honoured for runs at either end of the
       // channel or internal runs of ≥ 100 ms, so a real sample that happens to equal it is kept
       // (one encoder declares 0 as padding).
-      const isPad = (v: number) => v === padding || (interp === 'SS' && v === -32768);
+      // Both as numbers (NaN when absent: equal to nothing), so the test below compares doubles only.
+      const declaredPad = padding ?? Number.NaN;
+      const ssPad = interp === 'SS' ? -32768 : Number.NaN;
+      const isPad = (v: number) => v === declaredPad || v === ssPad;
+      const { scale, offsetMv } = p;
       for (let s = 0; s < ns; ) {
-        if (!isPad(raw[s]!)) {
-          mv[s] = raw[s]! * p.scale + p.offsetMv;
+        const v = raw[s]!;
+        if (v !== declaredPad && v !== ssPad) {
+          mv[s] = v * scale + offsetMv;
           s++;
           continue;
         }
