@@ -4,6 +4,7 @@ import { isAppError } from '../domain/errors.ts';
 import { higherPriority } from '../domain/priority.ts';
 import { readQueueName, routeModality } from '../domain/routing.ts';
 import type { FileOutcome } from '../ports/case-repository.ts';
+import type { InspectOutcome } from '../ports/study-inspector.ts';
 import type { Deps } from './deps.ts';
 import { routingOf } from './deps.ts';
 import { caseIdForSubmission, parseUploadKey, quarantineKey, uploadKey } from './keys.ts';
@@ -41,6 +42,8 @@ export interface StoredUploadHint {
   size?: number;
   /** Its bytes, while the storer still holds them (small uploads in the local runtime). */
   bytes?: Uint8Array;
+  /** The inspection of exactly these bytes, when the caller has run it already (STOW reads every part's header to group the parts by study). */
+  inspection?: InspectOutcome;
 }
 
 async function ingestInOneUnit(deps: Deps, key: string, hint: StoredUploadHint): Promise<IngestResult> {
@@ -66,10 +69,12 @@ async function inspectAndRecord(deps: Deps, c: Case, key: string, fileIndex: num
   const storedAt = hint.storedAt ?? head.lastModified;
   const started = Date.now();
   const bytes = hint.bytes?.length === head.size ? hint.bytes : null;
-  const res = await deps.inspector.inspect({
-    size: head.size,
-    readRange: bytes ? async (o, l) => bytes.subarray(o, Math.min(bytes.length, o + l)) : (o, l) => deps.blobs.readRange(key, o, l),
-  });
+  const res =
+    hint.inspection ??
+    (await deps.inspector.inspect({
+      size: head.size,
+      readRange: bytes ? async (o, l) => bytes.subarray(o, Math.min(bytes.length, o + l)) : (o, l) => deps.blobs.readRange(key, o, l),
+    }));
   const at = deps.clock.now().toISOString();
   let refusal: { code: string; message: string } | null = res.ok ? null : { code: res.code, message: res.message };
   let pool: string | null = null;

@@ -6,6 +6,7 @@ import type { Priority } from '../domain/priority.ts';
 import { requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { ingestObject } from './ingest.ts';
+import type { InspectOutcome } from '../ports/study-inspector.ts';
 import { uploadKey } from './keys.ts';
 import { createSubmission } from './submissions.ts';
 
@@ -75,6 +76,10 @@ interface Staged {
   key: string;
   size: number;
   sha256: string;
+  /** When the part was received: the SLA's start, as an upload's store time is. */
+  storedAt: string;
+  /** Its header's inspection, passed on to ingest so that it is not done twice (an ECG's analysis is the costly part). */
+  inspection?: InspectOutcome;
 }
 
 interface Readable extends Staged {
@@ -106,7 +111,7 @@ export async function storeInstances(deps: Deps, p: Principal, req: StowRequest)
       const key = stagingKey(clinicId, stowId, index);
       try {
         const s = await deps.blobs.put(key, part.body, { maxBytes: deps.settings.maxUploadBytes, contentType: 'application/dicom' });
-        staged.push({ part: index, key, size: s.size, sha256: s.sha256 });
+        staged.push({ part: index, key, size: s.size, sha256: s.sha256, storedAt: deps.clock.now().toISOString() });
       } catch (e) {
         if (!isAppError(e) || e.kind !== 'too_large') throw e;
         outcomes.push(failed(index, FAILURE.outOfResources, 'STOW.PART_TOO_LARGE', `The instance is larger than the ${deps.settings.maxUploadBytes} bytes TeleRead takes per file. Export fewer frames or a compressed (JPEG) version.`));
@@ -118,6 +123,7 @@ export async function storeInstances(deps: Deps, p: Principal, req: StowRequest)
     const unreadable: Staged[] = [];
     for (const s of staged) {
       const res = await deps.inspector.inspect({ size: s.size, readRange: (o, l) => deps.blobs.readRange(s.key, o, l) });
+      s.inspection = res;
       if (!res.ok) {
         unreadable.push(s);
         continue;
@@ -156,7 +162,8 @@ export async function storeInstances(deps: Deps, p: Principal, req: StowRequest)
       outcomes.push(...(await file(deps, p, input, unreadable, caseIds)));
     }
   } finally {
-    // Filed parts live on under uploads/ (and quarantine/); refused ones stay with the sender, who got a failure.
+    // Filed parts were moved under uploads/ (and copied to quarantine/ when refused); the others stay
+    // with the sender, who got a failure.
     await Promise.all(staged.map((s) => deps.blobs.delete(s.key).catch(() => undefined)));
   }
   outcomes.sort((a, b) => a.part - b.part);
@@ -243,9 +250,11 @@ async function file(deps: Deps, p: Principal, input: CreateSubmission, parts: (S
   const sub = await createSubmission(deps, p, input);
   caseIds.push(sub.caseId);
   const keys = parts.map((_, i) => uploadKey(p.clinicId!, sub.submissionId, i));
-  for (const [i, x] of parts.entries()) await deps.blobs.copy(x.key, keys[i]!);
+  for (const [i, x] of parts.entries()) await deps.blobs.move(x.key, keys[i]!);
   // One at a time: the inspector's workers are shared with the ingest worker, and the last file decides the case.
-  for (const [i, x] of parts.entries()) await ingestObject(deps, keys[i]!, { sha256: x.sha256 });
+  for (const [i, x] of parts.entries()) {
+    await ingestObject(deps, keys[i]!, { sha256: x.sha256, size: x.size, storedAt: x.storedAt, ...(x.inspection ? { inspection: x.inspection } : {}) });
+  }
 
   const c = (await deps.cases.get(sub.caseId))!;
   const byIndex = new Map((await deps.cases.listFileOutcomes(sub.caseId)).map((o) => [o.fileIndex, o]));

@@ -12,6 +12,13 @@ export interface BlobStore {
   sha256(key: string): Promise<string>;
   /** Byte-identical copy; used to keep refused uploads under quarantine/. */
   copy(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * The object under a new key, gone from the old one (replacing any object there). Only for transient
+   * staging objects (STOW-RS parts filed under their submission). Atomic where the store can rename
+   * (the local disk); on S3 a copy then a delete, so a crash in between leaves both (the staging
+   * sweep removes the stale one). Missing source → BLOB.NOT_FOUND.
+   */
+  move(fromKey: string, toKey: string): Promise<void>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /**

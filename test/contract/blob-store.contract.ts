@@ -176,6 +176,21 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
       expect(await store.head('elsewhere/new/dir/0')).toMatchObject({ size: body.byteLength });
     });
 
+    it('moves byte for byte to a new key (replacing an object there) and the source is gone; a missing source is BLOB.NOT_FOUND', async () => {
+      const body = randomBytes(200_000);
+      await store.put('stow/c/x/0', body);
+      await store.put('uploads/c/s/0', Buffer.from('older'));
+      await store.move('stow/c/x/0', 'uploads/c/s/0');
+      expect(await store.sha256('uploads/c/s/0')).toBe(sha(body));
+      expect(await store.head('stow/c/x/0')).toBeNull();
+      await store.move('uploads/c/s/0', 'elsewhere/new/dir/0');
+      expect(await store.head('elsewhere/new/dir/0')).toMatchObject({ size: body.byteLength });
+      expect(await store.list('uploads/')).toEqual([]);
+      await expectAppError(() => store.move('stow/c/x/0', 'uploads/c/s/1'), 'BLOB.NOT_FOUND', 'not_found');
+      expect(await store.head('uploads/c/s/1')).toBeNull();
+      await expectAppError(() => store.move('../escape', 'ok/dst'), 'BLOB.INVALID_KEY', 'invalid');
+    });
+
     it('deletes an object (a missing one is fine) and leaves its neighbours', async () => {
       await store.put('stow/c/x/0', Buffer.from('staged'));
       await store.put('stow/c/x/1', Buffer.from('kept'));

@@ -210,6 +210,12 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async move(fromKey: string, toKey: string): Promise<void> {
+    // S3 has no rename: a copy, then a delete of the source only once the copy exists.
+    await this.copy(fromKey, toKey);
+    await this.delete(fromKey);
+  }
+
   async delete(key: string): Promise<void> {
     checkBlobKey(key);
     // S3 answers a delete of a missing key with success, which is what the port promises.

@@ -335,6 +335,22 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async move(fromKey: string, toKey: string): Promise<void> {
+    const from = this.pathOf(fromKey);
+    const to = this.pathOf(toKey);
+    if ((await this.head(fromKey)) === null) throw notFound();
+    await this.ensureDir(to.segments);
+    try {
+      await rename(from.file, to.file);
+    } catch (e) {
+      if (isCode(e, 'ENOENT') && (await this.head(fromKey)) === null) throw notFound();
+      if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw conflictWithObject();
+      throw e;
+    }
+    // Both directory entries on disk before the move is reported done.
+    await Promise.all([fsyncDir(to.dir), from.dir === to.dir ? undefined : fsyncDir(from.dir)]);
+  }
+
   async delete(key: string): Promise<void> {
     const { file, dir } = this.pathOf(key);
     try {
