@@ -35,6 +35,7 @@ import { worklistLatency, type WorklistLatency } from './worklist.ts';
 import { perCaseCosts, type KindCost } from './costs.ts';
 import type { BenchFile } from './lib/files.ts';
 import { gatewayIngest, type GatewayIngest, type GatewayLeg } from './gateway.ts';
+import { ingestPaths } from './stow.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -47,11 +48,11 @@ for (const a of args) {
   }
 }
 if (flag('help')) {
-  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer,ingest,gateway] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
+  console.log('usage: npm run bench [-- --quick] [--only=compare,worklist,readsnext,memory,bundles,latency,parse,report,viewer,ingest,gateway,stow] [--no-orthanc] [--reps=N] [--profile] [--out=file.json]');
   process.exit(0);
 }
 const quick = flag('quick');
-const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest', 'gateway'];
+const SECTIONS = ['compare', 'worklist', 'readsnext', 'memory', 'bundles', 'costs', 'latency', 'parse', 'report', 'viewer', 'ingest', 'gateway', 'stow'];
 /** Every section by default: `ingest` is the throughput of the real samples (issue 2), `compare` of generated studies against Orthanc. */
 const DEFAULT_SECTIONS = SECTIONS;
 const only = new Set((opt('only') ?? DEFAULT_SECTIONS.join(',')).split(','));
@@ -93,6 +94,7 @@ const P = quick
       readsCalls: 20,
       costsPerKind: 1,
       gatewayStudies: 3,
+      stowEcgs: 4,
     }
   : {
       sampleFilesPerKind: undefined,
@@ -116,6 +118,7 @@ const P = quick
       readsCalls: 400,
       costsPerKind: 5,
       gatewayStudies: 30,
+      stowEcgs: 200,
     };
 if (opt('reps')) P.reps = Math.max(1, Number(opt('reps')));
 const TARGET_ECG_P99_MS = 250;
@@ -163,6 +166,8 @@ interface Results {
   ingest?: IngestThroughput[];
   /** C-STORE through `teleread gateway` next to the HTTP upload path, same files (issue 9). */
   gateway?: GatewayIngest;
+  /** The same ECGs through the submission API and through STOW-RS (bench/stow.ts). */
+  stow?: Awaited<ReturnType<typeof ingestPaths>>;
   ecgLatency?: EcgLatency[];
   parse?: ParseRun[];
   /** bench/report-sign.ts (another engineer's): sign + PDF per report, production scrypt. */
@@ -515,6 +520,19 @@ try {
     const g = await gatewayIngest({ studies: P.gatewayStudies, stableSeconds: 1, log });
     printGateway(g);
     return g;
+  });
+
+  results.stow = await section('stow', async () => {
+    const files = generatedMix({ ecg: P.stowEcgs, dx: 0, us: 0, usCine: 0, cineFrames: 1 }, 7_770_000);
+    const r = await ingestPaths(files, CONCURRENCY);
+    log(
+      table([
+        [`${files.length} ECGs, ${CONCURRENCY} clients, fresh server each`, 'files', 'wall ms', 'files/s', 'srv CPU ms/file', 'not QUEUED'],
+        ...r.legs.map((l) => [l.path, l.files, l.wallMs, l.filesPerSec, l.cpuMsPerFile, l.notQueued]),
+      ]),
+    );
+    log(`  STOW-RS / submission API: ${r.stowToApi}× (files/s); the API's CPU includes the bench's status polls after the uploads (~0.5 ms/file)`);
+    return r;
   });
 
   results.ecgLatency = await section('latency', async () => {

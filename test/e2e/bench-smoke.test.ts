@@ -13,6 +13,7 @@ import { cleanupAll } from '../../bench/lib/cleanup.ts';
 import type { BenchFile } from '../../bench/lib/files.ts';
 import { findOrthanc } from '../../bench/lib/orthanc.ts';
 import { readsNextLatency } from '../../bench/reads-next.ts';
+import { ingestPaths } from '../../bench/stow.ts';
 import { syntheticCrDx, syntheticEcg, syntheticUltrasound } from '../../shared/synth/studies.ts';
 
 const benchDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('teleread-bench-')));
@@ -44,6 +45,20 @@ describe('bench smoke', () => {
     }
     const left = [...benchDirs()].filter((d) => !before.has(d));
     expect(left).toEqual([]);
+  });
+
+  it('puts the same ECGs through the submission API and through STOW-RS, every study QUEUED', async () => {
+    const files = [11, 12].map((seed): BenchFile => {
+      const bytes = syntheticEcg({ seed: 900 + seed }).bytes;
+      return { name: `ecg-${seed}.dcm`, kind: 'ecg', size: bytes.length, bytes };
+    });
+    const r = await ingestPaths(files, 2);
+    expect(r.legs.map((l) => [l.path, l.files, l.notQueued])).toEqual([
+      ['submission API', 2, 0],
+      ['STOW-RS', 2, 0],
+    ]);
+    for (const l of r.legs) expect(l.filesPerSec).toBeGreaterThan(0);
+    expect([...benchDirs()].filter((d) => !before.has(d))).toEqual([]);
   });
 
   it('measures reads/next on a seeded store', async () => {
