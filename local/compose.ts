@@ -161,7 +161,7 @@ export async function composeLocal(
   // Small uploads go to ingest with the bytes this process has just received, instead of being read
   // back from disk; within a bound, since a burst can leave many waiting for an ingest worker.
   let heldForIngest = 0;
-  const uploading = new Set<string>();
+  const uploading = new Map<string, { supersede: () => void; settled: Promise<void> }>();
   const directIngest = new InProcessDispatcher<{ job: Extract<JobMessage, { type: 'ingest' }>; bytes?: Uint8Array }>(
     async ({ job, bytes }) => {
       try {
@@ -183,16 +183,23 @@ export async function composeLocal(
     if (contentLength !== null && contentLength > grant.maxBytes) {
       throw new AppError('UPLOAD.TOO_LARGE', 'too_large', `This file is ${contentLength} bytes but ${grant.maxBytes} were declared. Declare the right size and upload again.`);
     }
-    // One upload per target at a time: two concurrent PUTs of one URL would both pass the check below
-    // and the later rename would replace the file the first one's ingest is reading.
-    if (uploading.has(grant.key)) {
-      throw new AppError('UPLOAD.IN_PROGRESS', 'conflict', 'This file is being uploaded by another request; wait for it to finish.');
+    // One upload per target at a time, the newest winning: a client that retries after a network
+    // error may find the server still waiting on its dead first connection, and two PUTs of one URL
+    // would both pass the check below, the later rename replacing the file the first one's ingest is
+    // reading. So an older PUT still arriving is aborted (its temp file removed) before this one starts.
+    for (let older = uploading.get(grant.key); older; older = uploading.get(grant.key)) {
+      older.supersede();
+      await older.settled;
     }
-    uploading.add(grant.key);
+    const upload = supersedable(body);
+    let settle!: () => void;
+    const entry = { supersede: upload.supersede, settled: new Promise<void>((r) => (settle = r)) };
+    uploading.set(grant.key, entry);
     try {
-      return await storeUpload(grant, body, contentLength);
+      return await storeUpload(grant, upload.body, contentLength);
     } finally {
-      uploading.delete(grant.key);
+      if (uploading.get(grant.key) === entry) uploading.delete(grant.key);
+      settle();
     }
   };
 
@@ -316,4 +323,36 @@ async function* keepChunks(body: AsyncIterable<Uint8Array>, into: Uint8Array[]):
     into.push(chunk);
     yield chunk;
   }
+}
+
+/**
+ * The body, made to fail with UPLOAD.SUPERSEDED at once when `supersede` is called, even while it
+ * waits for a chunk that may never come (a dead connection), and to release the request stream then.
+ */
+function supersedable(body: AsyncIterable<Uint8Array>): { body: AsyncIterable<Uint8Array>; supersede: () => void } {
+  let fail!: (e: unknown) => void;
+  const superseded = new Promise<never>((_, reject) => (fail = reject));
+  superseded.catch(() => undefined);
+  return {
+    supersede: () => fail(new AppError('UPLOAD.SUPERSEDED', 'conflict', 'A newer upload of this file replaced this one.')),
+    body: {
+      async *[Symbol.asyncIterator]() {
+        const it = body[Symbol.asyncIterator]();
+        let done = false;
+        try {
+          for (;;) {
+            const r = await Promise.race([it.next(), superseded]);
+            if (r.done) {
+              done = true;
+              return;
+            }
+            yield r.value;
+          }
+        } finally {
+          // Destroys a Node request stream; not awaited, as a pending read may never settle.
+          if (!done) void Promise.resolve(it.return?.()).catch(() => undefined);
+        }
+      },
+    },
+  };
 }

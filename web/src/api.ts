@@ -231,7 +231,7 @@ export function uploadFile(
         }
       }
       // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do. (Another
-      // 409, UPLOAD.IN_PROGRESS, means an earlier attempt is still arriving: not done yet.)
+      // 409, UPLOAD.SUPERSEDED, means a newer attempt replaced this one: not done by this one.)
       if ((xhr.status >= 200 && xhr.status < 300) || code === 'UPLOAD.ALREADY_RECEIVED') {
         onProgress(file.size, file.size);
         resolve();
