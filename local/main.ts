@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { loadLocalConfig } from '../shared/contracts/config.ts';
 import { ScaledClock } from '../shared/ports/clock.ts';
 import { composeLocal } from './compose.ts';
+import { limitIdleConnections, SERVER_OPTIONS } from './http-server.ts';
 
 /** `npm start`: one process serving the API and running the ingest, delivery and lease workers. */
 async function main() {
@@ -13,7 +14,7 @@ async function main() {
       : undefined;
   const sys = await composeLocal(cfg, { publicUrl: origin, clock });
   sys.start();
-  const server = serve({ fetch: sys.app.fetch, port: cfg.PORT, hostname: cfg.HOST }, (info) => {
+  const server = serve({ fetch: sys.app.fetch, port: cfg.PORT, hostname: cfg.HOST, serverOptions: SERVER_OPTIONS }, (info) => {
     const url = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${info.port}`;
     const c = sys.deps.directory.consortium();
     process.stdout.write(
@@ -32,6 +33,7 @@ async function main() {
         .join('\n') + '\n',
     );
   });
+  limitIdleConnections(server);
   const shutdown = async () => {
     server.close();
     await sys.stop();

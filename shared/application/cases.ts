@@ -1,3 +1,4 @@
+import { REPLAYABLE } from '../ports/unit-of-work.ts';
 import type { Principal } from '../contracts/auth.ts';
 import type { CaseView } from '../contracts/api.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
@@ -9,6 +10,7 @@ import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { criticalResultOf } from './sla.ts';
 import { updateWithRetry } from './update.ts';
+
 
 /** The case as its viewers see it: status, timeline, study projection, ECG advisory, rejection, report link. */
 export async function getCase(deps: Deps, p: Principal, caseId: string): Promise<CaseView> {
@@ -136,7 +138,7 @@ export async function acknowledge(
     const after = done ?? (await deps.cases.get(caseId))!;
     await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.acknowledge', caseId, detail: { critical } });
     return toView(deps, after, true);
-  });
+  }, REPLAYABLE);
 }
 
 /** The stored bytes of one accepted instance, for readers of the pool, the owning clinic and admins. */

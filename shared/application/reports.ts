@@ -1,3 +1,4 @@
+import { REPLAYABLE } from '../ports/unit-of-work.ts';
 import type { Principal } from '../contracts/auth.ts';
 import type { ReportBody } from '../contracts/api.ts';
 import {
@@ -17,6 +18,7 @@ import type { SignedReportRecord } from '../ports/case-repository.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { updateWithRetry } from './update.ts';
+
 
 /** Serialises a report document to the exact bytes that are signed (RFC 8785). Injected: no crypto here. */
 export type Canonicalize = (doc: unknown) => Uint8Array;
@@ -196,7 +198,7 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
     deps.log.info('report signed', { caseId, version, readerId: p.userId });
     return signedVersion;
-  });
+  }, REPLAYABLE);
 }
 
 /**
@@ -270,7 +272,7 @@ export async function amendReport(deps: Deps, canonicalize: Canonicalize, p: Pri
     });
     deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
     return { version, report, jws, warnings };
-  });
+  }, REPLAYABLE);
 }
 
 const isCritical = (r: SignedReportRecord | null) => (r ? (JSON.parse(r.canonical) as { critical?: boolean }).critical === true : false);

@@ -1,6 +1,7 @@
 import type { Principal } from '../contracts/auth.ts';
 import { CreateSubmissionSchema, type CreateSubmission } from '../contracts/api.ts';
 import type { StudyMetadata } from '../contracts/study.ts';
+import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Priority } from '../domain/priority.ts';
 import { requireRole } from './authorize.ts';
@@ -9,6 +10,7 @@ import { ingestObject } from './ingest.ts';
 import type { InspectOutcome } from '../ports/study-inspector.ts';
 import { uploadKey } from './keys.ts';
 import { createSubmission } from './submissions.ts';
+import { updateWithRetry } from './update.ts';
 
 /** One part of a STOW-RS request: the bytes of one DICOM instance, read once. */
 export interface StowPart {
@@ -250,10 +252,17 @@ async function file(deps: Deps, p: Principal, input: CreateSubmission, parts: (S
   const sub = await createSubmission(deps, p, input);
   caseIds.push(sub.caseId);
   const keys = parts.map((_, i) => uploadKey(p.clinicId!, sub.submissionId, i));
-  for (const [i, x] of parts.entries()) await deps.blobs.move(x.key, keys[i]!);
-  // One at a time: the inspector's workers are shared with the ingest worker, and the last file decides the case.
-  for (const [i, x] of parts.entries()) {
-    await ingestObject(deps, keys[i]!, { sha256: x.sha256, size: x.size, storedAt: x.storedAt, ...(x.inspection ? { inspection: x.inspection } : {}) });
+  try {
+    for (const [i, x] of parts.entries()) await deps.blobs.move(x.key, keys[i]!);
+    // One at a time: the inspector's workers are shared with the ingest worker, and the last file decides the case.
+    for (const [i, x] of parts.entries()) {
+      await ingestObject(deps, keys[i]!, { sha256: x.sha256, size: x.size, storedAt: x.storedAt, ...(x.inspection ? { inspection: x.inspection } : {}) });
+    }
+  } catch (e) {
+    // The sender gets a failure and will send the study again: close this case rather than leave it
+    // waiting and holding the instances, so the new request takes them over. Moved files stay stored.
+    await closeUnfiled(deps, sub.caseId).catch(() => undefined);
+    throw e;
   }
 
   const c = (await deps.cases.get(sub.caseId))!;
@@ -326,4 +335,16 @@ const idsOf = (m: StudyMetadata): InstanceIds => ({
 
 function failed(part: number, failureReason: number, code: string, message: string, ids: Partial<InstanceIds> = {}, caseId?: string): StowOutcome {
   return { part, status: 'failed', failureReason, code, message, ...ids, ...(caseId ? { caseId } : {}) };
+}
+
+/** REJECTED with STOW.FILING_FAILED, if the case is still waiting for its files. */
+async function closeUnfiled(deps: Deps, caseId: string): Promise<void> {
+  const now = deps.clock.now();
+  const rejection = {
+    code: 'STOW.FILING_FAILED',
+    message: 'TeleRead could not finish filing this study (a server error); the sender was told so. Send the study again.',
+  };
+  await updateWithRetry(deps, caseId, (cur) =>
+    cur.status === 'AWAITING_FILES' ? { ...transition(cur, 'REJECTED', 'system:stow', now, rejection.code), rejection } : null,
+  );
 }

@@ -1,3 +1,4 @@
+import { REPLAYABLE } from '../ports/unit-of-work.ts';
 import type { Principal } from '../contracts/auth.ts';
 import type { CreateSubmission } from '../contracts/api.ts';
 import type { Case } from '../domain/case.ts';
@@ -5,6 +6,7 @@ import { AppError, isAppError } from '../domain/errors.ts';
 import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { caseIdForSubmission, uploadKey } from './keys.ts';
+
 
 /**
  * A technician declares a study (patient, recorded consent, priority, files) and gets one upload
@@ -92,7 +94,7 @@ export async function createSubmission(deps: Deps, p: Principal, input: CreateSu
     await deps.audit.append({ at: iso, actor: p.userId, action: 'submission.create', caseId, detail: { files: input.files.length } });
     deps.log.info('submission created', { caseId, clinicId: p.clinicId, files: input.files.length, priority: input.priority });
     return { submissionId, caseId, uploads, status: c.status };
-  });
+  }, REPLAYABLE);
 }
 
 /** A repeated clientReference: the same submission, targets only for what has not arrived. */

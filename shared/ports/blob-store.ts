@@ -15,8 +15,10 @@ export interface BlobStore {
   /**
    * The object under a new key, gone from the old one (replacing any object there). Only for transient
    * staging objects (STOW-RS parts filed under their submission). Atomic where the store can rename
-   * (the local disk); on S3 a copy then a delete, so a crash in between leaves both (the staging
-   * sweep removes the stale one). Missing source → BLOB.NOT_FOUND.
+   * (the local disk, which also removes the emptied staging directory); on S3 a copy then a
+   * best-effort delete, so a crash or a failed delete leaves a stale source behind (locally the
+   * start-up sweep of stow/ removes such; S3 needs a lifecycle rule on the prefix). Missing source →
+   * BLOB.NOT_FOUND.
    */
   move(fromKey: string, toKey: string): Promise<void>;
   /** Keys under a prefix, sorted. */

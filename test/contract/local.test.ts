@@ -389,6 +389,30 @@ async function holdFsyncs(anyFile: string) {
   };
 }
 
+describe('WalSync after a failed fsync', () => {
+  it('refuses every later write for good, though a later fsync would succeed (Linux reports a write-back error once)', async () => {
+    const s = await sqliteFixture();
+    const repo = new SqliteCaseRepository(s.db);
+    await repo.create(makeCase({ caseId: 'case-eio-000001' }));
+    const fh = await open(`${s.file}-wal`, 'r');
+    const proto = Object.getPrototypeOf(fh) as { sync: () => Promise<void> };
+    await fh.close();
+    let failures = 1;
+    const real = proto.sync;
+    const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
+      if (failures-- > 0) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      return real.call(this);
+    });
+    try {
+      await expect(repo.create(makeCase({ caseId: 'case-eio-000002' }))).rejects.toThrow('EIO');
+      await expect(repo.create(makeCase({ caseId: 'case-eio-000003' }))).rejects.toThrow('writes are refused until TeleRead restarts');
+    } finally {
+      spy.mockRestore();
+      await s.cleanup();
+    }
+  });
+});
+
 /** Waits (in real time, a few seconds at most) until `cond` holds. */
 async function until(cond: () => boolean): Promise<void> {
   const end = Date.now() + 5000;
@@ -510,7 +534,7 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     expect(stats().fsyncs).toBe(idle.fsyncs);
   });
 
-  it('a unit that only reads what another open unit wrote waits for an fsync before it settles (an idempotent replay)', async () => {
+  it('a replayable unit (answersFromStored) that only reads what another open unit wrote waits for an fsync; a plain read-only unit does not', async () => {
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     let wrote = false;
@@ -521,8 +545,11 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     });
     await until(() => wrote);
     gate = await holdFsyncs(`${s.file}-wal`);
+    // Without the option a read-only unit answers at once, fsync or not (no queueing behind others' writes).
+    expect(await uow.run(async () => (await repo.get(id(1)))?.caseId)).toBe(id(1));
+    expect(gate.started()).toBe(0);
     let settled = false;
-    const replay = uow.run(async () => (await repo.get(id(1)))?.caseId).finally(() => (settled = true));
+    const replay = uow.run(async () => (await repo.get(id(1)))?.caseId, { answersFromStored: true }).finally(() => (settled = true));
     // It wrote nothing, yet answers from a commit no fsync has covered: it must wait for one.
     await until(() => gate!.started() === 1);
     await new Promise((r) => setTimeout(r, 30));

@@ -41,6 +41,13 @@ export function unitOfWorkContract(name: string, make: () => Promise<UnitOfWorkF
       expect((await f.written()).sort()).toEqual(['a', 'b']);
     });
 
+    it('a replayable unit (answersFromStored) answers like any other, with or without writes of its own', async () => {
+      await f.write('first');
+      expect(await f.uow.run(async () => (await f.written()).length, { answersFromStored: true })).toBe(1);
+      expect(await f.uow.run(async () => (await f.write('second'), 'ok'), { answersFromStored: true })).toBe('ok');
+      expect((await f.written()).sort()).toEqual(['first', 'second']);
+    });
+
     it("rejects with fn's own error, and the writes made before the throw stand (no rollback)", async () => {
       const boom = new Error('boom');
       await expect(

@@ -5,11 +5,11 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileS
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { api } from 'dicomweb-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleStowStaging } from '../../shared/application/stow.ts';
-import { syntheticCrDx, syntheticUltrasoundStream } from '../../shared/synth/index.ts';
+import { syntheticCrDx, syntheticEcg, syntheticUltrasoundStream } from '../../shared/synth/index.ts';
 import { Api, SAMPLES, startTestServer, type TestServer } from '../support/local-server.ts';
 
 // dicomweb-client speaks XMLHttpRequest; in Node the xhr2 package provides it.
@@ -93,13 +93,14 @@ async function footprint() {
   return { cases, staged: stagedFiles() };
 }
 
-/** Files (temp files included) under the staging prefix stow/. */
+/** Files (temp files included) and per-request directories (stow/<clinic>/<request>/) under the staging prefix stow/. */
 function stagedFiles(): string[] {
   const stowDir = join(srv.dataDir, 'objects', 'stow');
   if (!existsSync(stowDir)) return [];
   return readdirSync(stowDir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => d.name);
+    .filter((d) => d.isFile() || relative(stowDir, join(d.parentPath, d.name)).split(sep).length >= 2)
+    .map((d) => relative(stowDir, join(d.parentPath, d.name)))
+    .sort();
 }
 
 beforeAll(async () => {
@@ -328,7 +329,7 @@ describe('STOW-RS staging after a crash', () => {
     const deps = srv.sys.deps;
     await deps.blobs.put('stow/clinic-a/stow-crashed0001/0', bytes(CR_16));
     expect(await removeStaleStowStaging(deps, 3600)).toBe(0);
-    expect(stagedFiles()).toEqual(['0']);
+    expect(stagedFiles()).toEqual(['clinic-a/stow-crashed0001', 'clinic-a/stow-crashed0001/0']);
     const uploadsBefore = (await deps.blobs.list('uploads/')).length;
     expect(await removeStaleStowStaging(deps, 0)).toBe(1);
     expect(stagedFiles()).toEqual([]);
@@ -393,4 +394,49 @@ describe('STOW-RS documentation and streaming', () => {
       await big.close();
     }
   }, 60_000);
+});
+
+describe('STOW-RS does each part\'s work once', () => {
+  it('an ECG part is inspected (and its 12 leads analysed) once, not again by ingest; its staging directory goes', async () => {
+    const inspector = srv.sys.deps.inspector;
+    const inspect = inspector.inspect.bind(inspector);
+    let calls = 0;
+    inspector.inspect = (src) => (calls++, inspect(src));
+    try {
+      const ecg = syntheticEcg({ seed: 4242 }).bytes;
+      const { body, contentType } = multipart([ecg]);
+      const r = await stow('tech-a', body, { contentType });
+      expect(r.status).toBe(200);
+      expect(calls).toBe(1);
+      expect(stagedFiles().filter((p) => p.split('/').length >= 2)).toEqual([]);
+    } finally {
+      inspector.inspect = inspect;
+    }
+  });
+});
+
+describe('STOW-RS that fails after its case was created', () => {
+  it('closes that case (STOW.FILING_FAILED) so that sending the study again files it, instances taken over', async () => {
+    const cases = srv.sys.deps.cases;
+    const putFileOutcome = cases.putFileOutcome.bind(cases);
+    let failures = 1;
+    cases.putFileOutcome = async (o) => {
+      if (failures-- > 0) throw new Error('disk trouble (test)');
+      return putFileOutcome(o);
+    };
+    const ecg = syntheticEcg({ seed: 4343 }).bytes;
+    const { body, contentType } = multipart([ecg]);
+    try {
+      const failed = await stow('tech-a', body, { contentType });
+      expect(failed.status).toBe(500);
+    } finally {
+      cases.putFileOutcome = putFileOutcome;
+    }
+    const list = (await users['tech-a']!.call('GET', '/api/cases?limit=200')).json.items as { caseId: string; status: string }[];
+    const closed = await Promise.all(list.map(async (c) => (await users['tech-a']!.call('GET', `/api/cases/${c.caseId}`)).json));
+    const first = closed.find((c) => c.rejection?.code === 'STOW.FILING_FAILED');
+    expect(first).toMatchObject({ status: 'REJECTED' });
+    const again = await stow('tech-a', body, { contentType });
+    expect(again.status).toBe(200);
+  });
 });

@@ -99,3 +99,49 @@ describe('one upload per target at a time, the newest winning', () => {
     expect(readdirSync(join(srv.dataDir, 'objects', 'uploads', 'clinic-a', r.json.submissionId))).toEqual(['0']);
   });
 });
+
+describe('a client that goes silent', () => {
+  it('is cut after the idle limit, not after a whole-request deadline: its upload ends and a retry goes through', async () => {
+    const quiet = await startTestServer({ idleConnectionMs: 400 });
+    try {
+      const api = await Api.login(quiet.url, 'tech-a');
+      const bytes = syntheticEcg({ seed: 20261124 }).bytes;
+      const r = await api.call('POST', '/api/submissions', {
+        patient: { id: 'P-TEST-0003', name: 'Test^Patient', sex: 'F', birthDate: '1970-01-01' },
+        consent: { obtained: true },
+        priority: 'routine',
+        files: [{ name: 'ecg.dcm', size: bytes.length }],
+      });
+      const u = r.json.uploads[0] as { url: string; headers: Record<string, string> };
+      const t0 = Date.now();
+      const stalled = new ReadableStream<Uint8Array>({
+        start(ctrl) {
+          ctrl.enqueue(bytes.slice(0, 1000));
+        },
+      });
+      const first = await fetch(u.url, { method: 'PUT', headers: u.headers, body: stalled, duplex: 'half' } as RequestInit).then(
+        (res) => res.status,
+        () => 0,
+      );
+      expect(first).not.toBe(201);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      // A client that keeps sending, however slowly, is not cut: 10 slices 100 ms apart (1 s > 400 ms).
+      const slices = 10;
+      const step = Math.ceil(bytes.length / slices);
+      const trickle = new ReadableStream<Uint8Array>({
+        async start(ctrl) {
+          for (let i = 0; i < bytes.length; i += step) {
+            ctrl.enqueue(bytes.slice(i, i + step));
+            await new Promise((res) => setTimeout(res, 100));
+          }
+          ctrl.close();
+        },
+      });
+      const slow = await fetch(u.url, { method: 'PUT', headers: u.headers, body: trickle, duplex: 'half' } as RequestInit);
+      expect(slow.status).toBe(201);
+      await api.waitCase(r.json.caseId, (x) => x.status === 'QUEUED');
+    } finally {
+      await quiet.close();
+    }
+  });
+});

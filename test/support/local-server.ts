@@ -8,6 +8,7 @@ import type { WorkflowSettings } from '../../shared/application/deps.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import { composeLocal, type LocalSystem } from '../../local/compose.ts';
+import { limitIdleConnections, SERVER_OPTIONS } from '../../local/http-server.ts';
 
 export const SAMPLES = join(import.meta.dirname, '../../../shared/samples');
 export const DEMO_PASSWORD = 'teleread-demo';
@@ -30,6 +31,8 @@ export async function startTestServer(
     dataDir?: string;
     /** A fixed loopback port (e.g. to restart on the port a client already knows); default: a free one. */
     port?: number;
+    /** The server's idle-connection limit (default: the product's, local/http-server.ts). */
+    idleConnectionMs?: number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'teleread-test-'));
@@ -45,7 +48,8 @@ export async function startTestServer(
   const sys = await composeLocal(cfg, { clock: opts.clock, log: opts.log, settings: opts.settings, publicUrl: url });
   sys.start();
   await new Promise<void>((resolve) => {
-    server = serve({ fetch: sys.app.fetch, port, hostname: '127.0.0.1' }, () => resolve());
+    server = serve({ fetch: sys.app.fetch, port, hostname: '127.0.0.1', serverOptions: SERVER_OPTIONS }, () => resolve());
+    limitIdleConnections(server!, opts.idleConnectionMs);
   });
   return {
     url,

@@ -6,6 +6,7 @@ import type { UnitOfWork } from '../../ports/unit-of-work.ts';
  */
 export class ImmediateUnitOfWork implements UnitOfWork {
   async run<T>(fn: () => Promise<T>): Promise<T> {
+    // answersFromStored needs nothing either: what a read returns was acknowledged durable.
     return fn();
   }
 }

@@ -211,9 +211,10 @@ export class S3BlobStore implements BlobStore {
   }
 
   async move(fromKey: string, toKey: string): Promise<void> {
-    // S3 has no rename: a copy, then a delete of the source only once the copy exists.
+    // S3 has no rename: a copy, then a delete of the source only once the copy exists. The move is
+    // done once the copy is: a failed delete leaves a stale staging object, not a failed move.
     await this.copy(fromKey, toKey);
-    await this.delete(fromKey);
+    await this.delete(fromKey).catch(() => undefined);
   }
 
   async delete(key: string): Promise<void> {

@@ -339,16 +339,33 @@ export class FsBlobStore implements BlobStore {
     const from = this.pathOf(fromKey);
     const to = this.pathOf(toKey);
     if ((await this.head(fromKey)) === null) throw notFound();
+    if (from.file === to.file) return;
     await this.ensureDir(to.segments);
+    const renameOnce = async () => {
+      try {
+        await rename(from.file, to.file);
+      } catch (e) {
+        if (isCode(e, 'ENOENT') && (await this.head(fromKey)) === null) throw notFound();
+        if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw conflictWithObject();
+        throw e;
+      }
+    };
     try {
-      await rename(from.file, to.file);
+      await renameOnce();
     } catch (e) {
-      if (isCode(e, 'ENOENT') && (await this.head(fromKey)) === null) throw notFound();
-      if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw conflictWithObject();
-      throw e;
+      if (!isCode(e, 'ENOENT')) throw e;
+      // The target's directory went away behind this store's back: make it again, as put does.
+      this.forgetDirs(to.segments);
+      await this.ensureDir(to.segments);
+      await renameOnce();
     }
     // Both directory entries on disk before the move is reported done.
     await Promise.all([fsyncDir(to.dir), from.dir === to.dir ? undefined : fsyncDir(from.dir)]);
+    // A staging directory is one request's own: once emptied it goes too (rmdir refuses a non-empty one).
+    if (from.dir !== to.dir && from.dir !== this.rootDir) {
+      this.knownDirs.delete(from.dir);
+      await rmdir(from.dir).catch(() => undefined);
+    }
   }
 
   async delete(key: string): Promise<void> {

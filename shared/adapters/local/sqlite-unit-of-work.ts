@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../ports/unit-of-work.ts';
+import type { UnitOfWork, UnitOptions } from '../../ports/unit-of-work.ts';
 import { durablyTogether, type Database } from './sqlite.ts';
 
 /**
@@ -10,7 +10,7 @@ import { durablyTogether, type Database } from './sqlite.ts';
 export class SqliteUnitOfWork implements UnitOfWork {
   constructor(private readonly db: Database) {}
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    return durablyTogether(this.db, fn);
+  run<T>(fn: () => Promise<T>, opts: UnitOptions = {}): Promise<T> {
+    return durablyTogether(this.db, fn, opts);
   }
 }

@@ -192,6 +192,12 @@ class WalSync {
    * those a unit of work answered with its one fsync at its end (`deferred`), fsyncs run.
    */
   readonly stats = { requests: 0, deferred: 0, fsyncs: 0 };
+  /**
+   * Set by the first failed fsync, for good: Linux reports a write-back error once, so a later fsync on
+   * a reopened file can succeed over pages that never reached the disk. Every later write then fails
+   * instead of being acknowledged; a restart (SQLite's recovery) is the way back.
+   */
+  private broken: Error | null = null;
   /** Commits announced (every durable() call follows one), and how many of them an fsync has covered. */
   private commits = 0;
   private syncedThrough = 0;
@@ -209,6 +215,7 @@ class WalSync {
   }
 
   request(): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise((done, fail) => {
       this.waiting.push({ done, fail });
       if (this.running || this.scheduled) return;
@@ -234,11 +241,15 @@ class WalSync {
           this.syncedThrough = Math.max(this.syncedThrough, upTo);
           batch.forEach((w) => w.done());
         },
-        (e: unknown) => batch.forEach((w) => w.fail(e)),
+        (e: unknown) => {
+          this.broken ??= new Error(`An fsync of the database's WAL failed (${(e as { code?: string })?.code ?? 'error'}): writes are refused until TeleRead restarts.`);
+          batch.forEach((w) => w.fail(e));
+        },
       )
       .finally(() => {
         this.running = false;
-        if (this.waiting.length) this.run();
+        if (this.broken) for (const w of this.waiting.splice(0)) w.fail(this.broken);
+        else if (this.waiting.length) this.run();
       });
   }
 
@@ -314,7 +325,7 @@ export function durable(db: Db): Promise<void> {
  * open unit of the same connection joins it; a unit that has ended (work it started outlived it) is
  * not joined, so late writes wait for their own fsync again.
  */
-export async function durablyTogether<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+export async function durablyTogether<T>(db: Db, fn: () => Promise<T>, opts: { answersFromStored?: boolean } = {}): Promise<T> {
   const outer = units.getStore();
   const w = walSyncs.get(db);
   if (!w || outer?.get(db)?.open) return fn();
@@ -327,13 +338,13 @@ export async function durablyTogether<T>(db: Db, fn: () => Promise<T>): Promise<
   } catch (e) {
     unit.open = false;
     // The writes made before the throw stand (nothing rolls back): on disk before the caller hears of it.
-    if (unit.dirty || w.hasUnsynced()) await w.request();
+    if (unit.dirty) await w.request();
     throw e;
   }
   unit.open = false;
-  // Also when this unit wrote nothing but others' commits are still unsynced: an idempotent replay
-  // (the same clientReference, a second acknowledge) may be answering from another unit's writes.
-  if (unit.dirty || w.hasUnsynced()) await w.request();
+  // An idempotent replay may answer from another unit's writes: it waits for them too (opt-in, so
+  // that read-only units do not queue behind others' fsyncs under load).
+  if (unit.dirty || (opts.answersFromStored && w.hasUnsynced())) await w.request();
   return result;
 }
 
