@@ -34,11 +34,7 @@ function runBiquad(f: Biquad, x: Float64Array, backward: boolean): void {
   const n = x.length;
   const step = backward ? -1 : 1;
   const first = backward ? n - 1 : 0;
-  const x0 = x[first] ?? 0;
-  const dcGain = (b0 + b1 + b2) / (1 + a1 + a2);
-  const y0 = x0 * dcGain;
-  let z1 = y0 - b0 * x0;
-  let z2 = b2 * x0 - a2 * y0;
+  let [z1, z2] = primed(f, x[first] ?? 0);
   for (let k = 0, i = first; k < n; k++, i += step) {
     const xi = x[i]!;
     const yi = b0 * xi + z1;
@@ -218,15 +214,8 @@ function runBiquadPair(f: Biquad, x: Float64Array, y: Float64Array, backward: bo
   const n = x.length;
   const step = backward ? -1 : 1;
   const first = backward ? n - 1 : 0;
-  const dcGain = (b0 + b1 + b2) / (1 + a1 + a2);
-  const x0 = x[first] ?? 0;
-  const y0 = y[first] ?? 0;
-  const xo = x0 * dcGain;
-  const yo = y0 * dcGain;
-  let u1 = xo - b0 * x0;
-  let u2 = b2 * x0 - a2 * xo;
-  let v1 = yo - b0 * y0;
-  let v2 = b2 * y0 - a2 * yo;
+  let [u1, u2] = primed(f, x[first] ?? 0);
+  let [v1, v2] = primed(f, y[first] ?? 0);
   for (let k = 0, i = first; k < n; k++, i += step) {
     const xi = x[i]!;
     const yi = y[i]!;
