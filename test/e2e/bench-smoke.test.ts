@@ -14,6 +14,7 @@ import type { BenchFile } from '../../bench/lib/files.ts';
 import { findOrthanc } from '../../bench/lib/orthanc.ts';
 import { readsNextLatency } from '../../bench/reads-next.ts';
 import { ingestPaths } from '../../bench/stow.ts';
+import { httpUploadMemory, makeBigUltrasound } from '../../bench/memory.ts';
 import { syntheticCrDx, syntheticEcg, syntheticUltrasound } from '../../shared/synth/studies.ts';
 
 const benchDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('teleread-bench-')));
@@ -60,6 +61,20 @@ describe('bench smoke', () => {
     for (const l of r.legs) expect(l.filesPerSec).toBeGreaterThan(0);
     expect([...benchDirs()].filter((d) => !before.has(d))).toEqual([]);
   });
+
+  it('streams an upload: a 92 MB cine raises the server\'s peak RSS by far less than its size', async () => {
+    // The guard for the 500 MB memory target of the full run: an upload path that holds the body
+    // (a leak of chunks, a buffer of the whole file) shows here as tens of MiB more.
+    const big = await makeBigUltrasound(300, 4711);
+    try {
+      const m = await httpUploadMemory({ path: big.path, size: big.size });
+      expect(m.status).toBe('QUEUED');
+      expect(m.size).toBeGreaterThan(90_000_000);
+      expect(m.serverPeakOverReady).toBeLessThan(48 * 1024 * 1024);
+    } finally {
+      await big.remove();
+    }
+  }, 60_000);
 
   it('measures reads/next on a seeded store', async () => {
     const r = await readsNextLatency({ cases: 300, calls: 6, targetP99Ms: 20 });
