@@ -74,7 +74,14 @@ function loadSecrets(dir: string): Secrets {
 /** Compose the local adapters over a data directory: what `npm start` runs and what the tests drive. */
 export async function composeLocal(
   cfg: LocalConfig,
-  opts: { clock?: Clock; log?: Logger; settings?: Partial<WorkflowSettings>; publicUrl?: string } = {},
+  opts: {
+    clock?: Clock;
+    log?: Logger;
+    settings?: Partial<WorkflowSettings>;
+    publicUrl?: string;
+    /** The database could not be made durable (a failed fsync): the process should stop (main exits). */
+    onFatal?: (e: Error) => void;
+  } = {},
 ): Promise<LocalSystem> {
   const dataDir = resolve(cfg.TELEREAD_DATA_DIR);
   mkdirSync(join(dataDir, 'objects'), { recursive: true });
@@ -83,7 +90,12 @@ export async function composeLocal(
   const hasher = new Argon2Hasher();
   const consortiumFile = join(dataDir, 'consortium.json');
   const secrets = loadSecrets(dataDir);
-  const db = openSqlite(join(dataDir, 'teleread.db'));
+  const db = openSqlite(join(dataDir, 'teleread.db'), {
+    onFsyncFailure: (e) => {
+      log.error('the database could not be made durable: no write is acknowledged until TeleRead restarts', { code: 'STORE.FSYNC_FAILED', cause: (e.cause as { code?: string } | undefined)?.code });
+      opts.onFatal?.(e);
+    },
+  });
   const signer = new SealedKeyReportSigner(new SqliteSignerKeyStore(db), { scrypt: { N: 2 ** cfg.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 } });
   let createdDemo = false;
   if (!existsSync(consortiumFile)) {

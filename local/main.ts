@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { loadLocalConfig } from '../shared/contracts/config.ts';
 import { ScaledClock } from '../shared/ports/clock.ts';
 import { composeLocal } from './compose.ts';
-import { limitIdleConnections, SERVER_OPTIONS } from './http-server.ts';
+import { limitSlowRequests, SERVER_OPTIONS } from './http-server.ts';
 
 /** `npm start`: one process serving the API and running the ingest, delivery and lease workers. */
 async function main() {
@@ -12,7 +12,13 @@ async function main() {
     cfg.TELEREAD_TIME_SCALE > 1
       ? new ScaledClock(cfg.TELEREAD_TIME_START ? Date.parse(cfg.TELEREAD_TIME_START) : Date.now(), cfg.TELEREAD_TIME_SCALE)
       : undefined;
-  const sys = await composeLocal(cfg, { publicUrl: origin, clock });
+  const sys = await composeLocal(cfg, {
+    publicUrl: origin,
+    clock,
+    // A failed fsync: acknowledged writes may not be on disk. Stop at once (EX_SOFTWARE) rather than
+    // serve from state that may not survive; the supervisor restarts TeleRead and SQLite recovers.
+    onFatal: () => process.exit(70),
+  });
   sys.start();
   const server = serve({ fetch: sys.app.fetch, port: cfg.PORT, hostname: cfg.HOST, serverOptions: SERVER_OPTIONS }, (info) => {
     const url = cfg.TELEREAD_PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${info.port}`;
@@ -33,7 +39,7 @@ async function main() {
         .join('\n') + '\n',
     );
   });
-  limitIdleConnections(server);
+  limitSlowRequests(server as unknown as Parameters<typeof limitSlowRequests>[0]);
   const shutdown = async () => {
     server.close();
     await sys.stop();

@@ -5,6 +5,7 @@ import { higherPriority } from '../domain/priority.ts';
 import { readQueueName, routeModality } from '../domain/routing.ts';
 import type { FileOutcome } from '../ports/case-repository.ts';
 import type { InspectOutcome } from '../ports/study-inspector.ts';
+import { REPLAYABLE } from '../ports/unit-of-work.ts';
 import type { Deps } from './deps.ts';
 import { routingOf } from './deps.ts';
 import { caseIdForSubmission, parseUploadKey, quarantineKey, uploadKey } from './keys.ts';
@@ -25,7 +26,8 @@ export function ingestObject(deps: Deps, key: string, hint: StoredUploadHint = {
   // One unit of work: its writes (instance, projection, outcome, QUEUED, read message) share one
   // durability wait, paid before the job is acknowledged. A crash in between keeps a prefix of them,
   // which the retried job or the reconcile completes.
-  return deps.uow.run(() => ingestInOneUnit(deps, key, hint));
+  // REPLAYABLE: a duplicate run answers from the first run's outcome (STOW reports it to its sender).
+  return deps.uow.run(() => ingestInOneUnit(deps, key, hint), REPLAYABLE);
 }
 
 /**

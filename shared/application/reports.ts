@@ -412,35 +412,38 @@ export async function acknowledgeReportVersion(
   version: number,
   body: { receivedBy?: string | undefined; readBack?: string | undefined },
 ) {
-  requireRole(p, 'technician');
-  const c = assertCanSee(p, await deps.cases.get(caseId));
-  const r = await deps.cases.getSignedReport(caseId, version);
-  if (!r) throw new AppError('REPORT.NOT_FOUND', 'not_found', `This case has no signed report version ${version}.`);
-  if (c.status === 'DELIVERED') {
-    throw new AppError('ACK.CASE_FIRST', 'conflict', 'Acknowledge the delivered report with POST /api/cases/{caseId}/acknowledge first; it covers the latest version.');
-  }
-  if (c.status !== 'ACKNOWLEDGED') {
-    throw new AppError('CASE.NOT_DELIVERED', 'conflict', `There is no delivered report to acknowledge yet (the case is ${c.status}).`);
-  }
-  const existing = (await history(deps, c)).find((h) => h.version === version)?.acknowledged;
-  if (existing) return { version, acknowledged: existing };
-  const critical = isCritical(r);
-  if (critical && (!body.receivedBy || !body.readBack)) {
-    throw new AppError(
-      'ACK.READ_BACK_REQUIRED',
-      'invalid',
-      'This is a critical result: give receivedBy (who took the result) and readBack (the result as read back) to acknowledge it.',
-    );
-  }
-  const at = deps.clock.now().toISOString();
-  await deps.audit.append({
-    at,
-    actor: p.userId,
-    action: 'report.acknowledge-version',
-    caseId,
-    detail: { version, critical, ...(body.receivedBy ? { receivedBy: body.receivedBy } : {}), ...(body.readBack ? { readBack: body.readBack } : {}) },
-  });
-  return { version, acknowledged: { at, by: p.userId } };
+  // A repeat answers the first acknowledgement (an audit record perhaps not yet on disk): REPLAYABLE.
+  return deps.uow.run(async () => {
+    requireRole(p, 'technician');
+    const c = assertCanSee(p, await deps.cases.get(caseId));
+    const r = await deps.cases.getSignedReport(caseId, version);
+    if (!r) throw new AppError('REPORT.NOT_FOUND', 'not_found', `This case has no signed report version ${version}.`);
+    if (c.status === 'DELIVERED') {
+      throw new AppError('ACK.CASE_FIRST', 'conflict', 'Acknowledge the delivered report with POST /api/cases/{caseId}/acknowledge first; it covers the latest version.');
+    }
+    if (c.status !== 'ACKNOWLEDGED') {
+      throw new AppError('CASE.NOT_DELIVERED', 'conflict', `There is no delivered report to acknowledge yet (the case is ${c.status}).`);
+    }
+    const existing = (await history(deps, c)).find((h) => h.version === version)?.acknowledged;
+    if (existing) return { version, acknowledged: existing };
+    const critical = isCritical(r);
+    if (critical && (!body.receivedBy || !body.readBack)) {
+      throw new AppError(
+        'ACK.READ_BACK_REQUIRED',
+        'invalid',
+        'This is a critical result: give receivedBy (who took the result) and readBack (the result as read back) to acknowledge it.',
+      );
+    }
+    const at = deps.clock.now().toISOString();
+    await deps.audit.append({
+      at,
+      actor: p.userId,
+      action: 'report.acknowledge-version',
+      caseId,
+      detail: { version, critical, ...(body.receivedBy ? { receivedBy: body.receivedBy } : {}), ...(body.readBack ? { readBack: body.readBack } : {}) },
+    });
+    return { version, acknowledged: { at, by: p.userId } };
+  }, REPLAYABLE);
 }
 
 /** The content a signed report's contentSignature covers (re-exported for verifiers of the API's answer). */

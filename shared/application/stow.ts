@@ -259,10 +259,13 @@ async function file(deps: Deps, p: Principal, input: CreateSubmission, parts: (S
       await ingestObject(deps, keys[i]!, { sha256: x.sha256, size: x.size, storedAt: x.storedAt, ...(x.inspection ? { inspection: x.inspection } : {}) });
     }
   } catch (e) {
-    // The sender gets a failure and will send the study again: close this case rather than leave it
-    // waiting and holding the instances, so the new request takes them over. Moved files stay stored.
-    await closeUnfiled(deps, sub.caseId).catch(() => undefined);
-    throw e;
+    // This study's parts are answered as failed (the other studies of the request keep their own
+    // outcomes) and its case is closed rather than left waiting and holding the instances, so that
+    // sending the study again takes them over. Moved files stay stored.
+    deps.log.error('stow filing failed', { caseId: sub.caseId, code: (e as { code?: string })?.code ?? (e as Error)?.name });
+    await closeUnfiled(deps, sub.caseId).catch((err: unknown) =>
+      deps.log.error('stow: could not close the unfiled case', { caseId: sub.caseId, code: (err as { code?: string })?.code ?? (err as Error)?.name }),
+    );
   }
 
   const c = (await deps.cases.get(sub.caseId))!;
@@ -276,6 +279,7 @@ async function file(deps: Deps, p: Principal, input: CreateSubmission, parts: (S
       : x.meta
         ? idsOf(x.meta)
         : {};
+    if (c.rejection?.code === FILING_FAILED.code) return failed(x.part, FAILURE.processingFailure, FILING_FAILED.code, FILING_FAILED.message, ids, sub.caseId);
     if (!o) {
       return failed(x.part, FAILURE.processingFailure, 'STOW.NOT_PROCESSED', 'The instance was stored but not yet checked; follow its case, or send it again later.', ids, sub.caseId);
     }
@@ -337,14 +341,15 @@ function failed(part: number, failureReason: number, code: string, message: stri
   return { part, status: 'failed', failureReason, code, message, ...ids, ...(caseId ? { caseId } : {}) };
 }
 
+const FILING_FAILED = {
+  code: 'STOW.FILING_FAILED',
+  message: 'TeleRead could not finish filing this study (a server error); the sender was told so. Send the study again.',
+};
+
 /** REJECTED with STOW.FILING_FAILED, if the case is still waiting for its files. */
 async function closeUnfiled(deps: Deps, caseId: string): Promise<void> {
   const now = deps.clock.now();
-  const rejection = {
-    code: 'STOW.FILING_FAILED',
-    message: 'TeleRead could not finish filing this study (a server error); the sender was told so. Send the study again.',
-  };
   await updateWithRetry(deps, caseId, (cur) =>
-    cur.status === 'AWAITING_FILES' ? { ...transition(cur, 'REJECTED', 'system:stow', now, rejection.code), rejection } : null,
+    cur.status === 'AWAITING_FILES' ? { ...transition(cur, 'REJECTED', 'system:stow', now, FILING_FAILED.code), rejection: { ...FILING_FAILED } } : null,
   );
 }

@@ -18,6 +18,8 @@ const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 
   internal: 500,
 };
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** The one place errors become HTTP: `{"error":{"code","message"}}`; 5xx say nothing internal. */
 export function errorResponse(c: Context, e: unknown, log: Logger): Response {
   if (e instanceof AppError) {
@@ -28,7 +30,14 @@ export function errorResponse(c: Context, e: unknown, log: Logger): Response {
     return c.json({ error: { code: 'REQUEST.INVALID', message: describeIssues(e) } }, 400);
   }
   // Only the error's class and code reach the log: messages from libraries may quote request data.
+  // The path without its capability token (an upload URL's token grants the upload).
   const err = e as { name?: string; code?: string };
-  log.error('unhandled error', { name: err?.name, code: err?.code, path: c.req.path, method: c.req.method });
+  const path = c.req.path.replace(/^(\/api\/uploads\/)[^/]+/, '$1…');
+  if (CLIENT_GONE.has(err?.code ?? '')) {
+    // The client went away mid-request (a dropped link, a cut silent upload): nothing of ours failed.
+    log.warn('request ended by the client', { code: err.code, path, method: c.req.method });
+  } else {
+    log.error('unhandled error', { name: err?.name, code: err?.code, path, method: c.req.method });
+  }
   return c.json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side. Try again; if it persists, tell the administrator.' } }, 500);
 }

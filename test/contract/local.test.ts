@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
-import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database } from '../../shared/adapters/local/sqlite.ts';
+import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database, type OpenSqliteOptions } from '../../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../../shared/adapters/local/sqlite-notifier.ts';
@@ -30,10 +30,10 @@ import { ManualClock } from './support/manual-clock.ts';
 const tempDir = () => mkdtemp(join(tmpdir(), 'teleread-contract-'));
 
 /** A fresh database file in a fresh temp dir; `connect` opens more connections on the same file. */
-async function sqliteFixture() {
+async function sqliteFixture(opts: OpenSqliteOptions = {}) {
   const dir = await tempDir();
   const file = join(dir, 'teleread.db');
-  const dbs: Database[] = [openSqlite(file)];
+  const dbs: Database[] = [openSqlite(file, opts)];
   return {
     db: dbs[0]!,
     file,
@@ -391,7 +391,8 @@ async function holdFsyncs(anyFile: string) {
 
 describe('WalSync after a failed fsync', () => {
   it('refuses every later write for good, though a later fsync would succeed (Linux reports a write-back error once)', async () => {
-    const s = await sqliteFixture();
+    const fatal: Error[] = [];
+    const s = await sqliteFixture({ onFsyncFailure: (e) => fatal.push(e) });
     const repo = new SqliteCaseRepository(s.db);
     await repo.create(makeCase({ caseId: 'case-eio-000001' }));
     const fh = await open(`${s.file}-wal`, 'r');
@@ -406,6 +407,8 @@ describe('WalSync after a failed fsync', () => {
     try {
       await expect(repo.create(makeCase({ caseId: 'case-eio-000002' }))).rejects.toThrow('EIO');
       await expect(repo.create(makeCase({ caseId: 'case-eio-000003' }))).rejects.toThrow('writes are refused until TeleRead restarts');
+      // The runtime is told once, with a code its log shows.
+      expect(fatal.map((e) => (e as Error & { code?: string }).code)).toEqual(['STORE.FSYNC_FAILED']);
     } finally {
       spy.mockRestore();
       await s.cleanup();

@@ -428,7 +428,9 @@ describe('STOW-RS that fails after its case was created', () => {
     const { body, contentType } = multipart([ecg]);
     try {
       const failed = await stow('tech-a', body, { contentType });
-      expect(failed.status).toBe(500);
+      // PS3.18: every instance failed → 409, each with its reason; TeleRead's code in the private block.
+      expect(failed.status).toBe(409);
+      expect(JSON.stringify(failed.json)).toContain('STOW.FILING_FAILED');
     } finally {
       cases.putFileOutcome = putFileOutcome;
     }

@@ -8,7 +8,7 @@ import type { WorkflowSettings } from '../../shared/application/deps.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import { composeLocal, type LocalSystem } from '../../local/compose.ts';
-import { limitIdleConnections, SERVER_OPTIONS } from '../../local/http-server.ts';
+import { limitSlowRequests, SERVER_OPTIONS } from '../../local/http-server.ts';
 
 export const SAMPLES = join(import.meta.dirname, '../../../shared/samples');
 export const DEMO_PASSWORD = 'teleread-demo';
@@ -31,8 +31,8 @@ export async function startTestServer(
     dataDir?: string;
     /** A fixed loopback port (e.g. to restart on the port a client already knows); default: a free one. */
     port?: number;
-    /** The server's idle-connection limit (default: the product's, local/http-server.ts). */
-    idleConnectionMs?: number;
+    /** How long an upload's body may stay silent (default: the product's, local/http-server.ts). */
+    idleBodyMs?: number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'teleread-test-'));
@@ -49,7 +49,7 @@ export async function startTestServer(
   sys.start();
   await new Promise<void>((resolve) => {
     server = serve({ fetch: sys.app.fetch, port, hostname: '127.0.0.1', serverOptions: SERVER_OPTIONS }, () => resolve());
-    limitIdleConnections(server!, opts.idleConnectionMs);
+    limitSlowRequests(server as unknown as Parameters<typeof limitSlowRequests>[0], { idleBodyMs: opts.idleBodyMs });
   });
   return {
     url,

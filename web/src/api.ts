@@ -230,8 +230,8 @@ export function uploadFile(
           /* not JSON */
         }
       }
-      // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do. (Another
-      // 409, UPLOAD.SUPERSEDED, means a newer attempt replaced this one: not done by this one.)
+      // 409 UPLOAD.ALREADY_RECEIVED: a retry of a file that did arrive; nothing left to do. Any other
+      // 409 (a conflict with the stored object) is not "done".
       if ((xhr.status >= 200 && xhr.status < 300) || code === 'UPLOAD.ALREADY_RECEIVED') {
         onProgress(file.size, file.size);
         resolve();

@@ -174,6 +174,11 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
 export interface OpenSqliteOptions {
   /** How long a writer waits for another connection's lock before SQLITE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Called once when an fsync of the WAL fails (code STORE.FSYNC_FAILED): from then on no write is
+   * acknowledged. The runtime should stop; a restart's WAL recovery is the way back.
+   */
+  onFsyncFailure?: (e: Error) => void;
 }
 
 /**
@@ -202,7 +207,10 @@ class WalSync {
   private commits = 0;
   private syncedThrough = 0;
 
-  constructor(private readonly walFile: string) {}
+  constructor(
+    private readonly walFile: string,
+    private readonly onFsyncFailure?: (e: Error) => void,
+  ) {}
 
   /** A commit was made (its durability may be deferred to a unit of work). */
   committed(): void {
@@ -241,10 +249,7 @@ class WalSync {
           this.syncedThrough = Math.max(this.syncedThrough, upTo);
           batch.forEach((w) => w.done());
         },
-        (e: unknown) => {
-          this.broken ??= new Error(`An fsync of the database's WAL failed (${(e as { code?: string })?.code ?? 'error'}): writes are refused until TeleRead restarts.`);
-          batch.forEach((w) => w.fail(e));
-        },
+        (e: unknown) => batch.forEach((w) => w.fail(e)),
       )
       .finally(() => {
         this.running = false;
@@ -271,6 +276,14 @@ class WalSync {
     } catch (e) {
       this.fh = null;
       await fh.close().catch(() => undefined);
+      // Only a failed fsync latches (not an open that failed for want of descriptors, say).
+      if (!this.broken) {
+        this.broken = Object.assign(
+          new Error(`An fsync of the database's WAL failed (${(e as { code?: string })?.code ?? 'error'}): writes are refused until TeleRead restarts.`, { cause: e }),
+          { code: 'STORE.FSYNC_FAILED' },
+        );
+        this.onFsyncFailure?.(this.broken);
+      }
       throw e;
     }
   }
@@ -289,6 +302,8 @@ const walSyncs = new WeakMap<Db, WalSync>();
 interface Unit {
   open: boolean;
   dirty: boolean;
+  /** Also wait for others' unsynced commits at the end (an idempotent replay inside). */
+  answersFromStored: boolean;
 }
 
 /**
@@ -328,8 +343,14 @@ export function durable(db: Db): Promise<void> {
 export async function durablyTogether<T>(db: Db, fn: () => Promise<T>, opts: { answersFromStored?: boolean } = {}): Promise<T> {
   const outer = units.getStore();
   const w = walSyncs.get(db);
-  if (!w || outer?.get(db)?.open) return fn();
-  const unit: Unit = { open: true, dirty: false };
+  const joined = outer?.get(db);
+  if (joined?.open) {
+    // Nested: the outer unit settles for both, so it inherits the wait for others' writes.
+    if (opts.answersFromStored) joined.answersFromStored = true;
+    return fn();
+  }
+  if (!w) return fn();
+  const unit: Unit = { open: true, dirty: false, answersFromStored: opts.answersFromStored === true };
   const scope = new Map(outer);
   scope.set(db, unit);
   let result: T;
@@ -344,7 +365,7 @@ export async function durablyTogether<T>(db: Db, fn: () => Promise<T>, opts: { a
   unit.open = false;
   // An idempotent replay may answer from another unit's writes: it waits for them too (opt-in, so
   // that read-only units do not queue behind others' fsyncs under load).
-  if (unit.dirty || (opts.answersFromStored && w.hasUnsynced())) await w.request();
+  if (unit.dirty || (unit.answersFromStored && w.hasUnsynced())) await w.request();
   return result;
 }
 
@@ -378,7 +399,7 @@ export function openSqlite(file: string, opts: OpenSqliteOptions = {}): Db {
     throw e;
   }
   if (!db.memory) {
-    const wal = new WalSync(`${db.name}-wal`);
+    const wal = new WalSync(`${db.name}-wal`, opts.onFsyncFailure);
     walSyncs.set(db, wal);
     // Whoever closes the connection also releases the WAL file it keeps open for fsyncs.
     const close = db.close.bind(db);
