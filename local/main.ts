@@ -31,7 +31,8 @@ async function main() {
         sys.createdDemo ? 'Created the demo consortium on this new data directory.' : '',
         'Demo logins (username / password):',
         ...c.users.map((u) => `  ${u.username.padEnd(11)} ${u.role.padEnd(10)} ${u.clinicId ?? (u.pools ?? []).join(',')}`),
-        `  password: ${sys.createdDemo || process.env.TELEREAD_DEMO_PASSWORD ? cfg.TELEREAD_DEMO_PASSWORD : '(as set when the data directory was created; default teleread-demo)'}`,
+        // Only a new data directory's password is known for sure; later ones were set at its creation.
+        `  password: ${sys.createdDemo ? cfg.TELEREAD_DEMO_PASSWORD : '(as set when the data directory was created; default teleread-demo)'}`,
         `  readers' signing PIN: ${cfg.TELEREAD_DEMO_PIN}`,
         '',
       ]
