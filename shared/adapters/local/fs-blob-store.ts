@@ -168,6 +168,29 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * `op` (which creates an entry in the key's directory) once that directory exists; if it went away
+   * behind this store's back (ENOENT), the directory is made again and `op` retried once.
+   */
+  private async inDir<T>(segments: string[], op: () => Promise<T>): Promise<T> {
+    await this.ensureDir(segments);
+    try {
+      return await op();
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
+      this.forgetDirs(segments);
+      await this.ensureDir(segments);
+      return await op();
+    }
+  }
+
+  /** A staging directory is one request's own: once emptied it goes too (rmdir refuses a non-empty one). */
+  private async removeIfEmpty(dir: string): Promise<void> {
+    if (dir === this.rootDir) return;
+    this.knownDirs.delete(dir);
+    await rmdir(dir).catch(() => undefined);
+  }
+
   private forgetDirs(segments: string[]): void {
     let dir = this.rootDir;
     this.knownDirs.delete(dir);
@@ -194,22 +217,13 @@ export class FsBlobStore implements BlobStore {
     const { segments, file, dir } = this.pathOf(key);
     const max = opts.maxBytes;
     if (body instanceof Uint8Array && max !== undefined && body.byteLength > max) throw tooLarge(max);
-    await this.ensureDir(segments);
     const temp = this.tempPath(file);
     const hash = createHash('sha256');
     let size = 0;
     let fh: FileHandle | undefined;
     let writer: BatchedWriter | undefined;
     try {
-      try {
-        fh = await open(temp, 'wx', 0o640);
-      } catch (e) {
-        if (!isCode(e, 'ENOENT')) throw e;
-        // The directory went away behind this store's back: make it again.
-        this.forgetDirs(segments);
-        await this.ensureDir(segments);
-        fh = await open(temp, 'wx', 0o640);
-      }
+      fh = await this.inDir(segments, () => open(temp, 'wx', 0o640));
       writer = new BatchedWriter(fh);
       const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body instanceof Uint8Array ? [body] : body;
       for await (const chunk of chunks) {
@@ -340,8 +354,7 @@ export class FsBlobStore implements BlobStore {
     const to = this.pathOf(toKey);
     if ((await this.head(fromKey)) === null) throw notFound();
     if (from.file === to.file) return;
-    await this.ensureDir(to.segments);
-    const renameOnce = async () => {
+    await this.inDir(to.segments, async () => {
       try {
         await rename(from.file, to.file);
       } catch (e) {
@@ -349,23 +362,10 @@ export class FsBlobStore implements BlobStore {
         if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw conflictWithObject();
         throw e;
       }
-    };
-    try {
-      await renameOnce();
-    } catch (e) {
-      if (!isCode(e, 'ENOENT')) throw e;
-      // The target's directory went away behind this store's back: make it again, as put does.
-      this.forgetDirs(to.segments);
-      await this.ensureDir(to.segments);
-      await renameOnce();
-    }
+    });
     // Both directory entries on disk before the move is reported done.
     await Promise.all([fsyncDir(to.dir), from.dir === to.dir ? undefined : fsyncDir(from.dir)]);
-    // A staging directory is one request's own: once emptied it goes too (rmdir refuses a non-empty one).
-    if (from.dir !== to.dir && from.dir !== this.rootDir) {
-      this.knownDirs.delete(from.dir);
-      await rmdir(from.dir).catch(() => undefined);
-    }
+    if (from.dir !== to.dir) await this.removeIfEmpty(from.dir);
   }
 
   async delete(key: string): Promise<void> {
@@ -377,12 +377,7 @@ export class FsBlobStore implements BlobStore {
       throw e;
     }
     await fsyncDir(dir);
-    // A staging directory is one request's own: once emptied it goes too, so staging leaves no trace.
-    // rmdir refuses a directory that still holds anything.
-    if (dir !== this.rootDir) {
-      this.knownDirs.delete(dir);
-      await rmdir(dir).catch(() => undefined);
-    }
+    await this.removeIfEmpty(dir);
   }
 
   async list(prefix: string): Promise<string[]> {
