@@ -2,7 +2,7 @@
  * A real local TeleRead in its own process, for the benchmarks: the parent drives it over HTTP and
  * asks it (IPC) for its memory figures. Env: BENCH_DATA_DIR (required, owned by the parent),
  * BENCH_INGEST_WORKERS (default: the product's own, TELEREAD_INGEST_WORKERS). Peak RSS comes from the kernel (VmHWM in /proc/self/status),
- * reset on request through /proc/self/clear_refs, with a 10 ms sampler as a fallback. `reset-peak`
+ * reset on request through /proc/self/clear_refs, with a 10 ms sampler where either is missing. `reset-peak`
  * also restarts the CPU-time mark (process.cpuUsage: all threads, parse workers included) and the
  * collected ingest durations and warnings.
  */
@@ -15,14 +15,17 @@ import { resetHwm, vmHwmBytes } from './lib/mem.ts';
 const dataDir = process.env.BENCH_DATA_DIR;
 if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
 
-// process.memoryUsage.rss() only: the full memoryUsage() walks the heaps, and 100 times a second it was ~2 % of the
-// server's main thread in the profiles, a cost the Orthanc leg does not pay.
+// The sampler only where the kernel keeps no peak we can reset (VmHWM, clear_refs): even process.memoryUsage.rss() alone, 100
+// times a second, was ~2 % of the server's main thread in the profiles, a cost the Orthanc leg (whose
+// peak the parent reads from /proc) does not pay.
 let sampledPeak = process.memoryUsage.rss();
-const sampler = setInterval(() => {
-  const r = process.memoryUsage.rss();
-  if (r > sampledPeak) sampledPeak = r;
-}, 10);
-sampler.unref();
+if (vmHwmBytes() === null || !resetHwm()) {
+  const sampler = setInterval(() => {
+    const r = process.memoryUsage.rss();
+    if (r > sampledPeak) sampledPeak = r;
+  }, 10);
+  sampler.unref();
+}
 
 /**
  * The product's structured log, kept in memory: ingest's own "file accepted/rejected … ms" figures

@@ -1,5 +1,50 @@
 /** Small, allocation-light signal helpers for the ECG measurements. Pure functions on Float64Array. */
 
+/** Where the helpers get their working arrays: zero-filled, of the length asked. */
+export interface Scratch {
+  take(n: number): Float64Array;
+}
+
+/** Fresh arrays every time (the default: nothing outlives the caller's own references). */
+export const FRESH: Scratch = { take: (n) => new Float64Array(n) };
+
+/**
+ * Working arrays lent for one analysis and lent again to the next one in this thread, after `reset()`.
+ * A 10 s 12-lead ECG's analysis takes ~2 MB of them; allocated afresh each time, a parse worker spent
+ * a good part of its time zero-filling them and collecting them. An analysis asks in the same order
+ * each time, so the k-th request usually fits the array lent k-th the last time. Arrays beyond
+ * `maxBytes` in all (a long Holter record) are not kept.
+ */
+export class ReusedScratch implements Scratch {
+  private readonly slots: Float64Array[] = [];
+  private next = 0;
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+
+  take(n: number): Float64Array {
+    const k = this.next++;
+    const have = this.slots[k];
+    if (have && have.length >= n) {
+      const a = have.subarray(0, n);
+      a.fill(0);
+      return a;
+    }
+    const a = new Float64Array(n);
+    const grown = this.bytes + a.byteLength - (have?.byteLength ?? 0);
+    if (grown <= this.maxBytes && k <= this.slots.length) {
+      this.slots[k] = a;
+      this.bytes = grown;
+    }
+    return a;
+  }
+
+  /** Everything lent so far may be lent again: the caller holds none of it any more. */
+  reset(): void {
+    this.next = 0;
+  }
+}
+
 export interface Biquad {
   b0: number;
   b1: number;
@@ -61,11 +106,11 @@ function padded(input: ArrayLike<number>, p: number, into?: Float64Array): Float
  * `pad` samples at both ends to tame edge transients. Returns a new array (a view into the padded
  * working buffer: copying it out again would cost as much as a filter pass).
  */
-export function filtfilt(input: ArrayLike<number>, filters: Biquad[], pad: number): Float64Array {
+export function filtfilt(input: ArrayLike<number>, filters: Biquad[], pad: number, scratch: Scratch = FRESH): Float64Array {
   const n = input.length;
   if (n === 0) return new Float64Array(0);
   const p = Math.max(0, Math.min(pad, n - 1));
-  const x = padded(input, p);
+  const x = padded(input, p, scratch.take(n + 2 * p));
   runCascade(filters, x, false);
   runCascade(filters, x, true);
   return x.subarray(p, p + n);
@@ -76,7 +121,7 @@ export function filtfilt(input: ArrayLike<number>, filters: Biquad[], pad: numbe
  * multiply-adds, so running two independent chains in one loop keeps the CPU's pipelines busy and
  * roughly halves the time. Results are identical to filtering each lead alone.
  */
-export function filtfiltLeads(leads: ArrayLike<number>[], filters: Biquad[], pad: number): Float64Array[] {
+export function filtfiltLeads(leads: ArrayLike<number>[], filters: Biquad[], pad: number, scratch: Scratch = FRESH): Float64Array[] {
   const out: Float64Array[] = new Array<Float64Array>(leads.length);
   let k = 0;
   for (; k + 1 < leads.length; k += 2) {
@@ -84,19 +129,19 @@ export function filtfiltLeads(leads: ArrayLike<number>[], filters: Biquad[], pad
     const b = leads[k + 1]!;
     const n = a.length;
     if (n !== b.length || n === 0) {
-      out[k] = filtfilt(a, filters, pad);
-      out[k + 1] = filtfilt(b, filters, pad);
+      out[k] = filtfilt(a, filters, pad, scratch);
+      out[k + 1] = filtfilt(b, filters, pad, scratch);
       continue;
     }
     const p = Math.max(0, Math.min(pad, n - 1));
-    const x = padded(a, p);
-    const y = padded(b, p);
+    const x = padded(a, p, scratch.take(n + 2 * p));
+    const y = padded(b, p, scratch.take(n + 2 * p));
     runCascadePair(filters, x, y, false);
     runCascadePair(filters, x, y, true);
     out[k] = x.subarray(p, p + n);
     out[k + 1] = y.subarray(p, p + n);
   }
-  if (k < leads.length) out[k] = filtfilt(leads[k]!, filters, pad);
+  if (k < leads.length) out[k] = filtfilt(leads[k]!, filters, pad, scratch);
   return out;
 }
 
@@ -180,7 +225,13 @@ function primed(f: Biquad, x0: number): [number, number] {
  * allocating one per lead (an ECG's analysis allocates megabytes otherwise, and a parse worker then
  * spends its time collecting them).
  */
-export function forEachFiltered(leads: ArrayLike<number>[], filters: Biquad[], pad: number, visit: (filtered: Float64Array, index: number) => void): void {
+export function forEachFiltered(
+  leads: ArrayLike<number>[],
+  filters: Biquad[],
+  pad: number,
+  visit: (filtered: Float64Array, index: number) => void,
+  scratch: Scratch = FRESH,
+): void {
   let bufA: Float64Array | null = null;
   let bufB: Float64Array | null = null;
   let k = 0;
@@ -189,14 +240,14 @@ export function forEachFiltered(leads: ArrayLike<number>[], filters: Biquad[], p
     const b = leads[k + 1]!;
     const n = a.length;
     if (n !== b.length || n === 0) {
-      visit(filtfilt(a, filters, pad), k);
-      visit(filtfilt(b, filters, pad), k + 1);
+      visit(filtfilt(a, filters, pad, scratch), k);
+      visit(filtfilt(b, filters, pad, scratch), k + 1);
       continue;
     }
     const p = Math.max(0, Math.min(pad, n - 1));
     if (!bufA || bufA.length !== n + 2 * p) {
-      bufA = new Float64Array(n + 2 * p);
-      bufB = new Float64Array(n + 2 * p);
+      bufA = scratch.take(n + 2 * p);
+      bufB = scratch.take(n + 2 * p);
     }
     const x = padded(a, p, bufA);
     const y = padded(b, p, bufB!);
@@ -205,7 +256,7 @@ export function forEachFiltered(leads: ArrayLike<number>[], filters: Biquad[], p
     visit(x.subarray(p, p + n), k);
     visit(y.subarray(p, p + n), k + 1);
   }
-  if (k < leads.length) visit(filtfilt(leads[k]!, filters, pad), k);
+  if (k < leads.length) visit(filtfilt(leads[k]!, filters, pad, scratch), k);
 }
 
 function runBiquadPair(f: Biquad, x: Float64Array, y: Float64Array, backward: boolean): void {
@@ -231,11 +282,11 @@ function runBiquadPair(f: Biquad, x: Float64Array, y: Float64Array, backward: bo
 }
 
 /** Centred moving average over `w` samples (w ≥ 1). */
-export function movingAverage(x: Float64Array, w: number): Float64Array {
+export function movingAverage(x: Float64Array, w: number, scratch: Scratch = FRESH): Float64Array {
   const n = x.length;
-  const out = new Float64Array(n);
+  const out = scratch.take(n);
   const half = Math.floor(w / 2);
-  const prefix = new Float64Array(n + 1);
+  const prefix = scratch.take(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + x[i]!;
   for (let i = 0; i < n; i++) {
     const lo = Math.max(0, i - half);

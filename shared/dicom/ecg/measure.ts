@@ -20,7 +20,7 @@
  *     the window after the previous beat's T end, and only for a P wave of ≥ 0.04 mV.
  *  4. QTc: Bazett QT/√RR and Fridericia QT/∛RR with RR in seconds (mean RR of the analysed group).
  */
-import { argMax, argMin, derivative, derivativeInto, filtfiltLeads, forEachFiltered, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, sd } from './dsp.ts';
+import { argMax, argMin, derivative, derivativeInto, filtfiltLeads, forEachFiltered, FRESH, highPass, lowPass, mean, median, medianInPlace, movingAverage, percentile, ReusedScratch, sd, type Scratch } from './dsp.ts';
 import type { EcgAnalysis, EcgAnalysisDetail, EcgFlag, EcgGroup, EcgMeasurements, EcgRecording } from './model.ts';
 
 const MEDIAN_LABEL = /MEDIAN|REPRESENTATIVE|AVERAGE|TEMPLATE/i;
@@ -68,10 +68,12 @@ function groupLength(g: EcgGroup): number {
   return g.leads.length ? Math.min(...g.leads.map((l) => l.mv.length)) : 0;
 }
 
-function usableLeads(g: EcgGroup, n: number): Float64Array[] {
+function usableLeads(g: EcgGroup, n: number, scratch: Scratch = FRESH): Float64Array[] {
   const out: Float64Array[] = [];
+  let x: Float64Array | null = null;
   for (const l of g.leads) {
-    const x = new Float64Array(n);
+    // A lead refused below leaves its array to the next one.
+    x ??= scratch.take(n);
     let lo = Infinity;
     let hi = -Infinity;
     let ok = true;
@@ -85,7 +87,10 @@ function usableLeads(g: EcgGroup, n: number): Float64Array[] {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    if (ok && hi - lo > 0.02) out.push(x);
+    if (ok && hi - lo > 0.02) {
+      out.push(x);
+      x = null;
+    }
   }
   return out;
 }
@@ -97,36 +102,42 @@ interface Detection {
   fiducials: number[];
 }
 
-export function detectQrs(leads: Float64Array[], fs: number): Detection {
+export function detectQrs(leads: Float64Array[], fs: number, scratch: Scratch = FRESH): Detection {
   const n = leads[0]?.length ?? 0;
   if (n < fs) return { fiducials: [] };
   const band = [highPass(5, fs), lowPass(15, fs)];
-  const filtered = filtfiltLeads(leads, band, Math.round(fs));
+  const filtered = filtfiltLeads(leads, band, Math.round(fs), scratch);
   // Slopes are recomputed into one scratch buffer where needed rather than kept per lead.
-  const d = new Float64Array(n);
+  const d = scratch.take(n);
   const stride = Math.max(1, Math.floor(n / 4000)); // a subsample is plenty for a robust scale
-  const sub = new Float64Array(Math.ceil(n / stride));
+  const sub = scratch.take(Math.ceil(n / stride));
   const scales = filtered.map((x) => {
     derivativeInto(x, fs, d);
     for (let i = 0, k = 0; i < n; i += stride, k++) sub[k] = Math.abs(d[i]!);
     return percentile(sub, 99);
   });
   const floor = 0.25 * median(scales);
-  const energy = new Float64Array(n);
+  const energy = scratch.take(n);
   filtered.forEach((x, k) => {
     derivativeInto(x, fs, d);
     const w = 1 / Math.max(scales[k]!, floor, 1e-9);
     for (let i = 0; i < n; i++) energy[i] = energy[i]! + (d[i]! * w) ** 2;
   });
-  const mwi = movingAverage(energy, Math.max(1, Math.round(0.15 * fs)));
+  const mwi = movingAverage(energy, Math.max(1, Math.round(0.15 * fs)), scratch);
   // Slopes for telling a QRS from a T wave are taken above the T wave's band (12–40 Hz), where even a
   // tall, peaked T wave has little energy left.
   const hfBand = [highPass(12, fs), lowPass(Math.min(40, 0.4 * fs), fs)];
-  const hfEnergy = new Float64Array(n);
-  forEachFiltered(leads, hfBand, Math.round(0.5 * fs), (x) => {
-    derivativeInto(x, fs, d);
-    for (let i = 0; i < n; i++) hfEnergy[i] = hfEnergy[i]! + d[i]! * d[i]!;
-  });
+  const hfEnergy = scratch.take(n);
+  forEachFiltered(
+    leads,
+    hfBand,
+    Math.round(0.5 * fs),
+    (x) => {
+      derivativeInto(x, fs, d);
+      for (let i = 0; i < n; i++) hfEnergy[i] = hfEnergy[i]! + d[i]! * d[i]!;
+    },
+    scratch,
+  );
 
   const refractory = Math.round(0.2 * fs);
   const tWindow = Math.round(0.36 * fs);
@@ -246,15 +257,15 @@ export function detectQrs(leads: Float64Array[], fs: number): Detection {
  * Leads fit for morphology: drop those whose sample-to-sample noise (MAD of first differences) is
  * over 3× the leads' median and over 0.02 mV, keeping at least the 3 quietest.
  */
-function quietLeads(leads: Float64Array[]): Float64Array[] {
+function quietLeads(leads: Float64Array[], scratch: Scratch = FRESH): Float64Array[] {
   if (leads.length <= 3) return leads;
-  let scratch = new Float64Array(0);
+  let diffs: Float64Array = new Float64Array(0);
   const noise = leads.map((x) => {
     const stride = Math.max(1, Math.floor(x.length / 4000));
     const len = Math.floor((x.length - 1) / stride);
-    if (scratch.length < len) scratch = new Float64Array(len);
-    for (let k = 0; k < len; k++) scratch[k] = Math.abs(x[k * stride + 1]! - x[k * stride]!);
-    return medianInPlace(scratch, len) / 0.6745 / Math.SQRT2;
+    if (diffs.length < len) diffs = scratch.take(len);
+    for (let k = 0; k < len; k++) diffs[k] = Math.abs(x[k * stride + 1]! - x[k * stride]!);
+    return medianInPlace(diffs, len) / 0.6745 / Math.SQRT2;
   });
   const limit = Math.max(3 * median(noise), 0.02);
   const keep = leads.filter((_, k) => noise[k]! <= limit);
@@ -273,13 +284,13 @@ interface Beat {
   fs: number;
 }
 
-function morphologyFilterLeads(leads: Float64Array[], fs: number): Float64Array[] {
+function morphologyFilterLeads(leads: Float64Array[], fs: number, scratch: Scratch): Float64Array[] {
   const filters = [highPass(0.5, fs)];
   if (fs > 100) filters.push(lowPass(40, fs));
-  return filtfiltLeads(leads, filters, Math.round(2 * fs));
+  return filtfiltLeads(leads, filters, Math.round(2 * fs), scratch);
 }
 
-function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[], rrMs: number): Beat | null {
+function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[], rrMs: number, scratch: Scratch = FRESH): Beat | null {
   if (fiducials.length < 3) return null;
   // A median needs no more than MAX_MEDIAN_BEATS beats: take them evenly spread.
   if (fiducials.length > MAX_MEDIAN_BEATS) {
@@ -289,7 +300,7 @@ function buildMedianBeat(leads: Float64Array[], fs: number, fiducials: number[],
   const pre = Math.round(Math.min(0.5, Math.max(0.3, (0.8 * rrMs) / 1000)) * fs);
   const post = Math.round(Math.min(0.8, Math.max(0.45, (1.2 * rrMs) / 1000)) * fs);
   const len = pre + post;
-  const filtered = morphologyFilterLeads(leads, fs);
+  const filtered = morphologyFilterLeads(leads, fs, scratch);
   const n = leads[0]!.length;
   const out = filtered.map((x) => medianAcrossBeats(x, n, fiducials, pre, len));
   return { leads: out, fid: pre, fs };
@@ -487,7 +498,11 @@ function intervals(f: BeatFiducials, fs: number): { prMs: number | null; qrsMs: 
   return { prMs: round(toMs(f.pOnset, f.qrsOnset)), qrsMs: round(toMs(f.qrsOnset, f.qrsOffset)), qtMs: round(toMs(f.qrsOnset, f.tEnd)) };
 }
 
+/** This thread's working arrays for `measureEcg` (synchronous, so one analysis at a time uses them). */
+const scratch = new ReusedScratch();
+
 export function measureEcg(rec: EcgRecording): EcgAnalysis {
+  scratch.reset();
   const withData = rec.groups.filter((g) => g.leads.length > 0 && g.samplingFrequency > 0);
   const rhythmCandidates = withData.filter((g) => !MEDIAN_LABEL.test(g.label));
   const pool = rhythmCandidates.length ? rhythmCandidates : withData;
@@ -512,8 +527,8 @@ export function measureEcg(rec: EcgRecording): EcgAnalysis {
   const fs = rhythm.samplingFrequency;
   const n = Math.min(groupLength(rhythm), Math.round(MAX_ANALYSIS_S * fs));
   detail.analysedS = n / fs;
-  const leads = usableLeads(rhythm, n);
-  const { fiducials } = leads.length ? detectQrs(leads, fs) : { fiducials: [] };
+  const leads = usableLeads(rhythm, n, scratch);
+  const { fiducials } = leads.length ? detectQrs(leads, fs, scratch) : { fiducials: [] };
   detail.qrsTimesS = fiducials.map((f) => f / fs);
 
   const rr: number[] = [];
@@ -533,8 +548,8 @@ export function measureEcg(rec: EcgRecording): EcgAnalysis {
 
   // Median beat from the rhythm, and the file's own median beat when there is one.
   const rrMedian = rr.length ? median(rr) : 1000;
-  const quiet = quietLeads(leads);
-  const ours = quiet.length ? buildMedianBeat(quiet, fs, fiducials, rrMedian) : null;
+  const quiet = quietLeads(leads, scratch);
+  const ours = quiet.length ? buildMedianBeat(quiet, fs, fiducials, rrMedian, scratch) : null;
   let fid: BeatFiducials | null = null;
   let fromFile: ReturnType<typeof intervals> | null = null;
   if (ours) {

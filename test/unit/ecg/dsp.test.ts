@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivative, derivativeInto, filtfilt, filtfiltLeads, forEachFiltered, highPass, lowPass, median, medianInPlace, percentile, selectInPlace, type Biquad } from '../../../shared/dicom/ecg/dsp.ts';
+import { derivative, derivativeInto, filtfilt, filtfiltLeads, forEachFiltered, highPass, lowPass, median, medianInPlace, percentile, ReusedScratch, selectInPlace, type Biquad } from '../../../shared/dicom/ecg/dsp.ts';
 import { mulberry32 } from '../../../shared/synth/random.ts';
 
 const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
@@ -141,5 +141,43 @@ describe('derivativeInto a reused scratch buffer', () => {
     expect(selectInPlace(a, 3)).toBeNaN();
     expect(selectInPlace(a, Number.NaN)).toBeNaN();
     expect(Array.from(a)).toEqual([3, 1, 2]);
+  });
+});
+
+describe('ReusedScratch', () => {
+  it('lends zero-filled arrays of the length asked, reusing the k-th array of the last round for the k-th request', () => {
+    const s = new ReusedScratch();
+    const a = s.take(100);
+    const b = s.take(50);
+    a.fill(7);
+    b.fill(9);
+    s.reset();
+    const a2 = s.take(80);
+    const b2 = s.take(50);
+    expect(a2.buffer).toBe(a.buffer);
+    expect(b2.buffer).toBe(b.buffer);
+    expect(a2.length).toBe(80);
+    expect([...a2].every((v) => v === 0)).toBe(true);
+    expect([...b2].every((v) => v === 0)).toBe(true);
+    // Longer than the array lent last time: a new one, kept for the next round.
+    const c = s.take(10);
+    s.reset();
+    s.take(100);
+    s.take(50);
+    const c2 = s.take(1000);
+    expect(c2.buffer).not.toBe(c.buffer);
+    s.reset();
+    s.take(1);
+    s.take(1);
+    expect(s.take(1000).buffer).toBe(c2.buffer);
+  });
+
+  it('keeps no more than its budget (the arrays of a long record are lent once and left to the collector)', () => {
+    const s = new ReusedScratch(8 * 1000);
+    const small = s.take(500); // 4,000 bytes: kept
+    const big = s.take(2000); // 16,000 bytes: over the budget, not kept
+    s.reset();
+    expect(s.take(500).buffer).toBe(small.buffer);
+    expect(s.take(2000).buffer).not.toBe(big.buffer);
   });
 });
