@@ -233,6 +233,28 @@ describe('local adapters: beyond the port contracts', () => {
     expect((await walk(root)).map((p) => p.slice(root.length + 1))).toEqual(['uploads/c/s/0']);
   });
 
+  it('FsBlobStore: put, copy and move into a directory removed behind its back make it again', async () => {
+    const root = join(s.file, '..', 'blobs');
+    const store = new FsBlobStore(root);
+    await store.put('src/a', Buffer.from('a'));
+    await store.put('src/b', Buffer.from('b'));
+    await store.put('dst/x/first', Buffer.from('first'));
+    // The store has seen dst/x and would skip making it; an operator's clean-up removes it.
+    await rm(join(root, 'dst'), { recursive: true });
+    await store.put('dst/x/put', Buffer.from('put'));
+    await rm(join(root, 'dst'), { recursive: true });
+    await store.copy('src/a', 'dst/x/copied');
+    await rm(join(root, 'dst'), { recursive: true });
+    await store.move('src/b', 'dst/x/moved');
+    expect(await store.list('dst/')).toEqual(['dst/x/moved']);
+    await store.put('dst/x/put', Buffer.from('put'));
+    await store.copy('src/a', 'dst/x/copied');
+    expect(await store.list('')).toEqual(['dst/x/copied', 'dst/x/moved', 'dst/x/put', 'src/a']);
+    expect(Buffer.from(await store.readRange('dst/x/copied', 0, 10)).toString()).toBe('a');
+    // A source that is gone is still BLOB.NOT_FOUND, not a retry that hides it.
+    await expectAppError(store.copy('src/none', 'dst/y/z'), 'BLOB.NOT_FOUND', 'not_found');
+  });
+
   it('FsBlobStore: a key never reaches outside the root, and an in-progress temp file is never listed', async () => {
     const root = join(s.file, '..', 'blobs');
     const store = new FsBlobStore(root);

@@ -331,10 +331,9 @@ export class FsBlobStore implements BlobStore {
     const from = this.pathOf(fromKey);
     const to = this.pathOf(toKey);
     if ((await this.head(fromKey)) === null) throw notFound();
-    await this.ensureDir(to.segments);
     const temp = this.tempPath(to.file);
     try {
-      await copyFile(from.file, temp, fsConstants.COPYFILE_EXCL);
+      await this.inDir(to.segments, () => copyFile(from.file, temp, fsConstants.COPYFILE_EXCL));
       const fh = await open(temp, 'r+');
       try {
         await fh.sync();
