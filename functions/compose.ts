@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { DEFAULT_SETTINGS, type Deps } from '../shared/application/deps.ts';
 import { VerifiedClaimsTokenService } from '../shared/adapters/aws/claims-token-service.ts';
+import { DynamoAttemptLimiter } from '../shared/adapters/aws/dynamo-attempt-limiter.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoCaseRepository } from '../shared/adapters/aws/dynamo-case-repository.ts';
 import { DynamoDirectory } from '../shared/adapters/aws/dynamo-directory.ts';
@@ -57,6 +58,7 @@ export async function composeAws(cfg: AwsConfig, service: string, opts: ComposeO
     signer: new SealedKeyReportSigner(new DynamoSignerKeyStore(dynamo, cfg.TELEREAD_TABLE), {
       scrypt: { N: 2 ** cfg.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 },
     }),
+    attempts: new DynamoAttemptLimiter(dynamo, cfg.TELEREAD_TABLE),
     directory: await DynamoDirectory.load(dynamo, cfg.TELEREAD_TABLE),
     uploads: new S3UploadTargetSigner(s3, cfg.TELEREAD_UPLOADS_BUCKET),
     notifier: new DynamoNotifier(dynamo, cfg.TELEREAD_TABLE),

@@ -15,6 +15,7 @@ import { JoseTokenService } from '../shared/adapters/local/jose-token-service.ts
 import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
 import { HmacUploadTargetSigner } from '../shared/adapters/local/signed-upload-urls.ts';
 import { openSqlite, type Database } from '../shared/adapters/local/sqlite.ts';
+import { SqliteAttemptLimiter } from '../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../shared/adapters/local/sqlite-notifier.ts';
@@ -138,6 +139,7 @@ export async function composeLocal(
         })) ?? undefined,
     }),
     signer,
+    attempts: new SqliteAttemptLimiter(db),
     // The CJK face is extracted from Debian's fonts-noto-cjk collection into <dataDir>/fonts on first render.
     renderer: lazyPdfRenderer(join(dataDir, 'fonts')),
     directory,

@@ -1,4 +1,5 @@
 import type { RoutingTable } from '../domain/routing.ts';
+import type { AttemptLimiter } from '../ports/attempt-limiter.ts';
 import type { AuditLog } from '../ports/audit-log.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { CaseRepository } from '../ports/case-repository.ts';
@@ -46,6 +47,8 @@ export interface Deps {
   jobQueue: JobQueue;
   inspector: StudyInspector;
   signer: ReportSigner;
+  /** Counts wrong signing PINs (SIGNING_PIN_POLICY) across instances. */
+  attempts: AttemptLimiter;
   /** Renders the PDF of a signed report. */
   renderer: ReportRenderer;
   directory: Directory;

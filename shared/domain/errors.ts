@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'not_acceptable' // 406: no representation the Accept header allows can be produced
   | 'gone' // 410: an expired upload URL or lease
   | 'unprocessable' // 422: the content itself was refused (a rejected study)
+  | 'rate_limited' // 429: too many attempts; details.retryAfterSeconds says when to try again
   | 'internal'; // 500: says nothing internal
 
 export class AppError extends Error {

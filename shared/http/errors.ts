@@ -4,7 +4,7 @@ import { describeIssues } from '../contracts/describe.ts';
 import { AppError, type ErrorKind } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 
-const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 415 | 422 | 500> = {
+const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 415 | 422 | 429 | 500> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -15,6 +15,7 @@ const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 
   unsupported_media_type: 415,
   not_acceptable: 406,
   unprocessable: 422,
+  rate_limited: 429,
   internal: 500,
 };
 
@@ -24,6 +25,8 @@ const CLIENT_GONE = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_
 export function errorResponse(c: Context, e: unknown, log: Logger): Response {
   if (e instanceof AppError) {
     const body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+    const retry = e.details?.['retryAfterSeconds'];
+    if (e.kind === 'rate_limited' && typeof retry === 'number') c.header('Retry-After', String(Math.ceil(retry)));
     return c.json(body, STATUS[e.kind]);
   }
   if (e instanceof ZodError) {

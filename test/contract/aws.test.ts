@@ -4,12 +4,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../shared/adapters/aws/s3-blob-store.ts';
+import { DynamoAttemptLimiter } from '../../shared/adapters/aws/dynamo-attempt-limiter.ts';
 import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoCaseRepository } from '../../shared/adapters/aws/dynamo-case-repository.ts';
 import { DynamoNotifier } from '../../shared/adapters/aws/dynamo-notifier.ts';
 import { DynamoSignerKeyStore } from '../../shared/adapters/aws/dynamo-signer-key-store.ts';
 import { ImmediateUnitOfWork } from '../../shared/adapters/aws/immediate-unit-of-work.ts';
 import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
+import { SIGNING_PIN_POLICY } from '../../shared/domain/attempts.ts';
+import { attemptLimiterContract } from './attempt-limiter.contract.ts';
 import { auditLogContract } from './audit-log.contract.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 import { caseRepositoryContract } from './case-repository.contract.ts';
@@ -58,6 +61,27 @@ auditLogContract('DynamoAuditLog (dynalite)', async () => {
 signerKeyStoreContract('DynamoSignerKeyStore (dynalite)', async () => {
   const t = await table();
   return { keys: new DynamoSignerKeyStore(t.d.client(), t.name), cleanup: t.cleanup };
+});
+
+attemptLimiterContract('DynamoAttemptLimiter (dynalite)', async () => {
+  const t = await table();
+  return { limiter: new DynamoAttemptLimiter(t.d.client(), t.name), another: async () => new DynamoAttemptLimiter(t.d.client(), t.name), cleanup: t.cleanup };
+});
+describe('DynamoAttemptLimiter and the functions\' role', () => {
+  it('sends only GetItem and PutItem (the role has no DeleteItem or UpdateItem)', async () => {
+    const t = await table();
+    const sent = new Set<string>();
+    const c = t.d.client();
+    c.middlewareStack.add((next, context) => (args) => (sent.add(String(context.commandName)), next(args)), { step: 'initialize' });
+    const l = new DynamoAttemptLimiter(c, t.name);
+    const now = new Date('2026-11-23T08:00:00.000Z');
+    for (let i = 0; i < 6; i++) await l.take('signing-pin:r', now, SIGNING_PIN_POLICY);
+    await l.giveBack('signing-pin:r', SIGNING_PIN_POLICY);
+    await l.clear('signing-pin:r');
+    expect((await l.take('signing-pin:r', now, SIGNING_PIN_POLICY)).allowed).toBe(true);
+    expect([...sent].sort()).toEqual(['GetItemCommand', 'PutItemCommand']);
+    await t.cleanup();
+  });
 });
 
 notifierContract('DynamoNotifier (dynalite)', async () => {
@@ -207,6 +231,7 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
       jobQueue: new SqsJobQueue(fake.client(), { resolve }),
       inspector: lambdaInspector(),
       signer: { jwks: async () => ({ keys: [] }) } as unknown as Deps['signer'], // ingest and delivery never sign
+      attempts: new DynamoAttemptLimiter(t.d.client(), t.name),
       renderer: { render: async () => ({ pdf: new Uint8Array(0), missingGlyphs: [] }) },
       directory: DynamoDirectory.fromConsortium(CONSORTIUM),
       uploads: new S3UploadTargetSigner(s3, bucket, clock),

@@ -10,12 +10,14 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
 import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database, type OpenSqliteOptions } from '../../shared/adapters/local/sqlite.ts';
+import { SqliteAttemptLimiter } from '../../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-repository.ts';
 import { SqliteNotifier } from '../../shared/adapters/local/sqlite-notifier.ts';
 import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../../shared/adapters/local/sqlite-queue.ts';
 import { SqliteSignerKeyStore } from '../../shared/adapters/local/sqlite-signer-key-store.ts';
 import { SqliteUnitOfWork } from '../../shared/adapters/local/sqlite-unit-of-work.ts';
+import { attemptLimiterContract } from './attempt-limiter.contract.ts';
 import { auditLogContract } from './audit-log.contract.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 import { caseRepositoryContract } from './case-repository.contract.ts';
@@ -95,6 +97,11 @@ auditLogContract('SqliteAuditLog', async () => {
 signerKeyStoreContract('SqliteSignerKeyStore', async () => {
   const s = await sqliteFixture();
   return { keys: new SqliteSignerKeyStore(s.db), cleanup: s.cleanup };
+});
+
+attemptLimiterContract('SqliteAttemptLimiter', async () => {
+  const s = await sqliteFixture();
+  return { limiter: new SqliteAttemptLimiter(s.db), another: async () => new SqliteAttemptLimiter(s.connect()), cleanup: s.cleanup };
 });
 
 notifierContract('SqliteNotifier', async () => {

@@ -84,6 +84,7 @@ const ERROR_ZH: Record<string, string> = {
   'AUTH.TOKEN_EXPIRED': '登录已过期，请重新登录',
   'AUTH.INVALID_TOKEN': '登录无效，请重新登录',
   'SIGN.BAD_PIN': '签名 PIN 不正确',
+  'SIGN.PIN_LOCKED': '签名 PIN 连续错误次数过多，签名已暂时锁定',
   'SIGN.NO_KEY': '您还没有签名密钥，请联系管理员',
   'LEASE.EXPIRED': '阅片租约已过期，病例已退回队列',
   'LEASE.LOST': '阅片租约已失效，病例可能已由他人阅片',

@@ -10,6 +10,7 @@
  *   CASE#<caseId> / REPORT#<v>           signed report version (create-once)
  *   SOP#<SOPInstanceUID> / SOP           create-once guard: the first record of an instance
  *   SIGNER#<signerId> / KEY#<kid>        sealed signer key (create-once)
+ *   ATTEMPTS#<subject> / ATTEMPTS        counted attempts at a secret (signing PIN), versioned
  *   AUDIT / <at>#<seq>                   audit log (all); AUDIT#CASE#<caseId> / <at>#<seq> (per case)
  *   INBOX#CLINIC#<id> | INBOX#USER#<id> | INBOX#ROLE#<role> / <at>#<seq>   notifications
  *   CONFIG / CONSORTIUM                  the consortium document (clinics, pools, routing, users)

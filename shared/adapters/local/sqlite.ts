@@ -146,6 +146,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX job_queue_dedup ON job_queue (queue, dedup_id) WHERE dedup_id IS NOT NULL AND dead = 0;
     `,
   },
+  {
+    // Counted attempts at a secret (signing PINs) and the lock-out they lead to.
+    version: 3,
+    sql: `
+      CREATE TABLE attempts (
+        subject      TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until TEXT
+      );
+    `,
+  },
 ];
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */

@@ -36,6 +36,7 @@ export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: Ro
     summary: 'Sign the draft with your PIN; returns {version, report, jws, warnings} (the report binds the PDF by pdfSha256)',
     roles: 'lease holder',
     body: SignSchema,
+    responses: { '403': 'SIGN.BAD_PIN (details.attemptsLeft)', '429': 'SIGN.PIN_LOCKED: 5 wrong PINs in a row lock signing for 15 minutes (Retry-After)' },
   });
 
   app.post('/api/cases/:caseId/report/amend', async (c) => {
@@ -48,6 +49,7 @@ export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: Ro
     summary: 'Sign an addendum or correction as version n+1 (supersedes n, with a reason); returns {version, report, jws, warnings}',
     roles: 'reader of the pool',
     body: AmendSchema,
+    responses: { '403': 'SIGN.BAD_PIN (details.attemptsLeft)', '429': 'SIGN.PIN_LOCKED: 5 wrong PINs in a row lock signing for 15 minutes (Retry-After)' },
   });
 
   app.get('/api/cases/:caseId/report', async (c) => {

@@ -1,0 +1,47 @@
+/**
+ * Lock-out after wrong secrets (a reader's signing PIN). `maxFailures` wrong in a row lock the subject
+ * out for `lockMinutes`. An attempt counts as a failure from the moment it is taken, and a right
+ * secret clears the count: attempts sent in parallel are each counted before any of them is checked,
+ * so they cannot slip past the limit while the first ones are being checked.
+ */
+export interface AttemptPolicy {
+  maxFailures: number;
+  lockMinutes: number;
+}
+
+/** Signing with a PIN: 5 wrong in a row lock signing for 15 minutes (a 6-digit PIN: ~480 guesses a day at most). */
+export const SIGNING_PIN_POLICY: Readonly<AttemptPolicy> = Object.freeze({ maxFailures: 5, lockMinutes: 15 });
+
+/** Whose attempts a signing PIN's are: the signer's own. */
+export const signingPinSubject = (signerId: string) => `signing-pin:${signerId}`;
+
+export interface AttemptState {
+  /** Attempts taken since the last right one (or since the last lock ended). */
+  failures: number;
+  /** ISO time until which the subject is locked out; set by the attempt that reached maxFailures. */
+  lockedUntil: string | null;
+}
+
+export type AttemptDecision =
+  | { allowed: true; next: AttemptState; /** Attempts left before the lock if this one is wrong too. */ left: number }
+  | { allowed: false; lockedUntil: string };
+
+/** One more attempt at `now`: refused while locked; otherwise counted (and the lock set when it is the last one allowed). */
+export function takeAttempt(cur: AttemptState | null, now: Date, policy: AttemptPolicy): AttemptDecision {
+  if (cur?.lockedUntil && Date.parse(cur.lockedUntil) > now.getTime()) return { allowed: false, lockedUntil: cur.lockedUntil };
+  // A lock that has run out starts a new count.
+  const failures = (cur && !cur.lockedUntil ? cur.failures : 0) + 1;
+  const lockedUntil = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockMinutes * 60_000).toISOString() : null;
+  return { allowed: true, next: { failures, lockedUntil }, left: Math.max(0, policy.maxFailures - failures) };
+}
+
+/**
+ * An attempt that never reached the secret (the signer has no key, the store failed): it stops
+ * counting. The lock goes too when the count falls below the limit (it can only have been set by the
+ * attempt that reached it).
+ */
+export function giveBackAttempt(cur: AttemptState | null, policy: AttemptPolicy): AttemptState | null {
+  if (!cur || cur.failures <= 0) return cur;
+  const failures = cur.failures - 1;
+  return { failures, lockedUntil: failures >= policy.maxFailures ? cur.lockedUntil : null };
+}

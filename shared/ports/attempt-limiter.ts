@@ -1,0 +1,15 @@
+import type { AttemptDecision, AttemptPolicy } from '../domain/attempts.ts';
+
+/**
+ * Counted attempts at a secret, per subject (`signing-pin:<userId>`), kept where every instance of
+ * the service sees them (SQLite locally, DynamoDB on AWS). Each call applies the domain's rule
+ * (`takeAttempt` / `giveBackAttempt`) to the stored state atomically: concurrent calls each count.
+ */
+export interface AttemptLimiter {
+  /** Take one attempt: refused with the lock's end while locked out, otherwise counted. */
+  take(subject: string, now: Date, policy: AttemptPolicy): Promise<AttemptDecision>;
+  /** The attempt never reached the secret: stop counting it. */
+  giveBack(subject: string, policy: AttemptPolicy): Promise<void>;
+  /** The secret was right: the count starts again. */
+  clear(subject: string): Promise<void>;
+}
