@@ -146,8 +146,9 @@ export async function ingestThroughput(
     const uploadsDone = now();
     const results: IngestFileResult[] = [];
     let last = 0;
+    const settled = await tech.waitAllSettled(done.map((d) => d.caseId), 20);
     for (const d of done) {
-      const { c } = await tech.waitSettled(d.caseId, 20);
+      const c = settled.get(d.caseId)!;
       const at = Date.parse(c.timeline[c.status] ?? '');
       if (!Number.isFinite(at)) throw new Error(`case ${d.caseId} (${d.f.name}) has no timeline entry for ${c.status}`);
       last = Math.max(last, at);

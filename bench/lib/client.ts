@@ -111,6 +111,37 @@ export class Client {
     return r.json;
   }
 
+  /**
+   * Poll until none of `caseIds` is AWAITING_FILES, with one list call per round (a case view per case
+   * would also append to the audit log, a commit each, while the last files are still being ingested);
+   * returns the cases by id, as the case list shows them (status, timeline, rejection).
+   */
+  async waitAllSettled(caseIds: string[], pollMs: number, timeoutMs = 120_000): Promise<Map<string, any>> {
+    const want = new Set(caseIds);
+    const until = Date.now() + timeoutMs;
+    const page = async (query: string, each: (c: any) => void) => {
+      let cursor: string | null = null;
+      do {
+        const r = await this.call('GET', `/api/cases?limit=200${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        if (r.status !== 200) throw new Error(`GET /api/cases: ${r.status} ${r.text.slice(0, 300)}`);
+        for (const c of r.json.items) each(c);
+        cursor = r.json.nextCursor;
+      } while (cursor);
+    };
+    for (;;) {
+      let waiting = 0;
+      await page('&status=AWAITING_FILES', (c) => void (want.has(c.caseId) && waiting++));
+      if (waiting === 0) break;
+      if (Date.now() > until) throw new Error(`${waiting} case(s) still AWAITING_FILES after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    const out = new Map<string, any>();
+    await page('', (c) => void (want.has(c.caseId) && out.set(c.caseId, c)));
+    const missing = caseIds.filter((id) => !out.has(id));
+    if (missing.length) throw new Error(`cases not in the list: ${missing.slice(0, 3).join(', ')}`);
+    return out;
+  }
+
   /** Poll until the case leaves AWAITING_FILES; returns the case and when the client saw it. */
   async waitSettled(caseId: string, pollMs: number, timeoutMs = 120_000): Promise<{ c: any; seenAt: number; polls: number }> {
     const until = Date.now() + timeoutMs;
