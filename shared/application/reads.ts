@@ -7,6 +7,7 @@ import { readQueueName } from '../domain/routing.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { repairUnconfirmedReads, sendRead } from './ingest.ts';
+import { assertSigningNotLocked } from './signing-pin.ts';
 import { updateWithRetry } from './update.ts';
 
 /** How many stale messages one `next` call may discard before answering "nothing waits". */
@@ -26,6 +27,7 @@ export async function claimNextRead(deps: Deps, p: Principal, requestedPools?: s
     if (outside.length) {
       throw new AppError('READ.POOL_NOT_ALLOWED', 'forbidden', `You do not read for pool ${outside.join(', ')}; your pools are ${mine.join(', ')}.`);
     }
+    await assertSigningNotLocked(deps, p);
     const queues = PRIORITIES.flatMap((prio) => pools.map((pool) => readQueueName(pool, prio)));
     for (let i = 0; i < MAX_DISCARDS; i++) {
       const [msg] = await deps.readQueue.receive(queues, { visibilityTimeoutSeconds: deps.settings.leaseSeconds, max: 1 });

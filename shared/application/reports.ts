@@ -11,13 +11,14 @@ import {
   type ReportContent,
   type SignedReportDocument,
 } from '../contracts/report.ts';
-import { SIGNING_PIN_POLICY, signingPinSubject } from '../domain/attempts.ts';
 import type { Case, CriticalResult } from '../domain/case.ts';
 import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { SignedReportRecord } from '../ports/case-repository.ts';
-import type { ReportSigner, SigningSession } from '../ports/signer.ts';
+import type { ReportSigner } from '../ports/signer.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
+import { release } from './reads.ts';
+import { pinLimitedSigner } from './signing-pin.ts';
 import type { Deps } from './deps.ts';
 import { updateWithRetry } from './update.ts';
 
@@ -126,60 +127,6 @@ export async function sealReport(
   return { report, canonical, jws, kid, pdf: rendered.pdf, pdfSha256, verificationCode: code, missingGlyphs: rendered.missingGlyphs };
 }
 
-const pinLocked = (lockedUntil: string, now: Date, byThisPin: boolean) => {
-  const { maxFailures, lockMinutes } = SIGNING_PIN_POLICY;
-  const retryAfterSeconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
-  return new AppError(
-    'SIGN.PIN_LOCKED',
-    'rate_limited',
-    `${byThisPin ? 'The signing PIN is not correct. ' : ''}After ${maxFailures} wrong signing PINs in a row, signing is locked for ${lockMinutes} minutes, until ${lockedUntil}. ` +
-      'Try again then; if you have forgotten your PIN, ask the administrator for a new signing key.',
-    { lockedUntil, retryAfterSeconds },
-  );
-};
-
-/**
- * The signer behind the signing-PIN lock-out (SIGNING_PIN_POLICY). Each unsealing is an attempt,
- * counted before the PIN is tried: a right PIN clears the count; a wrong one is audited and answered
- * with the attempts left (SIGN.BAD_PIN) or the lock it set (SIGN.PIN_LOCKED); an unsealing that never
- * reached the PIN (no key, a store failure) is given back.
- */
-export function pinLimitedSigner(deps: Pick<Deps, 'signer' | 'attempts' | 'audit' | 'clock'>): Pick<ReportSigner, 'openSession'> {
-  return {
-    async openSession(signerId: string, pin: string): Promise<SigningSession> {
-      const subject = signingPinSubject(signerId);
-      const now = deps.clock.now();
-      const d = await deps.attempts.take(subject, now, SIGNING_PIN_POLICY);
-      if (!d.allowed) throw pinLocked(d.lockedUntil, now, false);
-      let session: SigningSession;
-      try {
-        session = await deps.signer.openSession(signerId, pin);
-      } catch (e) {
-        if (!isAppError(e) || e.code !== 'SIGN.BAD_PIN') {
-          await deps.attempts.giveBack(subject, SIGNING_PIN_POLICY);
-          throw e;
-        }
-        const locked = d.next.lockedUntil;
-        await deps.audit.append({
-          at: now.toISOString(),
-          actor: signerId,
-          action: locked ? 'signing.locked' : 'signing.wrong_pin',
-          detail: locked ? { lockedUntil: locked } : { attemptsLeft: d.left },
-        });
-        if (locked) throw pinLocked(locked, now, true);
-        throw new AppError(
-          'SIGN.BAD_PIN',
-          'forbidden',
-          `The signing PIN is not correct. ${d.left} more wrong PIN${d.left === 1 ? '' : 's'} in a row will lock signing for ${SIGNING_PIN_POLICY.lockMinutes} minutes.`,
-          { attemptsLeft: d.left },
-        );
-      }
-      await deps.attempts.clear(subject);
-      return session;
-    },
-  };
-}
-
 /**
  * Signs and stores one report version. The PDF is stored under a key holding its hash before the
  * version record, so a signed record never points at a missing or a different PDF (and a signer who
@@ -212,6 +159,25 @@ async function signVersion(deps: Deps, canonicalize: Canonicalize, p: Principal,
 }
 
 /**
+ * A reader whose signing is locked cannot finish this case: it goes back to the queue for a colleague
+ * (a STAT case must not wait out the lock), the draft is kept. Returns the lock error, saying so.
+ */
+async function giveBackLocked(deps: Deps, p: Principal, caseId: string, locked: AppError): Promise<AppError> {
+  try {
+    await release(deps, p, caseId);
+  } catch (e) {
+    if (!isAppError(e)) throw e;
+    return locked; // the lease had already gone: nothing to give back
+  }
+  return new AppError(
+    locked.code,
+    locked.kind,
+    `${locked.message} The case has gone back to the queue so that another reader can take it; your draft is kept.`,
+    { ...locked.details, released: true },
+  );
+}
+
+/**
  * Sign the draft with the signer's own key (unsealed by their PIN): version n+1 of the report,
  * create-once; the case becomes SIGNED, its read message is deleted and delivery is queued.
  */
@@ -236,6 +202,7 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
       const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
       signedVersion = { version, report, jws, warnings };
     } catch (e) {
+      if (isAppError(e) && e.code === 'SIGN.PIN_LOCKED') throw await giveBackLocked(deps, p, caseId, e);
       if (!(isAppError(e) && e.code === 'REPORT.VERSION_EXISTS')) throw e;
       // A version stored before a crash or a lost lease: it is signed, so it stands — apply it to the case.
       const stored = (await deps.cases.getSignedReport(caseId, version))!;

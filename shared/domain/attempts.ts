@@ -2,7 +2,9 @@
  * Lock-out after wrong secrets (a reader's signing PIN). `maxFailures` wrong in a row lock the subject
  * out for `lockMinutes`. An attempt counts as a failure from the moment it is taken, and a right
  * secret clears the count: attempts sent in parallel are each counted before any of them is checked,
- * so they cannot slip past the limit while the first ones are being checked.
+ * so they cannot slip past the limit while the first ones are being checked. The price, for requests
+ * sent at once: one may be refused as locked by attempts still in flight that turn out right (the lock
+ * is then gone a moment later), and a right one clears the count of wrong ones still in flight.
  */
 export interface AttemptPolicy {
   maxFailures: number;
@@ -28,11 +30,17 @@ export type AttemptDecision =
 
 /** One more attempt at `now`: refused while locked; otherwise counted (and the lock set when it is the last one allowed). */
 export function takeAttempt(cur: AttemptState | null, now: Date, policy: AttemptPolicy): AttemptDecision {
-  if (cur?.lockedUntil && Date.parse(cur.lockedUntil) > now.getTime()) return { allowed: false, lockedUntil: cur.lockedUntil };
+  const locked = lockedUntil(cur, now);
+  if (locked) return { allowed: false, lockedUntil: locked };
   // A lock that has run out starts a new count.
   const failures = (cur && !cur.lockedUntil ? cur.failures : 0) + 1;
-  const lockedUntil = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockMinutes * 60_000).toISOString() : null;
-  return { allowed: true, next: { failures, lockedUntil }, left: Math.max(0, policy.maxFailures - failures) };
+  const until = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockMinutes * 60_000).toISOString() : null;
+  return { allowed: true, next: { failures, lockedUntil: until }, left: Math.max(0, policy.maxFailures - failures) };
+}
+
+/** When the subject's lock ends, if it is locked out at `now`. */
+export function lockedUntil(cur: AttemptState | null, now: Date): string | null {
+  return cur?.lockedUntil && Date.parse(cur.lockedUntil) > now.getTime() ? cur.lockedUntil : null;
 }
 
 /**

@@ -8,6 +8,8 @@ import type { AttemptDecision, AttemptPolicy } from '../domain/attempts.ts';
 export interface AttemptLimiter {
   /** Take one attempt: refused with the lock's end while locked out, otherwise counted. */
   take(subject: string, now: Date, policy: AttemptPolicy): Promise<AttemptDecision>;
+  /** When the subject's lock ends, if it is locked out at `now` (read only: nothing is counted). */
+  lockedUntil(subject: string, now: Date): Promise<string | null>;
   /** The attempt never reached the secret: stop counting it. */
   giveBack(subject: string, policy: AttemptPolicy): Promise<void>;
   /** The secret was right: the count starts again. */

@@ -219,7 +219,8 @@ for (const lang of ['zh-CN', 'en'] as const) {
       await page.locator('[data-testid=sign]').click();
       const bad = page.locator('[data-testid=report-form] [data-code="SIGN.BAD_PIN"]');
       await bad.waitFor();
-      if (lang === 'zh-CN') expect(await bad.innerText()).toContain('签名 PIN 不正确');
+      // …saying how many wrong PINs are left before signing locks.
+      expect(await bad.innerText()).toContain(lang === 'zh-CN' ? '签名 PIN 不正确，再错 4 次将锁定签名 15 分钟' : '4 more wrong PINs in a row will lock signing for 15 minutes');
       await sign(page, 'ecg-stemi');
       await page.close();
     });

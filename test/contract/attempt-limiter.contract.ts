@@ -36,6 +36,9 @@ export function attemptLimiterContract(name: string, make: () => Promise<Attempt
       expect(lefts).toEqual([4, 3, 2, 1, 0]);
       const lockedUntil = at(P.maxFailures - 1 + P.lockMinutes).toISOString();
       expect(await l.take('signing-pin:r1', at(5), P)).toEqual({ allowed: false, lockedUntil });
+      expect(await l.lockedUntil('signing-pin:r1', at(5))).toBe(lockedUntil);
+      expect(await l.lockedUntil('signing-pin:r1', at(4 + P.lockMinutes))).toBeNull();
+      expect(await l.lockedUntil('signing-pin:r2', at(5))).toBeNull();
       expect(await l.take('signing-pin:r1', at(4 + P.lockMinutes - 0.01), P)).toEqual({ allowed: false, lockedUntil });
       // Other subjects are not affected.
       expect((await l.take('signing-pin:r2', at(6), P)).allowed).toBe(true);
@@ -46,6 +49,7 @@ export function attemptLimiterContract(name: string, make: () => Promise<Attempt
 
     it('a right secret clears the count, even on the attempt that set the lock', async () => {
       for (let i = 0; i < 3; i++) await l.take('s', at(0), P);
+      expect(await l.lockedUntil('s', at(0))).toBeNull();
       await l.clear('s');
       for (let i = 0; i < P.maxFailures; i++) expect((await l.take('s', at(1), P)).allowed).toBe(true);
       await l.clear('s');

@@ -1,10 +1,11 @@
 /**
  * Wrong signing PINs on a real local server: counted per reader, answered with the attempts left,
- * locked for 15 minutes after 5 in a row (even the right PIN then signs nothing), audited without the
- * PIN, and signing works again once the lock has run out.
+ * locked for 15 minutes after 5 in a row (the case goes back to the queue, no case is handed to the
+ * locked reader, even the right PIN signs nothing), audited and logged without the PIN, and signing
+ * works again once the lock has run out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepLeases } from '../../shared/application/reads.ts';
+import { JsonLogger } from '../../shared/adapters/local/json-logger.ts';
 import { SIGNING_PIN_POLICY } from '../../shared/domain/attempts.ts';
 import { syntheticEcg } from '../../shared/synth/studies.ts';
 import { FakeClock } from '../support/fake-clock.ts';
@@ -15,9 +16,10 @@ describe('signing PIN lock-out', () => {
   let tech: Api;
   let reader: Api;
   const clock = new FakeClock();
+  const logLines: string[] = [];
 
   beforeAll(async () => {
-    srv = await startTestServer({ clock });
+    srv = await startTestServer({ clock, log: new JsonLogger((l) => logLines.push(l)) });
     tech = await Api.login(srv.url, 'tech-a');
     reader = await Api.login(srv.url, 'ecg-reader');
   });
@@ -48,21 +50,24 @@ describe('signing PIN lock-out', () => {
       expect(body.error.message).toContain(`${left} more wrong PIN`);
     }
     const fifth = await sign(sub.caseId, '111111');
-    const fifthBody = (await fifth.json()) as { error: { code: string; message: string; details: { lockedUntil: string; retryAfterSeconds: number } } };
-    expect([fifth.status, fifthBody.error.code]).toEqual([429, 'SIGN.PIN_LOCKED']);
+    const fifthBody = (await fifth.json()) as { error: { code: string; message: string; details: { lockedUntil: string; retryAfterSeconds: number; released: boolean } } };
+    expect([fifth.status, fifthBody.error.code, fifthBody.error.details.released]).toEqual([429, 'SIGN.PIN_LOCKED', true]);
     expect(fifth.headers.get('retry-after')).toBe(String(SIGNING_PIN_POLICY.lockMinutes * 60));
     expect(Date.parse(fifthBody.error.details.lockedUntil)).toBe(clock.now().getTime() + SIGNING_PIN_POLICY.lockMinutes * 60_000);
-    expect(fifthBody.error.message).toMatch(/not correct.*locked for 15 minutes/);
+    expect(fifthBody.error.message).toMatch(/not correct.*locked for 15 minutes.*gone back to the queue/);
 
-    // Locked: even the right PIN signs nothing (within the reading lease), and says when to come back.
+    // The case went back to the queue (a colleague could take it now); the locked reader gets no case,
+    // and the right PIN signs nothing.
+    expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
     clock.advance(4 * 60_000);
+    const refused = await reader.call('POST', '/api/reads/next', {});
+    expect([refused.status, refused.json.error.code, refused.json.error.details.retryAfterSeconds]).toEqual([429, 'SIGN.PIN_LOCKED', 11 * 60]);
     const locked = await sign(sub.caseId, DEMO_PIN);
-    expect([locked.status, locked.headers.get('retry-after')]).toEqual([429, String(11 * 60)]);
-    expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('CLAIMED');
+    expect(locked.status).toBe(409); // no lease any more: nothing to sign
+    expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
 
-    // The lock runs out (the lease did too: claim the case again); the draft is still there.
+    // The lock runs out: the reader takes the case again; the draft is still there.
     clock.advance(11 * 60_000);
-    await sweepLeases(srv.sys.deps);
     await claim(sub.caseId);
     const signed = await sign(sub.caseId, DEMO_PIN);
     expect(signed.status, await signed.clone().text()).toBe(200);
@@ -76,7 +81,11 @@ describe('signing PIN lock-out', () => {
       ...Array.from({ length: 4 }, () => 'ecg-reader signing.wrong_pin'),
     ]);
     const all = JSON.stringify(audit);
-    for (const pin of ['000000', '111111', DEMO_PIN]) expect(all).not.toContain(pin);
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const pin of ['000000', '111111', DEMO_PIN]) {
+      expect(all).not.toContain(pin);
+      expect(logLines.join('\n')).not.toContain(pin);
+    }
   });
 
   it('a right PIN clears the count: earlier wrong PINs do not add up', async () => {

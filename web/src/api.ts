@@ -72,6 +72,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` (e.g. attemptsLeft, lockedUntil), when the server gave any. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -122,9 +124,9 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
     json = null;
   }
   if (!r.ok) {
-    const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
     if (r.status === 401 && !path.endsWith('/auth/login')) onUnauthorized();
-    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`);
+    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`, e?.details ?? {});
   }
   return json as T;
 }

@@ -98,7 +98,32 @@ const ERROR_ZH: Record<string, string> = {
   NETWORK: '网络错误，请检查连接后重试',
 };
 
+/** Until when signing is locked (SIGN.PIN_LOCKED), as the error's details say; null otherwise. */
+export function signingLockedUntil(e: unknown): string | null {
+  const x = e as { code?: string; details?: { lockedUntil?: unknown } };
+  return x?.code === 'SIGN.PIN_LOCKED' && typeof x.details?.lockedUntil === 'string' ? x.details.lockedUntil : null;
+}
+
+/** The signing-PIN answers in the reader's words and local time (the server's message gives UTC). */
+function pinMessage(e: unknown, lang: string): string | null {
+  const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown } };
+  const until = signingLockedUntil(e);
+  if (until) {
+    const hhmm = new Date(until).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+    const released = x.details?.released === true;
+    return lang === 'en'
+      ? `Too many wrong signing PINs in a row: signing is locked until ${hhmm}.${released ? ' The case went back to the queue for another reader; your draft is kept.' : ''}`
+      : `签名 PIN 连续错误次数过多，签名已锁定至 ${hhmm}。${released ? '病例已退回队列由其他医师阅片，您的草稿已保存。' : ''}`;
+  }
+  const left = x?.details?.attemptsLeft;
+  const minutes = typeof x?.details?.lockMinutes === 'number' ? x.details.lockMinutes : 15;
+  if (x?.code === 'SIGN.BAD_PIN' && typeof left === 'number' && lang !== 'en') return `签名 PIN 不正确，再错 ${left} 次将锁定签名 ${minutes} 分钟`;
+  return null;
+}
+
 export function errorMessage(e: unknown, lang: string): string {
+  const pin = pinMessage(e, lang);
+  if (pin) return pin;
   const code = (e as { code?: string })?.code;
   const msg = (e as Error)?.message ?? String(e);
   const zh = lang !== 'en' && code ? ERROR_ZH[code] : undefined;

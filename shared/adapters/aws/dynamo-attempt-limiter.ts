@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { giveBackAttempt, takeAttempt, type AttemptDecision, type AttemptPolicy, type AttemptState } from '../../domain/attempts.ts';
+import { AppError } from '../../domain/errors.ts';
+import { giveBackAttempt, lockedUntil, takeAttempt, type AttemptDecision, type AttemptPolicy, type AttemptState } from '../../domain/attempts.ts';
 import type { AttemptLimiter } from '../../ports/attempt-limiter.ts';
 import { documentClient, isConditionFailed } from './dynamo-common.ts';
 
@@ -25,13 +26,21 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
     return { pk: `ATTEMPTS#${subject}`, sk: 'ATTEMPTS' };
   }
 
-  /** Read, apply `change`, write if the version is still the one read; again on a lost race. */
+  private async read(subject: string): Promise<{ cur: AttemptState | null; v: number; exists: boolean }> {
+    const got = await this.doc.send(new GetCommand({ TableName: this.table, Key: this.key(subject), ConsistentRead: true }));
+    const item = got.Item;
+    return {
+      exists: !!item,
+      v: typeof item?.['v'] === 'number' ? item['v'] : 0,
+      cur: item ? { failures: Number(item['failures'] ?? 0), lockedUntil: typeof item['lockedUntil'] === 'string' ? item['lockedUntil'] : null } : null,
+    };
+  }
+
+  /** Read, apply `change`, write if the version is still the one read; again (after a short random pause) on a lost race. */
   private async update<T>(subject: string, change: (cur: AttemptState | null) => { next: AttemptState | null; result: T }): Promise<T> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const got = await this.doc.send(new GetCommand({ TableName: this.table, Key: this.key(subject), ConsistentRead: true }));
-      const item = got.Item;
-      const v = typeof item?.['v'] === 'number' ? item['v'] : 0;
-      const cur: AttemptState | null = item ? { failures: Number(item['failures'] ?? 0), lockedUntil: typeof item['lockedUntil'] === 'string' ? item['lockedUntil'] : null } : null;
+      if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 5 * round)));
+      const { cur, v, exists } = await this.read(subject);
       const { next, result } = change(cur);
       if (!next) return result;
       try {
@@ -39,7 +48,7 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
           new PutCommand({
             TableName: this.table,
             Item: { ...this.key(subject), failures: next.failures, ...(next.lockedUntil ? { lockedUntil: next.lockedUntil } : {}), v: v + 1 },
-            ...(item ? { ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': v } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+            ...(exists ? { ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': v } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
           }),
         );
         return result;
@@ -47,7 +56,11 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
         if (!isConditionFailed(e)) throw e;
       }
     }
-    throw new Error(`attempts of ${subject.split(':')[0]}: too many concurrent updates`);
+    throw new AppError('ATTEMPTS.CONTENDED', 'internal', 'Too many attempts at once; try again.');
+  }
+
+  async lockedUntil(subject: string, now: Date): Promise<string | null> {
+    return lockedUntil((await this.read(subject)).cur, now);
   }
 
   take(subject: string, now: Date, policy: AttemptPolicy): Promise<AttemptDecision> {

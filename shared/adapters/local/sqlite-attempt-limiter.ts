@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { giveBackAttempt, takeAttempt, type AttemptDecision, type AttemptPolicy, type AttemptState } from '../../domain/attempts.ts';
+import { giveBackAttempt, lockedUntil, takeAttempt, type AttemptDecision, type AttemptPolicy, type AttemptState } from '../../domain/attempts.ts';
 import type { AttemptLimiter } from '../../ports/attempt-limiter.ts';
 import { durable } from './sqlite.ts';
 
@@ -40,9 +40,15 @@ export class SqliteAttemptLimiter implements AttemptLimiter {
         return d;
       })
       .immediate();
-    // Counted on disk before the secret is tried: a crash cannot give an attempt back.
+    // Counted in the database before the secret is tried, so a crash cannot give an attempt back (SQLite
+    // keeps a commit through a killed process; inside a unit of work the fsync comes at the unit's end,
+    // before its answer).
     if (decision.allowed) await durable(this.db);
     return decision;
+  }
+
+  async lockedUntil(subject: string, now: Date): Promise<string | null> {
+    return lockedUntil(this.state(subject), now);
   }
 
   async giveBack(subject: string, policy: AttemptPolicy): Promise<void> {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteAttemptLimiter } from '../../../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { openSqlite } from '../../../shared/adapters/local/sqlite.ts';
-import { pinLimitedSigner } from '../../../shared/application/reports.ts';
+import { pinLimitedSigner } from '../../../shared/application/signing-pin.ts';
 import { SIGNING_PIN_POLICY } from '../../../shared/domain/attempts.ts';
 import { AppError } from '../../../shared/domain/errors.ts';
 import type { AuditEntry } from '../../../shared/ports/audit-log.ts';
 import type { ReportSigner } from '../../../shared/ports/signer.ts';
 
 /** pinLimitedSigner around a stand-in signer whose answer the test chooses, on a real SQLite limiter. */
-function setup() {
+function setup(opts: { clearFails?: boolean } = {}) {
   let answer: 'ok' | 'bad-pin' | 'no-key' | 'store-down' = 'ok';
   const signer = {
     async openSession() {
@@ -20,14 +20,19 @@ function setup() {
   } as unknown as ReportSigner;
   const audit: AuditEntry[] = [];
   const now = new Date('2026-11-23T08:00:00.000Z');
+  const attempts = new SqliteAttemptLimiter(openSqlite(':memory:'));
+  if (opts.clearFails) attempts.clear = async () => Promise.reject(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+  const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const noop = () => {};
   const limited = pinLimitedSigner({
     signer,
-    attempts: new SqliteAttemptLimiter(openSqlite(':memory:')),
-    audit: { append: async (e) => void audit.push(e), list: async () => audit },
+    attempts,
+    audit: { append: async (e: AuditEntry) => void audit.push(e), list: async () => audit },
     clock: { now: () => now },
+    log: { info: noop, error: noop, warn: (msg, fields) => void warnings.push({ msg, fields }) },
   });
   const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message: string }) => e.code ?? e.message);
-  return { limited, audit, code, answer: (a: typeof answer) => void (answer = a) };
+  return { limited, audit, warnings, code, answer: (a: typeof answer) => void (answer = a) };
 }
 
 describe('pinLimitedSigner', () => {
@@ -40,6 +45,15 @@ describe('pinLimitedSigner', () => {
     t.answer('bad-pin');
     expect(await t.code(t.limited.openSession('r1', '123456'))).toBe('SIGN.BAD_PIN');
     expect(t.audit.map((e) => e.detail)).toEqual([{ attemptsLeft: SIGNING_PIN_POLICY.maxFailures - 1 }]);
+  });
+
+  it('a right PIN signs even when the count cannot be cleared (a warning, not a failed signature)', async () => {
+    const t = setup({ clearFails: true });
+    t.answer('bad-pin');
+    expect(await t.code(t.limited.openSession('r1', '000000'))).toBe('SIGN.BAD_PIN');
+    t.answer('ok');
+    expect(await t.code(t.limited.openSession('r1', '246810'))).toBe('ok');
+    expect(t.warnings).toEqual([{ msg: 'signing PIN count not cleared', fields: { code: 'ProvisionedThroughputExceededException' } }]);
   });
 
   it('counts per signer: one reader locked out leaves the others signing', async () => {

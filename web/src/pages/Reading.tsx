@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, type CaseView, type Session, type SignedReport, type WaveformResponse } from '../api.ts';
-import { ErrorText, PriorityBadge, StatusBadge, useNow, waitingText } from '../common.tsx';
+import { ErrorText, PriorityBadge, signingLockedUntil, StatusBadge, useNow, waitingText } from '../common.tsx';
 import { EcgView } from '../ecg/EcgView.tsx';
 import type { Lead } from '../ecg/draw.ts';
 import { fmtTime } from '../i18n.ts';
@@ -9,6 +9,13 @@ import { navigate } from '../router.ts';
 import { fill, templatesFor } from '../templates.ts';
 import { templateForModality, type FieldValue } from '../../../shared/contracts/report.ts';
 import { Viewer } from '../viewer/Viewer.tsx';
+
+/** Whether the last error locked signing and the lock has not run out yet (re-checked every 5 s). */
+function useSigningLocked(error: unknown): boolean {
+  const until = signingLockedUntil(error);
+  const now = useNow(5_000);
+  return !!until && Date.parse(until) > now;
+}
 
 // A release scheduled on unmount is cancelled when the same screen mounts again at once (React's dev
 // double mount), so the lease is only given back when the reader really leaves.
@@ -273,6 +280,7 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const locked = useSigningLocked(error);
   const [restored, setRestored] = useState<string | null>(null);
   const touched = useRef(false);
   useEffect(() => {
@@ -405,9 +413,9 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
         </button>
         <label>
           {t('reader.pin')}
-          <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={4} />
+          <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={6} />
         </label>
-        <button type="submit" className="primary" disabled={busy} data-testid="sign">
+        <button type="submit" className="primary" disabled={busy || locked} data-testid="sign">
           {t('reader.sign')}
         </button>
       </div>
@@ -498,6 +506,7 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
   const [pin, setPin] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  const locked = useSigningLocked(error);
   useEffect(() => {
     api.report(c.caseId).then((r) => {
       setRep(r);
@@ -570,9 +579,9 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
           </label>
           <label>
             {t('reader.pin')}
-            <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={4} />
+            <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={6} />
           </label>
-          <button type="submit" className="primary" data-testid="amend-sign">
+          <button type="submit" className="primary" disabled={locked} data-testid="amend-sign">
             {t('reader.amendSign')}
           </button>
         </form>
