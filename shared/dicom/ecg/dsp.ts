@@ -13,14 +13,15 @@ export const FRESH: Scratch = { take: (n) => new Float64Array(n) };
  * A 10 s 12-lead ECG's analysis takes ~2 MB of them; allocated afresh each time, a parse worker spent
  * a good part of its time zero-filling them and collecting them. An analysis asks in the same order
  * each time, so the k-th request usually fits the array lent k-th the last time. Arrays beyond
- * `maxBytes` in all (a long Holter record) are not kept.
+ * `maxBytes` in all are not kept: 8 MiB covers a 10 s 12-lead ECG at 1000 Hz (~4 MiB), and a long
+ * Holter record's arrays are left to the collector rather than held by every worker for good.
  */
 export class ReusedScratch implements Scratch {
   private readonly slots: Float64Array[] = [];
   private next = 0;
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
 
   take(n: number): Float64Array {
     const k = this.next++;

@@ -498,7 +498,7 @@ function intervals(f: BeatFiducials, fs: number): { prMs: number | null; qrsMs: 
   return { prMs: round(toMs(f.pOnset, f.qrsOnset)), qrsMs: round(toMs(f.qrsOnset, f.qrsOffset)), qtMs: round(toMs(f.qrsOnset, f.tEnd)) };
 }
 
-/** This thread's working arrays for `measureEcg` (synchronous, so one analysis at a time uses them). */
+/** This thread's working arrays for `measureEcg` (synchronous, so one analysis at a time uses them; 8 MiB kept at most). */
 const scratch = new ReusedScratch();
 
 export function measureEcg(rec: EcgRecording): EcgAnalysis {
