@@ -183,7 +183,7 @@ export function createApp(deps: Deps, x: HttpExtras) {
     const view = await toView(deps, r.case, true);
     return c.json({ case: view, lease: { id: r.lease.id, expiresAt: r.lease.expiresAt } });
   });
-  doc({ method: 'post', path: '/api/reads/next', summary: 'Claim the next case (STAT first, then oldest)', roles: 'reader', body: NextReadSchema, responses: { '204': 'Nothing waits' } });
+  doc({ method: 'post', path: '/api/reads/next', summary: 'Claim the next case (STAT first, then oldest)', roles: 'reader', body: NextReadSchema, responses: { '204': 'Nothing waits', '429': 'SIGN.PIN_LOCKED: your signing is locked after wrong PINs; no case until it ends (Retry-After)' } });
 
   app.post('/api/reads/:caseId/heartbeat', async (c) => {
     const l = await heartbeat(deps, me(c), caseId(c));
