@@ -15,6 +15,7 @@ import { JoseTokenService } from '../shared/adapters/local/jose-token-service.ts
 import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
 import { HmacUploadTargetSigner } from '../shared/adapters/local/signed-upload-urls.ts';
 import { openSqlite, type Database } from '../shared/adapters/local/sqlite.ts';
+import { MemoryAttemptLimiter } from '../shared/adapters/local/memory-attempt-limiter.ts';
 import { SqliteAttemptLimiter } from '../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../shared/adapters/local/sqlite-case-repository.ts';
@@ -249,7 +250,7 @@ export async function composeLocal(
 
   const app = createApp(deps, {
     tokens,
-    hasher,
+    passwordLogin: { hasher, attempts: new MemoryAttemptLimiter() },
     canonicalize: canonicalBytes,
     receiveUpload,
     staticPage: createStaticSite(WEB_DIST),

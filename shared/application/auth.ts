@@ -1,16 +1,31 @@
 import type { Principal } from '../contracts/auth.ts';
+import { SIGN_IN_POLICY, signInSubject } from '../domain/attempts.ts';
 import { AppError } from '../domain/errors.ts';
+import type { AttemptLimiter } from '../ports/attempt-limiter.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import type { Deps } from './deps.ts';
 
-/** Password login for the single-machine runtime; the same answer shape whatever went wrong, so usernames can't be probed. */
-export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenService, username: string, password: string) {
+/**
+ * Password login for the single-machine runtime; the same answer shape whatever went wrong, so usernames
+ * can't be probed. Each attempt counts against the username typed (SIGN_IN_POLICY) before the password
+ * is checked; a right one clears the count.
+ */
+export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenService, attempts: AttemptLimiter, username: string, password: string) {
+  const subject = signInSubject(username);
+  const now = deps.clock.now();
+  const d = await attempts.take(subject, now, SIGN_IN_POLICY);
+  if (!d.allowed) throw signInLocked(d.lockedUntil, now);
   const u = await deps.directory.findUserByUsername(username);
   const ok = u ? await hasher.verify(u.passwordHash, password) : await hasher.verify(DUMMY_HASH, password).then(() => false);
   if (!u || !ok) {
     deps.log.warn('login failed', {});
+    if (d.next.lockedUntil) {
+      await deps.audit.append({ at: now.toISOString(), actor: u?.id ?? 'unknown-user', action: 'auth.locked', detail: { lockedUntil: d.next.lockedUntil } });
+      throw signInLocked(d.next.lockedUntil, now);
+    }
     throw new AppError('AUTH.BAD_CREDENTIALS', 'unauthenticated', 'Wrong username or password.');
   }
+  await attempts.clear(subject);
   const principal: Principal = { userId: u.id, role: u.role, ...(u.clinicId ? { clinicId: u.clinicId } : {}), ...(u.pools ? { pools: u.pools } : {}) };
   const token = await tokens.issue(principal);
   await deps.audit.append({ at: deps.clock.now().toISOString(), actor: u.id, action: 'auth.login' });
@@ -18,6 +33,17 @@ export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenSer
     token,
     user: { id: u.id, role: u.role, displayName: u.displayName, ...(u.clinicId ? { clinicId: u.clinicId } : {}), ...(u.pools ? { pools: u.pools } : {}) },
   };
+}
+
+/** AUTH.LOCKED (429): the same for every username, existing or not. */
+function signInLocked(lockedUntil: string, now: Date): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
+  return new AppError(
+    'AUTH.LOCKED',
+    'rate_limited',
+    `Too many failed sign-ins for this username: try again after ${lockedUntil} (${SIGN_IN_POLICY.lockMinutes} minutes after the last of ${SIGN_IN_POLICY.maxFailures} wrong passwords in a row).`,
+    { lockedUntil, retryAfterSeconds },
+  );
 }
 
 // An argon2id hash of a random string: verifying against it costs the same time as a real user.

@@ -17,6 +17,15 @@ export const SIGNING_PIN_POLICY: Readonly<AttemptPolicy> = Object.freeze({ maxFa
 /** Whose attempts a signing PIN's are: the signer's own. */
 export const signingPinSubject = (signerId: string) => `signing-pin:${signerId}`;
 
+/**
+ * Password sign-in (one machine; Cognito has its own on AWS): 10 wrong in a row lock the username for 5
+ * minutes. Shorter than the PIN's lock because anyone who knows a username can set it off.
+ */
+export const SIGN_IN_POLICY: Readonly<AttemptPolicy> = Object.freeze({ maxFailures: 10, lockMinutes: 5 });
+
+/** Sign-in attempts count per username as typed (case and spacing aside), whether or not it exists. */
+export const signInSubject = (username: string) => `sign-in:${username.normalize('NFC').trim().toLowerCase()}`;
+
 export interface AttemptState {
   /** Attempts taken since the last right one (or since the last lock ended). */
   failures: number;

@@ -16,6 +16,7 @@ import { claimNextRead, heartbeat, release } from '../application/reads.ts';
 import type { Canonicalize } from '../application/reports.ts';
 import { createSubmission, renewUploadTargets } from '../application/submissions.ts';
 import { AppError } from '../domain/errors.ts';
+import type { AttemptLimiter } from '../ports/attempt-limiter.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
 import { errorResponse } from './errors.ts';
 import { caseIdParam, parseBody, toWebStream, type Env, type RouteKit } from './kit.ts';
@@ -29,8 +30,11 @@ import { buildOpenApi, type RouteDoc } from './openapi.ts';
 export interface HttpExtras {
   tokens: TokenService;
   canonicalize: Canonicalize;
-  /** Password login exists only where TeleRead keeps its own users (one machine); on AWS, Cognito logs in. */
-  hasher?: PasswordHasher;
+  /**
+   * Password login exists only where TeleRead keeps its own users (one machine); on AWS, Cognito logs in.
+   * `attempts` counts wrong passwords per username (SIGN_IN_POLICY).
+   */
+  passwordLogin?: { hasher: PasswordHasher; attempts: AttemptLimiter };
   /** Receives bytes for a signed local upload URL (one machine); on AWS, clients PUT to S3 directly. */
   receiveUpload?: (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => Promise<{ size: number }>;
   /** A short-lived URL to fetch a stored object directly (AWS: presigned S3 GET); without it, bytes stream through the app. */
@@ -65,13 +69,21 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.get('/api/health', (c) => c.json({ ok: true }));
   doc({ method: 'get', path: '/api/health', summary: 'Liveness', roles: 'anyone' });
 
-  if (x.hasher) {
-    const hasher = x.hasher;
+  if (x.passwordLogin) {
+    const { hasher, attempts } = x.passwordLogin;
     app.post('/api/auth/login', async (c) => {
       const b = await body(c, LoginRequestSchema);
-      return c.json(await login(deps, hasher, x.tokens, b.username, b.password));
+      return c.json(await login(deps, hasher, x.tokens, attempts, b.username, b.password));
     });
-    doc({ method: 'post', path: '/api/auth/login', summary: 'Sign in; returns a bearer token', roles: 'anyone', body: LoginRequestSchema, response: LoginResponseSchema });
+    doc({
+      method: 'post',
+      path: '/api/auth/login',
+      summary: 'Sign in; returns a bearer token',
+      roles: 'anyone',
+      body: LoginRequestSchema,
+      response: LoginResponseSchema,
+      responses: { '401': 'AUTH.BAD_CREDENTIALS', '429': 'AUTH.LOCKED: 10 wrong passwords in a row lock the username for 5 minutes (Retry-After)' },
+    });
   }
 
   if (x.receiveUpload) {

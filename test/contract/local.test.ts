@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
 import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database, type OpenSqliteOptions } from '../../shared/adapters/local/sqlite.ts';
+import { MemoryAttemptLimiter } from '../../shared/adapters/local/memory-attempt-limiter.ts';
 import { SqliteAttemptLimiter } from '../../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteCaseRepository } from '../../shared/adapters/local/sqlite-case-repository.ts';
@@ -102,6 +103,12 @@ signerKeyStoreContract('SqliteSignerKeyStore', async () => {
 attemptLimiterContract('SqliteAttemptLimiter', async () => {
   const s = await sqliteFixture();
   return { limiter: new SqliteAttemptLimiter(s.db), another: async () => new SqliteAttemptLimiter(s.connect()), cleanup: s.cleanup };
+});
+
+attemptLimiterContract('MemoryAttemptLimiter', async () => {
+  const limiter = new MemoryAttemptLimiter();
+  // One process's memory: the "other instance" is the same one.
+  return { limiter, another: async () => limiter, cleanup: async () => {} };
 });
 
 notifierContract('SqliteNotifier', async () => {

@@ -104,12 +104,20 @@ export function signingLockedUntil(e: unknown): string | null {
   return x?.code === 'SIGN.PIN_LOCKED' && typeof x.details?.lockedUntil === 'string' ? x.details.lockedUntil : null;
 }
 
-/** The signing-PIN answers in the reader's words and local time (the server's message gives UTC). */
+const localHhmm = (iso: string, lang: string) => new Date(iso).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+
+/** The lock-outs (signing PIN, sign-in) in the user's words and local time (the server's message gives UTC). */
 function pinMessage(e: unknown, lang: string): string | null {
-  const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown } };
+  const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown; lockedUntil?: unknown } };
+  if (x?.code === 'AUTH.LOCKED' && typeof x.details?.lockedUntil === 'string') {
+    const hhmm = localHhmm(x.details.lockedUntil, lang);
+    return lang === 'en'
+      ? `Too many failed sign-ins for this username: try again after ${hhmm}.`
+      : `该用户名登录失败次数过多，请在 ${hhmm} 之后再试`;
+  }
   const until = signingLockedUntil(e);
   if (until) {
-    const hhmm = new Date(until).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+    const hhmm = localHhmm(until, lang);
     const released = x.details?.released === true;
     return lang === 'en'
       ? `Too many wrong signing PINs in a row: signing is locked until ${hhmm}.${released ? ' The case went back to the queue for another reader; your draft is kept.' : ''}`
