@@ -1,5 +1,5 @@
 /**
- * Lock-out after wrong secrets (a reader's signing PIN). `maxFailures` wrong in a row lock the subject
+ * Lock-out after wrong secrets (a reader's signing PIN, a password). `maxFailures` wrong in a row lock the subject
  * out for `lockMinutes`. An attempt counts as a failure from the moment it is taken, and a right
  * secret clears the count: attempts sent in parallel are each counted before any of them is checked,
  * so they cannot slip past the limit while the first ones are being checked. The price, for requests

@@ -1,9 +1,10 @@
 import type { AttemptDecision, AttemptPolicy } from '../domain/attempts.ts';
 
 /**
- * Counted attempts at a secret, per subject (`signing-pin:<userId>`), kept where every instance of
- * the service sees them (SQLite locally, DynamoDB on AWS). Each call applies the domain's rule
- * (`takeAttempt` / `giveBackAttempt`) to the stored state atomically: concurrent calls each count.
+ * Counted attempts at a secret, per subject (`signing-pin:<userId>`, `sign-in:<username>`), kept where
+ * every instance of the service sees them (signing PINs: SQLite locally, DynamoDB on AWS; passwords on
+ * one machine: its memory). Each call applies the domain's rule (`takeAttempt` / `giveBackAttempt`)
+ * to the stored state atomically: concurrent calls each count.
  */
 export interface AttemptLimiter {
   /** Take one attempt: refused with the lock's end while locked out, otherwise counted. */
