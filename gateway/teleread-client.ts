@@ -33,9 +33,19 @@ const CaseBriefSchema = z.object({
 export type CaseBrief = z.infer<typeof CaseBriefSchema>;
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * After TeleRead refuses the gateway's password, how long before it signs in again. Every refused
+ * sign-in counts towards TeleRead's lock-out of the username (10 in a row lock it for 5 minutes), and
+ * each study waiting in the spool would otherwise try again on its own: a gateway left with an old
+ * password would keep the clinic's technician account locked.
+ */
+const REFUSED_SIGN_IN_PAUSE_MS = 5 * 60_000;
 
 export class TeleReadClient {
   private token: string | null = null;
+  /** Sign-in refused: no new attempt before this (ms), and why. */
+  private signInPausedUntil = 0;
+  private signInRefusal: TeleReadError | null = null;
 
   constructor(
     private readonly base: string,
@@ -76,8 +86,24 @@ export class TeleReadClient {
   }
 
   async login(): Promise<void> {
+    if (Date.now() < this.signInPausedUntil && this.signInRefusal) {
+      const r = this.signInRefusal;
+      throw new TeleReadError(`${r.message}; not signing in again before ${new Date(this.signInPausedUntil).toISOString()} (check the gateway's username and password)`, r.status, r.code, true);
+    }
     const res = await this.raw('POST', '/api/auth/login', { username: this.username, password: this.password });
+    if (res.status === 401 || res.status === 429) {
+      const retryAfter = Number(res.headers.get('retry-after'));
+      this.signInPausedUntil = Date.now() + (res.status === 429 && retryAfter > 0 ? retryAfter * 1000 : REFUSED_SIGN_IN_PAUSE_MS);
+      try {
+        await TeleReadClient.fail(res, 'sign-in as the clinic technician was refused');
+      } catch (e) {
+        this.signInRefusal = e as TeleReadError;
+        throw e;
+      }
+    }
     if (res.status !== 200) await TeleReadClient.fail(res, 'sign-in as the clinic technician failed');
+    this.signInPausedUntil = 0;
+    this.signInRefusal = null;
     this.token = z.object({ token: z.string() }).parse(await res.json()).token;
   }
 

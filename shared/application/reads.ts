@@ -7,7 +7,7 @@ import { readQueueName } from '../domain/routing.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { repairUnconfirmedReads, sendRead } from './ingest.ts';
-import { assertSigningNotLocked } from './signing-pin.ts';
+import { assertSigningNotLocked, signingLockedUntil, pinLockedError } from './signing-pin.ts';
 import { updateWithRetry } from './update.ts';
 
 /** How many stale messages one `next` call may discard before answering "nothing waits". */
@@ -62,6 +62,26 @@ export async function claimNextRead(deps: Deps, p: Principal, requestedPools?: s
   });
 }
 
+/**
+ * A reader whose signing is locked cannot finish this case: it goes back to the queue for a colleague
+ * (a STAT case must not wait out the lock). Returns the lock error, saying whether the case went back.
+ */
+export async function giveBackLocked(deps: Deps, p: Principal, caseId: string, locked: AppError): Promise<AppError> {
+  try {
+    await release(deps, p, caseId);
+  } catch (e) {
+    // The lease had already gone (or the release failed): the lock is still the answer to give.
+    if (!isAppError(e)) deps.log.warn('case not given back after a signing lock', { caseId, code: (e as { code?: string })?.code ?? (e as Error)?.name });
+    return locked;
+  }
+  return new AppError(
+    locked.code,
+    locked.kind,
+    `${locked.message} The case has gone back to the queue so that another reader can take it; if nobody has taken it when the lock ends, your draft is still there.`,
+    { ...locked.details, released: true },
+  );
+}
+
 /** Extend the lease: the message's visibility and the case's lease move together. */
 export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promise<Lease> {
   // The message's visibility and the case's lease are durable together before the answer.
@@ -70,6 +90,9 @@ export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promi
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
     assertLeaseHolder(p, c, now);
+    // Locked out of signing (wrong PINs here or in another window): the case goes back rather than wait.
+    const locked = await signingLockedUntil(deps, p);
+    if (locked) throw await giveBackLocked(deps, p, caseId, pinLockedError(locked, now, false));
     const lease = c.lease!;
     try {
       await deps.readQueue.changeVisibility(lease.queue, lease.receipt, deps.settings.leaseSeconds);

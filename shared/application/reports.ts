@@ -17,7 +17,7 @@ import { AppError, isAppError } from '../domain/errors.ts';
 import type { SignedReportRecord } from '../ports/case-repository.ts';
 import type { ReportSigner } from '../ports/signer.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
-import { release } from './reads.ts';
+import { giveBackLocked } from './reads.ts';
 import { pinLimitedSigner } from './signing-pin.ts';
 import type { Deps } from './deps.ts';
 import { updateWithRetry } from './update.ts';
@@ -156,25 +156,6 @@ async function signVersion(deps: Deps, canonicalize: Canonicalize, p: Principal,
     deps.log.warn('report PDF has characters without glyphs', { caseId: c.caseId, version: content.version, count: sealed.missingGlyphs.length });
   }
   return { report: sealed.report, jws: sealed.jws, warnings };
-}
-
-/**
- * A reader whose signing is locked cannot finish this case: it goes back to the queue for a colleague
- * (a STAT case must not wait out the lock), the draft is kept. Returns the lock error, saying so.
- */
-async function giveBackLocked(deps: Deps, p: Principal, caseId: string, locked: AppError): Promise<AppError> {
-  try {
-    await release(deps, p, caseId);
-  } catch (e) {
-    if (!isAppError(e)) throw e;
-    return locked; // the lease had already gone: nothing to give back
-  }
-  return new AppError(
-    locked.code,
-    locked.kind,
-    `${locked.message} The case has gone back to the queue so that another reader can take it; your draft is kept.`,
-    { ...locked.details, released: true },
-  );
 }
 
 /**

@@ -17,11 +17,15 @@ export function pinLockedError(lockedUntil: string, now: Date, byThisPin: boolea
   );
 }
 
+/** Until when the reader's signing is locked, if it is now. */
+export function signingLockedUntil(deps: Pick<Deps, 'attempts' | 'clock'>, p: Principal): Promise<string | null> {
+  return deps.attempts.lockedUntil(signingPinSubject(p.userId), deps.clock.now());
+}
+
 /** Refuses (SIGN.PIN_LOCKED) a reader whose signing is locked: no case is handed to someone who cannot sign it. */
 export async function assertSigningNotLocked(deps: Pick<Deps, 'attempts' | 'clock'>, p: Principal): Promise<void> {
-  const now = deps.clock.now();
-  const until = await deps.attempts.lockedUntil(signingPinSubject(p.userId), now);
-  if (until) throw pinLockedError(until, now, false);
+  const until = await signingLockedUntil(deps, p);
+  if (until) throw pinLockedError(until, deps.clock.now(), false);
 }
 
 /**

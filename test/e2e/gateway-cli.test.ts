@@ -110,6 +110,29 @@ describe('sender details', () => {
     await expect(down.login()).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/unreachable/) });
   });
 
+  it('after a refused password it does not sign in again for 5 minutes (or the Retry-After of a lock), so a spool full of studies cannot keep the account locked', async () => {
+    const logins: string[] = [];
+    let answer = 401;
+    const fake = (async (url: URL) => {
+      logins.push(url.pathname);
+      if (answer === 401) return new Response(JSON.stringify({ error: { code: 'AUTH.BAD_CREDENTIALS', message: 'Wrong username or password.' } }), { status: 401 });
+      return new Response(JSON.stringify({ error: { code: 'AUTH.LOCKED', message: 'Too many failed sign-ins.' } }), { status: 429, headers: { 'retry-after': '1' } });
+    }) as unknown as typeof fetch;
+    const c = new TeleReadClient('http://teleread.test', 'tech-a', 'old-password', fake);
+    await expect(c.login()).rejects.toMatchObject({ status: 401, code: 'AUTH.BAD_CREDENTIALS', retryable: true });
+    for (let i = 0; i < 5; i++) await expect(c.login()).rejects.toMatchObject({ code: 'AUTH.BAD_CREDENTIALS', message: expect.stringMatching(/not signing in again before .*check the gateway's username and password/) });
+    expect(logins).toHaveLength(1);
+
+    answer = 429;
+    const locked = new TeleReadClient('http://teleread.test', 'tech-a', 'pw', fake);
+    await expect(locked.login()).rejects.toMatchObject({ status: 429, code: 'AUTH.LOCKED' });
+    await expect(locked.login()).rejects.toMatchObject({ code: 'AUTH.LOCKED' });
+    expect(logins).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 1100)); // the lock's Retry-After (1 s) has passed
+    await expect(locked.login()).rejects.toMatchObject({ status: 429 });
+    expect(logins).toHaveLength(3);
+  });
+
   it('a send pass that fails (the spool disk full) is logged and retried, never an unhandled rejection', async () => {
     const errors: string[] = [];
     let calls = 0;

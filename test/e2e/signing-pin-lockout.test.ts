@@ -88,13 +88,30 @@ describe('signing PIN lock-out', () => {
     }
   });
 
+  let signedCase = '';
   it('a right PIN clears the count: earlier wrong PINs do not add up', async () => {
     const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 4243 }).bytes }]);
+    signedCase = sub.caseId;
     await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
     await claim(sub.caseId);
     expect((await reader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '窦性心律。', impression: '正常心电图' })).status).toBe(200);
     const r = await sign(sub.caseId, '000000');
     expect(((await r.json()) as { error: { details: { attemptsLeft: number } } }).error.details.attemptsLeft).toBe(SIGNING_PIN_POLICY.maxFailures - 1);
     expect((await sign(sub.caseId, DEMO_PIN)).status).toBe(200);
+  });
+
+  it('locked by wrong PINs elsewhere (an amendment), the reader gives back the case they hold at its next heartbeat', async () => {
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 4244 }).bytes }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    await claim(sub.caseId);
+    const amend = { kind: 'addendum', reason: '补充', findings: '窦性心律。', impression: '正常心电图', pin: '000000' };
+    const codes: string[] = [];
+    for (let i = 0; i < SIGNING_PIN_POLICY.maxFailures; i++) codes.push((await reader.call('POST', `/api/cases/${signedCase}/report/amend`, amend)).json.error.code);
+    expect(codes.at(-1)).toBe('SIGN.PIN_LOCKED');
+    expect(codes.slice(0, -1).every((c) => c === 'SIGN.BAD_PIN')).toBe(true);
+    const beat = await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`);
+    expect([beat.status, beat.json.error.code, beat.json.error.details.released]).toEqual([429, 'SIGN.PIN_LOCKED', true]);
+    expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
+    clock.advance(SIGNING_PIN_POLICY.lockMinutes * 60_000);
   });
 });

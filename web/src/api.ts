@@ -74,6 +74,8 @@ export class ApiError extends Error {
     message: string,
     /** The error's `details` (e.g. attemptsLeft, lockedUntil), when the server gave any. */
     readonly details: Record<string, unknown> = {},
+    /** When the answer arrived (this computer's clock): a `retryAfterSeconds` counts from here. */
+    readonly receivedAt: number = Date.now(),
   ) {
     super(message);
   }

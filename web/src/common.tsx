@@ -98,24 +98,37 @@ const ERROR_ZH: Record<string, string> = {
   NETWORK: '网络错误，请检查连接后重试',
 };
 
-/** Until when signing is locked (SIGN.PIN_LOCKED), as the error's details say; null otherwise. */
-export function signingLockedUntil(e: unknown): string | null {
-  const x = e as { code?: string; details?: { lockedUntil?: unknown } };
-  return x?.code === 'SIGN.PIN_LOCKED' && typeof x.details?.lockedUntil === 'string' ? x.details.lockedUntil : null;
+/**
+ * When a lock-out the server answered (SIGN.PIN_LOCKED, AUTH.LOCKED) ends, on this computer's clock:
+ * the answer's arrival plus its retryAfterSeconds (a clinic PC's clock may be minutes off the
+ * server's, so the server's lockedUntil is not compared with it). Null for other errors.
+ */
+function lockEndsAt(e: unknown, code: string): number | null {
+  const x = e as { code?: string; details?: { retryAfterSeconds?: unknown; lockedUntil?: unknown }; receivedAt?: number };
+  if (x?.code !== code) return null;
+  const secs = x.details?.retryAfterSeconds;
+  if (typeof secs === 'number') return (x.receivedAt ?? Date.now()) + secs * 1000;
+  return typeof x.details?.lockedUntil === 'string' ? Date.parse(x.details.lockedUntil) : null;
 }
 
-const localHhmm = (iso: string, lang: string) => new Date(iso).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+/** When signing is unlocked again after SIGN.PIN_LOCKED (this computer's clock); null otherwise. */
+export const signingLockEndsAt = (e: unknown) => lockEndsAt(e, 'SIGN.PIN_LOCKED');
+
+/** hh:mm, rounded up to the next minute: trying at the time shown is never too early. */
+const localHhmm = (ms: number, lang: string) =>
+  new Date(Math.ceil(ms / 60_000) * 60_000).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
 
 /** The lock-outs (signing PIN, sign-in) in the user's words and local time (the server's message gives UTC). */
 function pinMessage(e: unknown, lang: string): string | null {
   const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown; lockedUntil?: unknown } };
-  if (x?.code === 'AUTH.LOCKED' && typeof x.details?.lockedUntil === 'string') {
-    const hhmm = localHhmm(x.details.lockedUntil, lang);
+  const signInEnds = lockEndsAt(e, 'AUTH.LOCKED');
+  if (signInEnds) {
+    const hhmm = localHhmm(signInEnds, lang);
     return lang === 'en'
       ? `Too many failed sign-ins for this username: try again after ${hhmm}.`
       : `该用户名登录失败次数过多，请在 ${hhmm} 之后再试`;
   }
-  const until = signingLockedUntil(e);
+  const until = signingLockEndsAt(e);
   if (until) {
     const hhmm = localHhmm(until, lang);
     const released = x.details?.released === true;

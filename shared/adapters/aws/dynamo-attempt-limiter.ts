@@ -56,7 +56,7 @@ export class DynamoAttemptLimiter implements AttemptLimiter {
         if (!isConditionFailed(e)) throw e;
       }
     }
-    throw new AppError('ATTEMPTS.CONTENDED', 'internal', 'Too many attempts at once; try again.');
+    throw new AppError('ATTEMPTS.CONTENDED', 'conflict', 'Too many attempts at once; try again.');
   }
 
   async lockedUntil(subject: string, now: Date): Promise<string | null> {

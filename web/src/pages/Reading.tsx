@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, type CaseView, type Session, type SignedReport, type WaveformResponse } from '../api.ts';
-import { ErrorText, PriorityBadge, signingLockedUntil, StatusBadge, useNow, waitingText } from '../common.tsx';
+import { ErrorText, PriorityBadge, signingLockEndsAt, StatusBadge, useNow, waitingText } from '../common.tsx';
 import { EcgView } from '../ecg/EcgView.tsx';
 import type { Lead } from '../ecg/draw.ts';
 import { fmtTime } from '../i18n.ts';
@@ -10,18 +10,22 @@ import { fill, templatesFor } from '../templates.ts';
 import { templateForModality, type FieldValue } from '../../../shared/contracts/report.ts';
 import { Viewer } from '../viewer/Viewer.tsx';
 
-/** Whether the last error locked signing and the lock has not run out yet (re-checked every 5 s). */
-function useSigningLocked(error: unknown): boolean {
-  const until = signingLockedUntil(error);
+/**
+ * Signing locked (SIGN.PIN_LOCKED): `lock(e)` remembers when the lock ends, counted from the answer's
+ * arrival (this computer's clock may be off), whatever happens to the error shown; `locked` says whether
+ * it has not run out yet (re-checked every 5 s).
+ */
+function useSigningLock(): { locked: boolean; lock: (e: unknown) => void } {
+  const [ends, setEnds] = useState(0);
   const now = useNow(5_000);
-  return !!until && Date.parse(until) > now;
+  return { locked: Date.now() < ends || now < ends, lock: (e) => setEnds((x) => Math.max(x, signingLockEndsAt(e) ?? 0)) };
 }
 
 // A release scheduled on unmount is cancelled when the same screen mounts again at once (React's dev
 // double mount), so the lease is only given back when the reader really leaves.
 const pendingRelease = new Map<string, ReturnType<typeof setTimeout>>();
 
-function useLease(caseId: string, active: boolean, onLost: (msg: string) => void, onBeat: (expiresAt: string) => void) {
+function useLease(caseId: string, active: boolean, onLost: (e: unknown) => void, onBeat: (expiresAt: string) => void) {
   const done = useRef(false);
   useEffect(() => {
     if (!active) return;
@@ -39,7 +43,7 @@ function useLease(caseId: string, active: boolean, onLost: (msg: string) => void
           const left = Date.parse(r.lease.expiresAt) - Date.now();
           void beat(Math.max(2000, Math.min(60_000, left / 3)));
         } catch (e) {
-          onLost((e as Error).message);
+          onLost(e);
         }
       }, delay);
     };
@@ -72,10 +76,17 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const [c, setC] = useState<CaseView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [leaseLost, setLeaseLost] = useState<string | null>(null);
+  const [lockedOut, setLockedOut] = useState<unknown>(null);
   const [inst, setInst] = useState(0);
   const holding = !readOnly && !!c && c.status === 'CLAIMED' && c.lease?.readerId === session.user.id;
   const [leaseUntil, setLeaseUntil] = useState<string | null>(null);
-  const done = useLease(caseId, holding, setLeaseLost, setLeaseUntil);
+  // Signing locked after wrong PINs: the server has given the case back; stop holding it and say why.
+  const onLocked = (e: unknown) => {
+    done.current = true;
+    setLockedOut(e);
+    api.getCase(caseId).then(setC, setError);
+  };
+  const done = useLease(caseId, holding, (e) => (signingLockEndsAt(e) ? onLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
 
   useEffect(() => {
     api.getCase(caseId).then(setC, setError);
@@ -126,6 +137,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
           </button>
         )}
       </div>
+      <ErrorText e={lockedOut} />
       {leaseLost && (
         <p role="alert" className="error">
           {t('reader.leaseLost', { msg: leaseLost })}
@@ -160,6 +172,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
                 done.current = true;
                 setTimeout(() => navigate('/reader'), 800);
               }}
+              onLocked={onLocked}
             />
           )}
           {!holding && c.report && <SignedReportPanel c={c} onAmended={() => api.getCase(caseId).then(setC, setError)} />}
@@ -257,7 +270,7 @@ function EcgPanel({ c, n }: { c: CaseView; n: number }) {
   );
 }
 
-function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
+function ReportForm({ c, onSigned, onLocked }: { c: CaseView; onSigned: () => void; onLocked: (e: unknown) => void }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language === 'en' ? 'en' : 'zh-CN';
   const templates = templatesFor(c.modality);
@@ -280,7 +293,7 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
   const [msg, setMsg] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const locked = useSigningLocked(error);
+  const { locked, lock } = useSigningLock();
   const [restored, setRestored] = useState<string | null>(null);
   const touched = useRef(false);
   useEffect(() => {
@@ -332,6 +345,8 @@ function ReportForm({ c, onSigned }: { c: CaseView; onSigned: () => void }) {
           onSigned();
         } catch (err) {
           setError(err);
+          lock(err);
+          if ((err as ApiError).details?.released === true) onLocked(err);
         } finally {
           setBusy(false);
         }
@@ -506,7 +521,7 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
   const [pin, setPin] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [msg, setMsg] = useState<string | null>(null);
-  const locked = useSigningLocked(error);
+  const { locked, lock } = useSigningLock();
   useEffect(() => {
     api.report(c.caseId).then((r) => {
       setRep(r);
@@ -551,6 +566,7 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
               onAmended();
             } catch (err) {
               setError(err);
+              lock(err);
             }
           }}
         >

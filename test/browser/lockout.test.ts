@@ -1,0 +1,65 @@
+/**
+ * The lock-outs in the browser (zh-CN): five wrong signing PINs lock signing, the reader is told until
+ * when in local time, the case leaves their screen (it went back to the queue) and the sign button is
+ * gone with it; ten wrong passwords lock a username and the sign-in page says until when.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticEcg } from '../../shared/synth/studies.ts';
+import { Api, startTestServer, type TestServer } from '../support/local-server.ts';
+import { ensureWebBuilt, launch, login, type BrowserSession } from './support.ts';
+
+describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
+  let srv: TestServer;
+  let browser: BrowserSession;
+  beforeAll(async () => {
+    await ensureWebBuilt();
+    srv = await startTestServer();
+    browser = await launch('zh-CN');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('five wrong signing PINs: locked until a local time, the case goes back to the queue', async () => {
+    const tech = await Api.login(srv.url, 'tech-a');
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 777 }).bytes }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const page = await browser.ctx.newPage();
+    await login(page, srv.url, 'ecg-reader');
+    await page.locator('[data-testid=read-next]').click();
+    await page.locator('[data-testid=reading]').waitFor();
+    await page.locator('select[name=template]').selectOption('ecg-normal');
+    const form = page.locator('[data-testid=report-form]');
+    for (let left = 4; left >= 1; left--) {
+      await page.locator('input[name=pin]').fill('000000');
+      await page.locator('[data-testid=sign]').click();
+      await expect.poll(() => form.locator('[data-code="SIGN.BAD_PIN"]').innerText()).toContain(`再错 ${left} 次将锁定签名 15 分钟`);
+    }
+    await page.locator('input[name=pin]').fill('111111');
+    await page.locator('[data-testid=sign]').click();
+    const locked = page.locator('[data-code="SIGN.PIN_LOCKED"]').first();
+    await locked.waitFor();
+    const text = await locked.innerText();
+    expect(text).toMatch(/签名已锁定至 \d{2}:\d{2}/);
+    expect(text).toContain('病例已退回队列');
+    // The case is no longer held here: no report form, no sign button.
+    await expect.poll(() => page.locator('[data-testid=report-form]').count()).toBe(0);
+    expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
+    await page.close();
+  });
+
+  it('ten wrong passwords: the sign-in page says the username is locked until a local time', async () => {
+    const page = await browser.ctx.newPage();
+    await page.goto(`${srv.url}/login`);
+    for (let i = 0; i < 10; i++) {
+      await page.locator('input[name=username]').fill('tech-b');
+      await page.locator('input[name=password]').fill('not-the-password');
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+      await page.locator('form.login button[type=submit]').click();
+      expect((await answered).status()).toBe(i < 9 ? 401 : 429);
+    }
+    await expect.poll(() => page.locator('[role=alert]').first().innerText()).toMatch(/该用户名登录失败次数过多，请在 \d{2}:\d{2} 之后再试/);
+    await page.close();
+  });
+});
