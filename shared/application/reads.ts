@@ -77,7 +77,7 @@ export async function giveBackLocked(deps: Deps, p: Principal, caseId: string, l
   return new AppError(
     locked.code,
     locked.kind,
-    `${locked.message} The case has gone back to the queue so that another reader can take it; if nobody has taken it when the lock ends, your draft is still there.`,
+    `${locked.message} The case has gone back to the queue so that another reader can take it; your draft is kept.`,
     { ...locked.details, released: true },
   );
 }

@@ -171,8 +171,8 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
     assertLeaseHolder(p, c, now);
-    const draft = await deps.cases.getDraft(caseId);
-    if (!draft || draft.authorId !== p.userId) {
+    const draft = await deps.cases.getDraft(caseId, p.userId);
+    if (!draft) {
       throw new AppError('REPORT.NO_DRAFT', 'conflict', 'Save the report (findings and impression) before signing it.');
     }
     const body = draft.body as ReportBody;
@@ -462,7 +462,7 @@ function criticalRecord(r: SignedReportRecord, notifiedAt: string): CriticalResu
 export async function getOwnDraft(deps: Deps, p: Principal, caseId: string) {
   requireRole(p, 'reader');
   assertCanSee(p, await deps.cases.get(caseId));
-  const d = await deps.cases.getDraft(caseId);
-  if (!d || d.authorId !== p.userId) throw new AppError('REPORT.NO_DRAFT', 'not_found', 'You have no saved draft for this case.');
+  const d = await deps.cases.getDraft(caseId, p.userId);
+  if (!d) throw new AppError('REPORT.NO_DRAFT', 'not_found', 'You have no saved draft for this case.');
   return { body: d.body, updatedAt: d.updatedAt };
 }

@@ -92,8 +92,9 @@ export interface CaseRepository {
   putFileOutcome(o: FileOutcome): Promise<{ created: boolean; outcome: FileOutcome }>;
   listFileOutcomes(caseId: string): Promise<FileOutcome[]>;
 
+  /** Each reader's own draft of a case (a case passed on keeps its earlier reader's draft untouched). */
   saveDraft(d: ReportDraft): Promise<void>;
-  getDraft(caseId: string): Promise<ReportDraft | null>;
+  getDraft(caseId: string, authorId: string): Promise<ReportDraft | null>;
   /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
   putSignedReport(r: SignedReportRecord): Promise<void>;
   getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;

@@ -11,6 +11,7 @@ import { DynamoNotifier } from '../../shared/adapters/aws/dynamo-notifier.ts';
 import { DynamoSignerKeyStore } from '../../shared/adapters/aws/dynamo-signer-key-store.ts';
 import { ImmediateUnitOfWork } from '../../shared/adapters/aws/immediate-unit-of-work.ts';
 import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SIGNING_PIN_POLICY } from '../../shared/domain/attempts.ts';
 import { attemptLimiterContract } from './attempt-limiter.contract.ts';
 import { auditLogContract } from './audit-log.contract.ts';
@@ -67,6 +68,21 @@ attemptLimiterContract('DynamoAttemptLimiter (dynalite)', async () => {
   const t = await table();
   return { limiter: new DynamoAttemptLimiter(t.d.client(), t.name), another: async () => new DynamoAttemptLimiter(t.d.client(), t.name), cleanup: t.cleanup };
 });
+describe('DynamoCaseRepository: drafts saved before they were kept per author', () => {
+  it('a `DRAFT` item is still its author\'s draft (and nobody else\'s) until they save again', async () => {
+    const t = await table();
+    const repo = new DynamoCaseRepository(t.d.client(), t.name);
+    const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: '2026-06-01T08:00:00.000Z' };
+    await DynamoDBDocumentClient.from(t.d.client()).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(d) } }));
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d);
+    expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
+    const newer = { ...d, body: { findings: 'sinus rhythm', impression: 'normal' }, updatedAt: '2026-06-01T08:05:00.000Z' };
+    await repo.saveDraft(newer);
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(newer);
+    await t.cleanup();
+  });
+});
+
 describe('DynamoAttemptLimiter and the functions\' role', () => {
   it('sends only GetItem and PutItem (the role has no DeleteItem or UpdateItem)', async () => {
     const t = await table();

@@ -309,14 +309,20 @@ export function caseRepositoryContract(name: string, make: () => Promise<CaseRep
       expect(await repo.listFileOutcomes('case-2')).toEqual([]);
     });
 
-    it('drafts are saved and replaced', async () => {
-      expect(await repo.getDraft('case-1')).toBeNull();
+    it('drafts are saved and replaced, each reader\'s own', async () => {
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
       const d1 = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: at(1) };
       await repo.saveDraft(d1);
-      expect(await repo.getDraft('case-1')).toEqual(d1);
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d1);
       const d2 = { ...d1, body: { findings: 'sinus rhythm', impression: 'normal ECG', critical: false }, updatedAt: at(2) };
       await repo.saveDraft(d2);
-      expect(await repo.getDraft('case-1')).toEqual(d2);
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d2);
+      // The case passed on: the next reader's draft leaves the first one's as it was.
+      const other = { caseId: 'case-1', authorId: 'ecg-reader-2', body: { findings: 'atrial fibrillation' }, updatedAt: at(3) };
+      await repo.saveDraft(other);
+      expect(await repo.getDraft('case-1', 'ecg-reader-2')).toEqual(other);
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d2);
+      expect(await repo.getDraft('case-2', 'ecg-reader')).toBeNull();
     });
 
     it('signed reports are create-once per (caseId, version)', async () => {

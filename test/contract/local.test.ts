@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlobStore } from '../../shared/adapters/local/fs-blob-store.ts';
 import { durabilityStats, MIGRATIONS, migrate, openSqlite, type Database, type OpenSqliteOptions } from '../../shared/adapters/local/sqlite.ts';
@@ -228,6 +229,18 @@ describe('local adapters: beyond the port contracts', () => {
     expect(() => migrate(s.db, bad)).toThrow();
     expect(versions()).not.toContain(1001);
     expect(s.db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
+  });
+
+  it('migration 4 keeps every saved draft, now under its author', async () => {
+    const db = new BetterSqlite3(join(s.file, '..', 'v3.db'));
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 3));
+    const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: '窦性心律' }, updatedAt: '2026-06-01T08:00:00.000Z' };
+    db.prepare('INSERT INTO report_drafts (case_id, updated_at, doc) VALUES (?, ?, ?)').run(d.caseId, d.updatedAt, JSON.stringify(d));
+    expect(migrate(db)).toEqual([4]);
+    const repo = new SqliteCaseRepository(db);
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d);
+    expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
+    db.close();
   });
 
   it('FsBlobStore: failed and oversized puts leave no file behind, not even a temp file', async () => {

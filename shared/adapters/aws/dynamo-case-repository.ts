@@ -293,12 +293,16 @@ export class DynamoCaseRepository implements CaseRepository {
   }
 
   async saveDraft(d: ReportDraft): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: casePk(d.caseId), sk: 'DRAFT', doc: JSON.stringify(d) } }));
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: casePk(d.caseId), sk: `DRAFT#${d.authorId}`, doc: JSON.stringify(d) } }));
   }
 
-  async getDraft(caseId: string): Promise<ReportDraft | null> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: 'DRAFT' }, ConsistentRead: true }));
-    return r.Item ? (JSON.parse(String(r.Item['doc'])) as ReportDraft) : null;
+  async getDraft(caseId: string, authorId: string): Promise<ReportDraft | null> {
+    const own = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: `DRAFT#${authorId}` }, ConsistentRead: true }));
+    if (own.Item) return JSON.parse(String(own.Item['doc'])) as ReportDraft;
+    // A draft saved before drafts were kept per author (one `DRAFT` item per case): its author's still.
+    const legacy = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: 'DRAFT' }, ConsistentRead: true }));
+    const d = legacy.Item ? (JSON.parse(String(legacy.Item['doc'])) as ReportDraft) : null;
+    return d && d.authorId === authorId ? d : null;
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

@@ -6,7 +6,7 @@
  *   CASE#<caseId> / CASE                 the case document (+ index attributes below)
  *   CASE#<caseId> / INST#<n>#<uid>       instance of the case (copy of the SOP item, strongly consistent list)
  *   CASE#<caseId> / FILE#<n>             file outcome (create-once)
- *   CASE#<caseId> / DRAFT                report draft (replaced)
+ *   CASE#<caseId> / DRAFT#<authorId>     a reader's report draft (replaced; `DRAFT`: one saved before drafts were per author)
  *   CASE#<caseId> / REPORT#<v>           signed report version (create-once)
  *   SOP#<SOPInstanceUID> / SOP           create-once guard: the first record of an instance
  *   SIGNER#<signerId> / KEY#<kid>        sealed signer key (create-once)

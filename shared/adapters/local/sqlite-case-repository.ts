@@ -63,7 +63,7 @@ export class SqliteCaseRepository implements CaseRepository {
     getOutcome: Statement<[string, number], { doc: string }>;
     listOutcomes: Statement<[string], { doc: string }>;
     saveDraft: Statement<unknown[]>;
-    getDraft: Statement<[string], { doc: string }>;
+    getDraft: Statement<[string, string], { doc: string }>;
     insertReport: Statement<unknown[]>;
     getReport: Statement<[string, number], { doc: string }>;
     latestReport: Statement<[string], { doc: string }>;
@@ -104,10 +104,10 @@ export class SqliteCaseRepository implements CaseRepository {
       getOutcome: db.prepare('SELECT doc FROM file_outcomes WHERE case_id = ? AND file_index = ?'),
       listOutcomes: db.prepare('SELECT doc FROM file_outcomes WHERE case_id = ? ORDER BY file_index'),
       saveDraft: db.prepare(
-        `INSERT INTO report_drafts (case_id, updated_at, doc) VALUES (?, ?, ?)
-         ON CONFLICT (case_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
+        `INSERT INTO report_drafts_by_author (case_id, author_id, updated_at, doc) VALUES (?, ?, ?, ?)
+         ON CONFLICT (case_id, author_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
       ),
-      getDraft: db.prepare('SELECT doc FROM report_drafts WHERE case_id = ?'),
+      getDraft: db.prepare('SELECT doc FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
       insertReport: db.prepare('INSERT INTO signed_reports (case_id, version, signed_at, doc) VALUES (?, ?, ?, ?)'),
       getReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? AND version = ?'),
       latestReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? ORDER BY version DESC LIMIT 1'),
@@ -258,12 +258,12 @@ export class SqliteCaseRepository implements CaseRepository {
   }
 
   async saveDraft(d: ReportDraft): Promise<void> {
-    this.st.saveDraft.run(d.caseId, d.updatedAt, JSON.stringify(d));
+    this.st.saveDraft.run(d.caseId, d.authorId, d.updatedAt, JSON.stringify(d));
     await durable(this.db);
   }
 
-  async getDraft(caseId: string): Promise<ReportDraft | null> {
-    const r = this.st.getDraft.get(caseId);
+  async getDraft(caseId: string, authorId: string): Promise<ReportDraft | null> {
+    const r = this.st.getDraft.get(caseId, authorId);
     return r ? (JSON.parse(r.doc) as ReportDraft) : null;
   }
 

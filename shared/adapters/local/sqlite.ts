@@ -157,6 +157,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // A draft per (case, author): a case that passes to another reader (released, lease expired,
+    // signing locked) no longer has its first reader's draft overwritten by the next one's.
+    version: 4,
+    sql: `
+      CREATE TABLE report_drafts_by_author (
+        case_id    TEXT NOT NULL,
+        author_id  TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        TEXT NOT NULL,
+        PRIMARY KEY (case_id, author_id)
+      ) STRICT;
+      INSERT INTO report_drafts_by_author (case_id, author_id, updated_at, doc)
+        SELECT case_id, json_extract(doc, '$.authorId'), updated_at, doc FROM report_drafts;
+      DROP TABLE report_drafts;
+    `,
+  },
 ];
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */
