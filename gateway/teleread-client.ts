@@ -43,9 +43,11 @@ const REFUSED_SIGN_IN_PAUSE_MS = 5 * 60_000;
 
 export class TeleReadClient {
   private token: string | null = null;
-  /** Sign-in refused: no new attempt before this (ms), and why. */
+  /** Sign-in refused: no new attempt before this (performance.now() ms: a clock stepped back does not stretch it), and why. */
   private signInPausedUntil = 0;
   private signInRefusal: TeleReadError | null = null;
+  /** The sign-in in flight, shared by the senders that need one at the same moment. */
+  private signingIn: Promise<void> | null = null;
 
   constructor(
     private readonly base: string,
@@ -85,19 +87,29 @@ export class TeleReadClient {
     throw new TeleReadError(`${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? ` (${message})` : ''}`, res.status, code, retryable);
   }
 
-  async login(): Promise<void> {
-    if (Date.now() < this.signInPausedUntil && this.signInRefusal) {
+  /** Sign in (one request at a time for the whole gateway; none while paused after a refusal). */
+  login(): Promise<void> {
+    this.signingIn ??= this.signIn().finally(() => {
+      this.signingIn = null;
+    });
+    return this.signingIn;
+  }
+
+  private async signIn(): Promise<void> {
+    const left = this.signInPausedUntil - performance.now();
+    if (left > 0 && this.signInRefusal) {
       const r = this.signInRefusal;
-      throw new TeleReadError(`${r.message}; not signing in again before ${new Date(this.signInPausedUntil).toISOString()} (check the gateway's username and password)`, r.status, r.code, true);
+      throw new TeleReadError(`${r.message}; not signing in again for ${Math.ceil(left / 1000)} s (check the gateway's username and password)`, r.status, r.code, true);
     }
     const res = await this.raw('POST', '/api/auth/login', { username: this.username, password: this.password });
     if (res.status === 401 || res.status === 429) {
       const retryAfter = Number(res.headers.get('retry-after'));
-      this.signInPausedUntil = Date.now() + (res.status === 429 && retryAfter > 0 ? retryAfter * 1000 : REFUSED_SIGN_IN_PAUSE_MS);
+      const pause = res.status === 429 && retryAfter > 0 ? retryAfter * 1000 : REFUSED_SIGN_IN_PAUSE_MS;
       try {
         await TeleReadClient.fail(res, 'sign-in as the clinic technician was refused');
       } catch (e) {
         this.signInRefusal = e as TeleReadError;
+        this.signInPausedUntil = performance.now() + pause;
         throw e;
       }
     }

@@ -1,4 +1,5 @@
 import type { Principal } from '../contracts/auth.ts';
+import { SIGNING_PIN_POLICY } from '../domain/attempts.ts';
 import type { Case, Lease } from '../domain/case.ts';
 import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
@@ -9,6 +10,10 @@ import type { Deps } from './deps.ts';
 import { repairUnconfirmedReads, sendRead } from './ingest.ts';
 import { assertSigningNotLocked, signingLockedUntil, pinLockedError } from './signing-pin.ts';
 import { updateWithRetry } from './update.ts';
+
+/** How old a signing lock must be before a heartbeat honours it (an unsealing takes ~0.1 s; 30 s is ample). */
+const LOCK_SETTLE_MS = 30_000;
+const lockSetAt = (lockedUntil: string) => Date.parse(lockedUntil) - SIGNING_PIN_POLICY.lockMinutes * 60_000;
 
 /** How many stale messages one `next` call may discard before answering "nothing waits". */
 const MAX_DISCARDS = 25;
@@ -90,9 +95,12 @@ export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promi
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
     assertLeaseHolder(p, c, now);
-    // Locked out of signing (wrong PINs here or in another window): the case goes back rather than wait.
+    // Locked out of signing (wrong PINs in an amendment, in another window): the lease is not extended,
+    // so the case goes back by itself when it runs out rather than wait for the lock to end (the web
+    // client saves the reader's text and releases it at once). A lock set moments ago may belong to
+    // an attempt still being checked, a right PIN that will clear it: that heartbeat goes through.
     const locked = await signingLockedUntil(deps, p);
-    if (locked) throw await giveBackLocked(deps, p, caseId, pinLockedError(locked, now, false));
+    if (locked && now.getTime() - lockSetAt(locked) >= LOCK_SETTLE_MS) throw pinLockedError(locked, now, false);
     const lease = c.lease!;
     try {
       await deps.readQueue.changeVisibility(lease.queue, lease.receipt, deps.settings.leaseSeconds);

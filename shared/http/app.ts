@@ -201,7 +201,13 @@ export function createApp(deps: Deps, x: HttpExtras) {
     const l = await heartbeat(deps, me(c), caseId(c));
     return c.json({ lease: { id: l.id, expiresAt: l.expiresAt } });
   });
-  doc({ method: 'post', path: '/api/reads/{caseId}/heartbeat', summary: 'Extend the reading lease', roles: 'lease holder' });
+  doc({
+    method: 'post',
+    path: '/api/reads/{caseId}/heartbeat',
+    summary: 'Extend the reading lease',
+    roles: 'lease holder',
+    responses: { '429': 'SIGN.PIN_LOCKED: your signing is locked after wrong PINs; the lease is not extended (give the case back)' },
+  });
 
   app.post('/api/reads/:caseId/release', async (c) => {
     await release(deps, me(c), caseId(c));

@@ -79,6 +79,10 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
     const newer = { ...d, body: { findings: 'sinus rhythm', impression: 'normal' }, updatedAt: '2026-06-01T08:05:00.000Z' };
     await repo.saveDraft(newer);
     expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(newer);
+    // A function still on the old code saves a `DRAFT` item during a deploy: the newer one wins.
+    const fromOldCode = { ...d, body: { findings: 'from the old code' }, updatedAt: '2026-06-01T08:06:00.000Z' };
+    await DynamoDBDocumentClient.from(t.d.client()).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(fromOldCode) } }));
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(fromOldCode);
     await t.cleanup();
   });
 });

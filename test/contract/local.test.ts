@@ -235,7 +235,11 @@ describe('local adapters: beyond the port contracts', () => {
     const db = new BetterSqlite3(join(s.file, '..', 'v3.db'));
     migrate(db, MIGRATIONS.filter((m) => m.version <= 3));
     const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: '窦性心律' }, updatedAt: '2026-06-01T08:00:00.000Z' };
-    db.prepare('INSERT INTO report_drafts (case_id, updated_at, doc) VALUES (?, ?, ?)').run(d.caseId, d.updatedAt, JSON.stringify(d));
+    const insert = db.prepare('INSERT INTO report_drafts (case_id, updated_at, doc) VALUES (?, ?, ?)');
+    insert.run(d.caseId, d.updatedAt, JSON.stringify(d));
+    // Rows no reader could get back (no author, not JSON) do not stop the migration.
+    insert.run('case-2', d.updatedAt, JSON.stringify({ caseId: 'case-2', body: {} }));
+    insert.run('case-3', d.updatedAt, 'not json');
     expect(migrate(db)).toEqual([4]);
     const repo = new SqliteCaseRepository(db);
     expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d);

@@ -120,8 +120,13 @@ describe('sender details', () => {
     }) as unknown as typeof fetch;
     const c = new TeleReadClient('http://teleread.test', 'tech-a', 'old-password', fake);
     await expect(c.login()).rejects.toMatchObject({ status: 401, code: 'AUTH.BAD_CREDENTIALS', retryable: true });
-    for (let i = 0; i < 5; i++) await expect(c.login()).rejects.toMatchObject({ code: 'AUTH.BAD_CREDENTIALS', message: expect.stringMatching(/not signing in again before .*check the gateway's username and password/) });
+    for (let i = 0; i < 5; i++) await expect(c.login()).rejects.toMatchObject({ code: 'AUTH.BAD_CREDENTIALS', message: expect.stringMatching(/not signing in again for \d+ s \(check the gateway's username and password\)/) });
     expect(logins).toHaveLength(1);
+    // Senders needing a sign-in at the same moment share one request.
+    const fresh = new TeleReadClient('http://teleread.test', 'tech-a', 'old-password', fake);
+    await Promise.all([fresh.login(), fresh.login(), fresh.login()].map((p) => p.catch(() => undefined)));
+    expect(logins).toHaveLength(2);
+    logins.pop();
 
     answer = 429;
     const locked = new TeleReadClient('http://teleread.test', 'tech-a', 'pw', fake);

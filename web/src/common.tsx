@@ -120,7 +120,7 @@ const localHhmm = (ms: number, lang: string) =>
 
 /** The lock-outs (signing PIN, sign-in) in the user's words and local time (the server's message gives UTC). */
 function pinMessage(e: unknown, lang: string): string | null {
-  const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown; lockedUntil?: unknown } };
+  const x = e as { code?: string; details?: { attemptsLeft?: unknown; lockMinutes?: unknown; released?: unknown; draftSaved?: unknown; lockedUntil?: unknown } };
   const signInEnds = lockEndsAt(e, 'AUTH.LOCKED');
   if (signInEnds) {
     const hhmm = localHhmm(signInEnds, lang);
@@ -132,9 +132,10 @@ function pinMessage(e: unknown, lang: string): string | null {
   if (until) {
     const hhmm = localHhmm(until, lang);
     const released = x.details?.released === true;
+    const kept = x.details?.draftSaved !== false;
     return lang === 'en'
-      ? `Too many wrong signing PINs in a row: signing is locked until ${hhmm}.${released ? ' The case went back to the queue for another reader; your draft is kept.' : ''}`
-      : `签名 PIN 连续错误次数过多，签名已锁定至 ${hhmm}。${released ? '病例已退回队列由其他医师阅片，您的草稿已保存。' : ''}`;
+      ? `Too many wrong signing PINs in a row: signing is locked until ${hhmm}.${released ? ` The case went back to the queue for another reader${kept ? '; your draft is kept' : ''}.` : ''}`
+      : `签名 PIN 连续错误次数过多，签名已锁定至 ${hhmm}。${released ? `病例已退回队列由其他医师阅片${kept ? '，您的草稿已保存' : ''}。` : ''}`;
   }
   const left = x?.details?.attemptsLeft;
   const minutes = typeof x?.details?.lockMinutes === 'number' ? x.details.lockMinutes : 15;

@@ -297,12 +297,16 @@ export class DynamoCaseRepository implements CaseRepository {
   }
 
   async getDraft(caseId: string, authorId: string): Promise<ReportDraft | null> {
-    const own = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: `DRAFT#${authorId}` }, ConsistentRead: true }));
-    if (own.Item) return JSON.parse(String(own.Item['doc'])) as ReportDraft;
-    // A draft saved before drafts were kept per author (one `DRAFT` item per case): its author's still.
-    const legacy = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: 'DRAFT' }, ConsistentRead: true }));
-    const d = legacy.Item ? (JSON.parse(String(legacy.Item['doc'])) as ReportDraft) : null;
-    return d && d.authorId === authorId ? d : null;
+    // Also the `DRAFT` item of a draft saved before drafts were kept per author (or by a function
+    // still running the old code during a deploy): the author's newer of the two.
+    const [own, legacy] = await Promise.all(
+      [`DRAFT#${authorId}`, 'DRAFT'].map((sk) => this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk }, ConsistentRead: true }))),
+    );
+    const drafts = [own!.Item, legacy!.Item]
+      .filter((i) => i !== undefined)
+      .map((i) => JSON.parse(String(i['doc'])) as ReportDraft)
+      .filter((d) => d.authorId === authorId);
+    return drafts.sort((a, b) => (iso(b.updatedAt) > iso(a.updatedAt) ? 1 : -1))[0] ?? null;
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

@@ -14,37 +14,40 @@ const EVICTION_SCAN = 64;
 /**
  * AttemptLimiter in this process's memory, for password sign-in on one machine: every username typed
  * is counted (an unknown one locks like a real one, so a lock says nothing about who exists), and
- * nothing of an attacker's guesses reaches the disk. At most `maxSubjects` are remembered. When full,
- * only a stale entry is forgotten (not locked, last tried longer ago than the lock lasts), so flooding
- * the table with made-up usernames cannot wipe a real one's count or lock; when none is stale, a new
- * username is refused as locked for one lock period (that takes more sign-ins than two cores can check).
- * A restart forgets everything.
+ * nothing of an attacker's guesses reaches the disk. At most `maxSubjects` are remembered; when full,
+ * the least recently tried entry that is stale (not locked, last tried longer ago than a lock lasts)
+ * is forgotten first, then one that is not locked, then the oldest. So wiping a real username's count
+ * or lock takes a flood of `maxSubjects` made-up ones, each costing the server a password check — far
+ * more than waiting out the lock — while a new username is never refused for want of room. A restart
+ * forgets everything.
  */
 export class MemoryAttemptLimiter implements AttemptLimiter {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly maxSubjects = 100_000) {}
 
-  /** Room for one more entry, if a stale one can go. */
-  private makeRoom(now: number): boolean {
-    if (this.entries.size < this.maxSubjects) return true;
+  /** Forget one entry if full: the first stale one of the least recently tried, else an unlocked one, else the oldest. */
+  private makeRoom(now: Date): void {
+    if (this.entries.size < this.maxSubjects) return;
+    let unlocked: string | null = null;
+    let oldest: string | null = null;
     let scanned = 0;
     for (const [subject, e] of this.entries) {
       if (scanned++ >= EVICTION_SCAN) break;
-      const locked = lockedUntil(e.state, new Date(now)) !== null;
-      if (!locked && now - e.lastAt >= e.keepMs) {
+      oldest ??= subject;
+      if (lockedUntil(e.state, now) !== null) continue;
+      if (now.getTime() - e.lastAt >= e.keepMs) {
         this.entries.delete(subject);
-        return true;
+        return;
       }
+      unlocked ??= subject;
     }
-    return false;
+    this.entries.delete((unlocked ?? oldest)!);
   }
 
   async take(subject: string, now: Date, policy: AttemptPolicy): Promise<AttemptDecision> {
     const known = this.entries.get(subject);
-    if (!known && !this.makeRoom(now.getTime())) {
-      return { allowed: false, lockedUntil: new Date(now.getTime() + policy.lockMinutes * 60_000).toISOString() };
-    }
+    if (!known) this.makeRoom(now);
     const d = takeAttempt(known?.state ?? null, now, policy);
     if (d.allowed) {
       // Re-inserted: the map's order is least recently tried first.

@@ -159,7 +159,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // A draft per (case, author): a case that passes to another reader (released, lease expired,
-    // signing locked) no longer has its first reader's draft overwritten by the next one's.
+    // signing locked) no longer has its first reader's draft overwritten by the next one's. A row
+    // without an author could never be read back (drafts were only ever shown to their author).
     version: 4,
     sql: `
       CREATE TABLE report_drafts_by_author (
@@ -170,7 +171,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (case_id, author_id)
       ) STRICT;
       INSERT INTO report_drafts_by_author (case_id, author_id, updated_at, doc)
-        SELECT case_id, json_extract(doc, '$.authorId'), updated_at, doc FROM report_drafts;
+        SELECT case_id, json_extract(doc, '$.authorId'), updated_at, doc FROM report_drafts
+        WHERE json_valid(doc) AND json_extract(doc, '$.authorId') IS NOT NULL;
       DROP TABLE report_drafts;
     `,
   },

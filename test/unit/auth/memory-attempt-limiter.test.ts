@@ -7,23 +7,21 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000);
 const P = SIGN_IN_POLICY;
 
 describe('MemoryAttemptLimiter', () => {
-  it('when full, forgets only a stale entry: a flood of made-up usernames cannot wipe a count or a lock', async () => {
+  it('when full, forgets a stale entry first, then an unlocked one, then the oldest: never refuses a new username', async () => {
     const l = new MemoryAttemptLimiter(3);
-    for (let i = 0; i < P.maxFailures - 1; i++) await l.take('admin', at(0), P); // one short of the lock
-    for (let i = 0; i < P.maxFailures; i++) await l.take('reader', at(0), P); // locked
-    await l.take('x1', at(0), P);
-    // Full of live entries: a new username is refused as locked for one lock period, nothing is forgotten.
-    expect(await l.take('x2', at(1), P)).toEqual({ allowed: false, lockedUntil: at(1 + P.lockMinutes).toISOString() });
-    expect(await l.lockedUntil('reader', at(1))).not.toBeNull();
-    const admin = await l.take('admin', at(1), P);
-    expect(admin.allowed && admin.next.lockedUntil).toBeTruthy(); // the 10th: the count survived
-    // Later: 'reader''s lock (set at 0) has run out and nobody tried it since: stale, it goes for x3.
-    expect((await l.take('x3', at(P.lockMinutes + 0.5), P)).allowed).toBe(true);
-    // x1, last tried at 0, is stale too: it goes for x4.
-    expect((await l.take('x4', at(P.lockMinutes + 0.6), P)).allowed).toBe(true);
-    // Left: 'admin' (locked at 1, until 6), x3 and x4 (just tried): nothing may go, x5 is refused.
-    expect((await l.take('x5', at(P.lockMinutes + 0.7), P)).allowed).toBe(false);
-    expect(await l.lockedUntil('admin', at(P.lockMinutes + 0.7))).toBe(at(1 + P.lockMinutes).toISOString());
+    for (let i = 0; i < P.maxFailures; i++) await l.take('reader', at(0), P); // locked until 5
+    for (let i = 0; i < P.maxFailures - 1; i++) await l.take('admin', at(1), P); // one short of the lock
+    await l.take('x1', at(2), P);
+    // Full, nothing stale: the least recently tried unlocked entry goes ('admin'), the lock stays.
+    expect((await l.take('x2', at(3), P)).allowed).toBe(true);
+    expect(await l.lockedUntil('reader', at(3))).toBe(at(P.lockMinutes).toISOString());
+    const again = await l.take('admin', at(3), P); // forgotten: counted from 1 again (pushes out x1)
+    expect(again.allowed && again.next.failures).toBe(1);
+    // Later, 'reader''s lock has run out and nobody tried it since: stale, it goes before the others.
+    expect((await l.take('x3', at(P.lockMinutes + 3), P)).allowed).toBe(true);
+    expect(await l.lockedUntil('reader', at(P.lockMinutes + 3))).toBeNull();
+    const admin = await l.take('admin', at(P.lockMinutes + 3), P);
+    expect(admin.allowed && admin.next.failures).toBe(2);
   });
 
   it('counts a username whatever its case and surrounding spaces', () => {

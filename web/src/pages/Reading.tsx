@@ -80,13 +80,23 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const [inst, setInst] = useState(0);
   const holding = !readOnly && !!c && c.status === 'CLAIMED' && c.lease?.readerId === session.user.id;
   const [leaseUntil, setLeaseUntil] = useState<string | null>(null);
-  // Signing locked after wrong PINs: the server has given the case back; stop holding it and say why.
+  // Signing locked after wrong PINs: the case goes back to the queue; stop holding it and say why.
   const onLocked = (e: unknown) => {
     done.current = true;
     setLockedOut(e);
     api.getCase(caseId).then(setC, setError);
   };
-  const done = useLease(caseId, holding, (e) => (signingLockEndsAt(e) ? onLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
+  // The report form's "save what is typed now", for giving the case back without losing the text.
+  const saveTyped = useRef<(() => Promise<void>) | null>(null);
+  // A heartbeat refused for a lock set elsewhere (an amendment, another window): save, give back, say so.
+  const onHeartbeatLocked = async (e: unknown) => {
+    done.current = true;
+    const draftSaved = await (saveTyped.current?.() ?? Promise.reject(new Error('no form'))).then(() => true, () => false);
+    const released = await api.release(caseId).then(() => true, () => false);
+    const x = e as ApiError;
+    onLocked(released ? new ApiError(x.status, x.code, x.message, { ...x.details, released, draftSaved }, x.receivedAt) : e);
+  };
+  const done = useLease(caseId, holding, (e) => (signingLockEndsAt(e) ? void onHeartbeatLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
 
   useEffect(() => {
     api.getCase(caseId).then(setC, setError);
@@ -173,6 +183,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
                 setTimeout(() => navigate('/reader'), 800);
               }}
               onLocked={onLocked}
+              saveTyped={saveTyped}
             />
           )}
           {!holding && c.report && <SignedReportPanel c={c} onAmended={() => api.getCase(caseId).then(setC, setError)} />}
@@ -270,7 +281,17 @@ function EcgPanel({ c, n }: { c: CaseView; n: number }) {
   );
 }
 
-function ReportForm({ c, onSigned, onLocked }: { c: CaseView; onSigned: () => void; onLocked: (e: unknown) => void }) {
+function ReportForm({
+  c,
+  onSigned,
+  onLocked,
+  saveTyped,
+}: {
+  c: CaseView;
+  onSigned: () => void;
+  onLocked: (e: unknown) => void;
+  saveTyped: { current: (() => Promise<void>) | null };
+}) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language === 'en' ? 'en' : 'zh-CN';
   const templates = templatesFor(c.modality);
@@ -315,6 +336,12 @@ function ReportForm({ c, onSigned, onLocked }: { c: CaseView; onSigned: () => vo
     };
   }, [c.caseId]);
   const body = () => ({ findings, impression, critical, language: lang as 'zh-CN' | 'en', fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== '' && v !== null)) });
+  useEffect(() => {
+    saveTyped.current = async () => void (await api.saveDraft(c.caseId, body()));
+    return () => {
+      saveTyped.current = null;
+    };
+  });
   const term = (x: { zh: string; en: string }) => (lang === 'en' ? x.en : x.zh);
   const apply = (id: string) => {
     setTemplate(id);
