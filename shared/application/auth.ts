@@ -1,5 +1,5 @@
 import type { Principal } from '../contracts/auth.ts';
-import { SIGN_IN_POLICY, signInSubject } from '../domain/attempts.ts';
+import { secondsUntil, SIGN_IN_POLICY, signInSubject } from '../domain/attempts.ts';
 import { AppError } from '../domain/errors.ts';
 import type { AttemptLimiter } from '../ports/attempt-limiter.ts';
 import type { PasswordHasher, TokenService } from '../ports/auth.ts';
@@ -37,7 +37,7 @@ export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenSer
 
 /** AUTH.LOCKED (429): the same for every username, existing or not. */
 function signInLocked(lockedUntil: string, now: Date): AppError {
-  const retryAfterSeconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
+  const retryAfterSeconds = secondsUntil(lockedUntil, now);
   return new AppError(
     'AUTH.LOCKED',
     'rate_limited',

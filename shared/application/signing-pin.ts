@@ -1,5 +1,5 @@
 import type { Principal } from '../contracts/auth.ts';
-import { SIGNING_PIN_POLICY, signingPinSubject } from '../domain/attempts.ts';
+import { secondsUntil, SIGNING_PIN_POLICY, signingPinSubject } from '../domain/attempts.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { ReportSigner, SigningSession } from '../ports/signer.ts';
 import type { Deps } from './deps.ts';
@@ -7,7 +7,7 @@ import type { Deps } from './deps.ts';
 /** SIGN.PIN_LOCKED (429): until when, and what to do. */
 export function pinLockedError(lockedUntil: string, now: Date, byThisPin: boolean): AppError {
   const { maxFailures, lockMinutes } = SIGNING_PIN_POLICY;
-  const retryAfterSeconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
+  const retryAfterSeconds = secondsUntil(lockedUntil, now);
   return new AppError(
     'SIGN.PIN_LOCKED',
     'rate_limited',

@@ -47,6 +47,9 @@ export function takeAttempt(cur: AttemptState | null, now: Date, policy: Attempt
   return { allowed: true, next: { failures, lockedUntil: until }, left: Math.max(0, policy.maxFailures - failures) };
 }
 
+/** Whole seconds from `now` until a lock ends (at least 1): what a Retry-After says. */
+export const secondsUntil = (lockedUntil: string, now: Date): number => Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
+
 /** When the subject's lock ends, if it is locked out at `now`. */
 export function lockedUntil(cur: AttemptState | null, now: Date): string | null {
   return cur?.lockedUntil && Date.parse(cur.lockedUntil) > now.getTime() ? cur.lockedUntil : null;
