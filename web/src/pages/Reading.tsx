@@ -337,7 +337,11 @@ function ReportForm({
   }, [c.caseId]);
   const body = () => ({ findings, impression, critical, language: lang as 'zh-CN' | 'en', fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== '' && v !== null)) });
   useEffect(() => {
-    saveTyped.current = async () => void (await api.saveDraft(c.caseId, body()));
+    // Only what was typed here: an untouched form holds the saved draft already (or nothing, which must
+    // not replace a draft saved in another window).
+    saveTyped.current = async () => {
+      if (touched.current) await api.saveDraft(c.caseId, body());
+    };
     return () => {
       saveTyped.current = null;
     };
