@@ -492,6 +492,24 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     // A first write opens the WAL file WalSync keeps for its fsyncs.
     await repo.create(makeCase({ caseId: id(0) }));
   });
+  /** A unit (as in another request) that has written case n and stays open until `close()`. */
+  async function openUnitThatWrote(n: number): Promise<{ close: () => Promise<void> }> {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let wrote = false;
+    const run = uow.run(async () => {
+      await repo.create(makeCase({ caseId: id(n) }));
+      wrote = true;
+      await hold;
+    });
+    await until(() => wrote);
+    return {
+      close: async () => {
+        release();
+        await run;
+      },
+    };
+  }
   afterEach(async () => {
     gate?.release();
     gate?.restore();
@@ -553,15 +571,7 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
   it('a write outside any unit still waits for its own fsync, while a unit is open in another request', async () => {
     gate = await holdFsyncs(`${s.file}-wal`);
     const before = stats();
-    let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    let insideWrote = false;
-    const run = uow.run(async () => {
-      await repo.create(makeCase({ caseId: id(1) }));
-      insideWrote = true;
-      await hold;
-    });
-    await until(() => insideWrote);
+    const inside = await openUnitThatWrote(1);
     let outsideDone = false;
     const outside = repo.create(makeCase({ caseId: id(2) })).then(() => (outsideDone = true));
     await until(() => gate!.started() === 1);
@@ -569,8 +579,7 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     expect(outsideDone).toBe(false);
     gate.release();
     await outside;
-    release();
-    await run;
+    await inside.close();
     const after = stats();
     expect(after.deferred - before.deferred).toBe(1);
     expect(after.requests - before.requests).toBe(2);
@@ -591,15 +600,7 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
   });
 
   it('a replayable unit (answersFromStored) that only reads what another open unit wrote waits for an fsync; a plain read-only unit does not', async () => {
-    let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    let wrote = false;
-    const writer = uow.run(async () => {
-      await repo.create(makeCase({ caseId: id(1) }));
-      wrote = true;
-      await hold;
-    });
-    await until(() => wrote);
+    const writer = await openUnitThatWrote(1);
     gate = await holdFsyncs(`${s.file}-wal`);
     // Without the option a read-only unit answers at once, fsync or not (no queueing behind others' writes).
     expect(await uow.run(async () => (await repo.get(id(1)))?.caseId)).toBe(id(1));
@@ -612,8 +613,7 @@ describe('SqliteUnitOfWork: one WAL fsync per unit, before the unit settles', ()
     expect(settled).toBe(false);
     gate.release();
     expect(await replay).toBe(id(1));
-    release();
-    await writer;
+    await writer.close();
   });
 
   it('work a unit started but did not await is not covered once the unit ended: its writes wait for their own fsync', async () => {

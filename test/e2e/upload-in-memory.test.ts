@@ -63,15 +63,19 @@ describe('ingest of what the upload route has just received', () => {
   });
 });
 
+/** Declare a submission of one ECG file without uploading it (the tests send the bytes themselves). */
+const declareOne = (api: Api, patientId: string, size: number) =>
+  api.call('POST', '/api/submissions', {
+    patient: { id: patientId, name: 'Test^Patient', sex: 'F', birthDate: '1970-01-01' },
+    consent: { obtained: true },
+    priority: 'routine',
+    files: [{ name: 'ecg.dcm', size }],
+  });
+
 describe('one upload per target at a time, the newest winning', () => {
   it('a retry while the first PUT still hangs on a dead connection replaces it: the first is cut, the retry stored', async () => {
     const bytes = syntheticEcg({ seed: 20261123 }).bytes;
-    const r = await tech.call('POST', '/api/submissions', {
-      patient: { id: 'P-TEST-0002', name: 'Test^Patient', sex: 'F', birthDate: '1970-01-01' },
-      consent: { obtained: true },
-      priority: 'routine',
-      files: [{ name: 'ecg.dcm', size: bytes.length }],
-    });
+    const r = await declareOne(tech, 'P-TEST-0002', bytes.length);
     expect(r.status).toBe(201);
     const u = r.json.uploads[0] as { url: string; headers: Record<string, string> };
     // The first body sends half of the file, then nothing more: a connection gone quiet.
@@ -109,12 +113,7 @@ describe('a client that goes silent', () => {
     try {
       const api = await Api.login(quiet.url, 'tech-a');
       const bytes = syntheticEcg({ seed: 20261124 }).bytes;
-      const r = await api.call('POST', '/api/submissions', {
-        patient: { id: 'P-TEST-0003', name: 'Test^Patient', sex: 'F', birthDate: '1970-01-01' },
-        consent: { obtained: true },
-        priority: 'routine',
-        files: [{ name: 'ecg.dcm', size: bytes.length }],
-      });
+      const r = await declareOne(api, 'P-TEST-0003', bytes.length);
       const u = r.json.uploads[0] as { url: string; headers: Record<string, string> };
       const t0 = Date.now();
       const stalled = new ReadableStream<Uint8Array>({
