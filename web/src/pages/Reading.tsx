@@ -17,8 +17,8 @@ import { Viewer } from '../viewer/Viewer.tsx';
  */
 function useSigningLock(): { locked: boolean; lock: (e: unknown) => void } {
   const [ends, setEnds] = useState(0);
-  const now = useNow(5_000);
-  return { locked: Date.now() < ends || now < ends, lock: (e) => setEnds((x) => Math.max(x, signingLockEndsAt(e) ?? 0)) };
+  useNow(5_000); // re-renders, so the button comes back when the lock ends
+  return { locked: Date.now() < ends, lock: (e) => setEnds((x) => Math.max(x, signingLockEndsAt(e) ?? 0)) };
 }
 
 // A release scheduled on unmount is cancelled when the same screen mounts again at once (React's dev
