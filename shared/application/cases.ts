@@ -11,7 +11,6 @@ import type { Deps } from './deps.ts';
 import { criticalResultOf } from './sla.ts';
 import { updateWithRetry } from './update.ts';
 
-
 /** The case as its viewers see it: status, timeline, study projection, ECG advisory, rejection, report link. */
 export async function getCase(deps: Deps, p: Principal, caseId: string): Promise<CaseView> {
   const c = assertCanSee(p, await deps.cases.get(caseId));

@@ -22,7 +22,6 @@ import { pinLimitedSigner } from './signing-pin.ts';
 import type { Deps } from './deps.ts';
 import { updateWithRetry } from './update.ts';
 
-
 /** Serialises a report document to the exact bytes that are signed (RFC 8785). Injected: no crypto here. */
 export type Canonicalize = (doc: unknown) => Uint8Array;
 

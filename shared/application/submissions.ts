@@ -7,7 +7,6 @@ import { assertCanSee, requireRole } from './authorize.ts';
 import type { Deps } from './deps.ts';
 import { caseIdForSubmission, uploadKey } from './keys.ts';
 
-
 /**
  * A technician declares a study (patient, recorded consent, priority, files) and gets one upload
  * target per file. The case starts AWAITING_FILES and is queued when every declared file is in.
