@@ -7,14 +7,18 @@
  *   teleread font extract [--out file] [--from collection.ttc]
  *   teleread gateway --port 11112 --aet TELEREAD --api http://127.0.0.1:8080 --username tech-a --password … --spool DIR
  *   teleread gateway status --spool DIR
+ *   teleread signer enrol|rotate <reader id> [--data-dir dir]
+ *   teleread password <user id> [--data-dir dir]
  *
  * Exit codes: 0 valid / done, 1 the report does not verify, 2 usage or input error.
  * Subcommands live in one dispatch table; add new ones there.
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
 import { openSqlite } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { GATEWAY_USAGE, GatewayUsageError, runGatewayCommand } from '../gateway/cli.ts';
@@ -22,11 +26,19 @@ import { CJK_FACE, CJK_FACE_FILE, ensureCjkFontFile } from '../shared/reports/fo
 import { verifySignedReportFiles } from '../shared/reports/verify.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 import type { Jwks } from '../shared/signing/verify.ts';
+import { AdminUsageError, PASSWORD_USAGE, runPasswordCommand, runSignerCommand, SIGNER_USAGE, type AdminIo } from './admin-cli.ts';
+import { secretPrompt } from './prompt.ts';
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   fetch: typeof fetch;
+  /** Asks for a secret; default: the terminal without echo, or the next line of piped stdin. */
+  ask?: (question: string) => Promise<string>;
+  /** Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Who runs the command, for the audit log; default cli:<OS user>. */
+  operator?: string;
 }
 interface Command {
   usage: string;
@@ -70,12 +82,42 @@ const commands: Record<string, Command> = {
         throw e instanceof GatewayUsageError ? new UsageError(e.message) : e;
       }),
   },
+  signer: {
+    usage: SIGNER_USAGE,
+    summary: 'give a reader a signing key under the PIN they type (enrol), or a new key for a forgotten PIN (rotate, lifts a signing lock)',
+    run: (args, io) => withAdminIo(io, (a) => runSignerCommand(args, a)),
+  },
+  password: {
+    usage: PASSWORD_USAGE,
+    summary: "set a user's password in the consortium file (one machine; applies at the next start)",
+    run: (args, io) => withAdminIo(io, (a) => runPasswordCommand(args, a, new Argon2Hasher())),
+  },
   canonical: {
     usage: 'teleread canonical <report.json> [--out report.canonical.json]',
     summary: 'write the RFC 8785 canonical bytes of a report (what its signature covers), e.g. for openssl',
     run: runCanonical,
   },
 };
+
+async function withAdminIo(io: CliIo, run: (io: AdminIo) => Promise<number>): Promise<number> {
+  const prompt = io.ask ? null : secretPrompt();
+  try {
+    return await run({ out: io.out, err: io.err, ask: io.ask ?? prompt!.ask, env: io.env ?? process.env, operator: io.operator ?? `cli:${osUser()}` });
+  } catch (e) {
+    throw e instanceof AdminUsageError ? new UsageError(e.message) : e;
+  } finally {
+    prompt?.close();
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    // No passwd entry for the uid (some containers).
+    return 'unknown';
+  }
+}
 
 async function runVerify(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

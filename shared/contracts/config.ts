@@ -7,7 +7,7 @@ export const LocalConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   TELEREAD_DATA_DIR: z.string().min(1).default('./data'),
   TELEREAD_DEMO_PASSWORD: z.string().min(8, 'TELEREAD_DEMO_PASSWORD has at least 8 characters').default('teleread-demo'),
-  TELEREAD_DEMO_PIN: z.string().regex(/^\d{4,12}$/, 'TELEREAD_DEMO_PIN is 4–12 digits').default('246810'),
+  TELEREAD_DEMO_PIN: z.string().regex(/^\d{6,12}$/, 'TELEREAD_DEMO_PIN is 6–12 digits (the shortest PIN a signing key is sealed with is 6)').default('246810'),
   TELEREAD_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   TELEREAD_INGEST_WORKERS: z.coerce.number().int().min(1).max(16).default(4),
   /**

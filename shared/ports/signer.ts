@@ -3,8 +3,13 @@
  * Produces a compact detached JWS (ES256, empty payload part).
  */
 export interface ReportSigner {
-  /** Create the signer's key pair sealed under the PIN, if the signer has none yet. */
-  enrol(signerId: string, pin: string): Promise<{ kid: string }>;
+  /** Create the signer's key pair sealed under the PIN, if the signer has none yet (`created` false: the key they had). */
+  enrol(signerId: string, pin: string): Promise<{ kid: string; created: boolean }>;
+  /**
+   * A new key pair under a new PIN becomes the signer's current key (a forgotten PIN). Older public
+   * keys stay published so earlier reports still verify; only the current key signs.
+   */
+  rotate(signerId: string, pin: string): Promise<{ kid: string }>;
   /** SIGN.BAD_PIN when the PIN does not unseal the key; SIGN.NO_KEY when the signer has none. */
   signDetached(signerId: string, pin: string, payload: Uint8Array): Promise<{ jws: string; kid: string }>;
   /** Unseal once (SIGN.BAD_PIN / SIGN.NO_KEY as above) and sign several payloads with the same key. */

@@ -83,12 +83,12 @@ export class SealedKeyReportSigner implements ReportSigner {
   }
 
   /** Creates the signer's key sealed under `pin` unless the signer already has one; returns the current kid. */
-  async enrol(signerId: string, pin: string): Promise<{ kid: string }> {
+  async enrol(signerId: string, pin: string): Promise<{ kid: string; created: boolean }> {
     checkSignerId(signerId);
     return this.#serialized(signerId, async () => {
       const existing = await this.#store.current(signerId);
-      if (existing) return { kid: existing.kid };
-      return this.#createKey(signerId, pin);
+      if (existing) return { kid: existing.kid, created: false };
+      return { ...(await this.#createKey(signerId, pin)), created: true };
     });
   }
 

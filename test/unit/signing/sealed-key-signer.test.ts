@@ -41,8 +41,8 @@ describe('SealedKeyReportSigner', () => {
   });
 
   it('is idempotent: enrolling again returns the same kid and makes no key', async () => {
-    expect(await signer.enrol('ecg-reader', PIN)).toEqual({ kid });
-    expect(await signer.enrol('ecg-reader', 'another-pin')).toEqual({ kid });
+    expect(await signer.enrol('ecg-reader', PIN)).toEqual({ kid, created: false });
+    expect(await signer.enrol('ecg-reader', 'another-pin')).toEqual({ kid, created: false });
     expect(store.rows.filter((r) => r.signerId === 'ecg-reader')).toHaveLength(1);
   });
 
@@ -50,6 +50,7 @@ describe('SealedKeyReportSigner', () => {
     const s = new SealedKeyReportSigner(new MemorySignerKeyStore(), { scrypt: FAST_SCRYPT });
     const kids = await Promise.all([s.enrol('x', PIN), s.enrol('x', PIN), s.enrol('x', PIN)]);
     expect(new Set(kids.map((k) => k.kid)).size).toBe(1);
+    expect(kids.map((k) => k.created)).toEqual([true, false, false]);
     expect((await s.jwks()).keys).toHaveLength(1);
   });
 
@@ -116,7 +117,7 @@ describe('SealedKeyReportSigner', () => {
     const old = await local.signDetached('rad-reader', PIN, canonical);
     const { kid: newKid } = await local.rotate('rad-reader', '975310');
     expect(newKid).not.toBe(oldKid);
-    expect(await local.enrol('rad-reader', '975310')).toEqual({ kid: newKid });
+    expect(await local.enrol('rad-reader', '975310')).toEqual({ kid: newKid, created: false });
     expect((await appError(local.signDetached('rad-reader', PIN, canonical))).code).toBe('SIGN.BAD_PIN');
     const fresh = await local.signDetached('rad-reader', '975310', canonical);
     expect(fresh.kid).toBe(newKid);
