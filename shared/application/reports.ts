@@ -219,7 +219,12 @@ export async function applySignature(deps: Deps, caseId: string, version: number
     if (c.status === 'QUEUED') c = transition(c, 'CLAIMED', signerId, now, 'signed-after-lease-expiry');
     return { ...transition(c, 'SIGNED', signerId, now), lease: null, reportVersion: version };
   });
-  if (done) await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
+  if (done) {
+    await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
+    // A draft left behind is only clutter (and clinical text kept twice): a failure here is no reason to
+    // fail a signature that stands.
+    await deps.cases.discardDrafts(caseId).catch((e: unknown) => deps.log.warn('drafts of a signed case were not discarded', { caseId, error: (e as Error)?.message }));
+  }
   return done !== null;
 }
 

@@ -95,6 +95,12 @@ export interface CaseRepository {
   /** Each reader's own draft of a case (a case passed on keeps its earlier reader's draft untouched). */
   saveDraft(d: ReportDraft): Promise<void>;
   getDraft(caseId: string, authorId: string): Promise<ReportDraft | null>;
+  /**
+   * Every reader's draft of a case, gone once its report is signed: the signed version holds what was
+   * meant, and the drafts of readers who passed the case on are working notes, not the record. A
+   * discarded draft reads as none.
+   */
+  discardDrafts(caseId: string): Promise<void>;
   /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
   putSignedReport(r: SignedReportRecord): Promise<void>;
   getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;

@@ -11,7 +11,7 @@ import { DynamoNotifier } from '../../shared/adapters/aws/dynamo-notifier.ts';
 import { DynamoSignerKeyStore } from '../../shared/adapters/aws/dynamo-signer-key-store.ts';
 import { ImmediateUnitOfWork } from '../../shared/adapters/aws/immediate-unit-of-work.ts';
 import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SIGNING_PIN_POLICY } from '../../shared/domain/attempts.ts';
 import { attemptLimiterContract } from './attempt-limiter.contract.ts';
 import { auditLogContract } from './audit-log.contract.ts';
@@ -83,6 +83,25 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
     const fromOldCode = { ...d, body: { findings: 'from the old code' }, updatedAt: '2026-06-01T08:06:00.000Z' };
     await DynamoDBDocumentClient.from(t.d.client()).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(fromOldCode) } }));
     expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(fromOldCode);
+    await t.cleanup();
+  });
+
+  it('discarding drafts empties the old `DRAFT` item too, with Query and PutItem only (the role may not delete)', async () => {
+    const t = await table();
+    const sent: string[] = [];
+    const c = t.d.client();
+    const repo = new DynamoCaseRepository(c, t.name);
+    const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: '2026-06-01T08:00:00.000Z' };
+    await DynamoDBDocumentClient.from(c).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(d) } }));
+    await repo.saveDraft({ ...d, authorId: 'rad-reader' });
+    c.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize' });
+    await repo.discardDrafts('case-1');
+    expect([...new Set(sent)].sort()).toEqual(['PutItemCommand', 'QueryCommand']);
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
+    expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
+    // No clinical text is left in the emptied items.
+    const left = await DynamoDBDocumentClient.from(c).send(new QueryCommand({ TableName: t.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'CASE#case-1' } }));
+    expect(JSON.stringify(left.Items)).not.toContain('sinus rhythm');
     await t.cleanup();
   });
 });

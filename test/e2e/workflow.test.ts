@@ -126,6 +126,9 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     expect(draft.json.body.impression).toBe('危急值：三度房室传导阻滞');
     expect((await radReader.call('GET', `/api/cases/${sub.caseId}/report/draft`)).status).toBe(404);
     expect((await ecgReader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: DEMO_PIN })).status).toBe(200);
+    // The signed version is the record: the draft is gone.
+    const afterSigning = await ecgReader.call('GET', `/api/cases/${sub.caseId}/report/draft`);
+    expect([afterSigning.status, afterSigning.json.error.code]).toEqual([404, 'REPORT.NO_DRAFT']);
     await tech.waitCase(sub.caseId, (c) => c.status === 'DELIVERED');
     const delivered = await tech.call('GET', `/api/cases/${sub.caseId}`);
     expect(delivered.json.critical).toBe(true);

@@ -303,10 +303,16 @@ export class DynamoCaseRepository implements CaseRepository {
       [`DRAFT#${authorId}`, 'DRAFT'].map((sk) => this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk }, ConsistentRead: true }))),
     );
     const drafts = [own!.Item, legacy!.Item]
-      .filter((i) => i !== undefined)
+      .filter((i): i is Item => i !== undefined && i['doc'] !== undefined)
       .map((i) => JSON.parse(String(i['doc'])) as ReportDraft)
       .filter((d) => d.authorId === authorId);
     return drafts.sort((a, b) => (iso(b.updatedAt) > iso(a.updatedAt) ? 1 : -1))[0] ?? null;
+  }
+
+  async discardDrafts(caseId: string): Promise<void> {
+    // Emptied in place, not deleted: the functions' role may not delete items from the table.
+    const drafts = (await this.children(caseId, 'DRAFT')).filter((i) => i['doc'] !== undefined);
+    await Promise.all(drafts.map((i) => this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: i['pk'], sk: i['sk'], discarded: true } }))));
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

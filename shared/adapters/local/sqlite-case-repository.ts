@@ -64,6 +64,7 @@ export class SqliteCaseRepository implements CaseRepository {
     listOutcomes: Statement<[string], { doc: string }>;
     saveDraft: Statement<unknown[]>;
     getDraft: Statement<[string, string], { doc: string }>;
+    discardDrafts: Statement<[string]>;
     insertReport: Statement<unknown[]>;
     getReport: Statement<[string, number], { doc: string }>;
     latestReport: Statement<[string], { doc: string }>;
@@ -108,6 +109,7 @@ export class SqliteCaseRepository implements CaseRepository {
          ON CONFLICT (case_id, author_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
       ),
       getDraft: db.prepare('SELECT doc FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
+      discardDrafts: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ?'),
       insertReport: db.prepare('INSERT INTO signed_reports (case_id, version, signed_at, doc) VALUES (?, ?, ?, ?)'),
       getReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? AND version = ?'),
       latestReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? ORDER BY version DESC LIMIT 1'),
@@ -265,6 +267,10 @@ export class SqliteCaseRepository implements CaseRepository {
   async getDraft(caseId: string, authorId: string): Promise<ReportDraft | null> {
     const r = this.st.getDraft.get(caseId, authorId);
     return r ? (JSON.parse(r.doc) as ReportDraft) : null;
+  }
+
+  async discardDrafts(caseId: string): Promise<void> {
+    if (this.st.discardDrafts.run(caseId).changes) await durable(this.db);
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {
