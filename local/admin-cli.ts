@@ -18,13 +18,14 @@ import { openSqlite } from '../shared/adapters/local/sqlite.ts';
 import { SqliteAttemptLimiter } from '../shared/adapters/local/sqlite-attempt-limiter.ts';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log.ts';
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
-import { setUpSigningKey } from '../shared/application/signer-keys.ts';
+import { setUpSigningKey, signerToSetUp } from '../shared/application/signer-keys.ts';
 import { NewPasswordSchema } from '../shared/contracts/auth.ts';
-import { loadLocalConfig } from '../shared/contracts/config.ts';
+import { LocalConfigSchema } from '../shared/contracts/config.ts';
+import { describeIssues } from '../shared/contracts/describe.ts';
 import type { PasswordHasher } from '../shared/ports/auth.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { SealedKeyReportSigner } from '../shared/signing/sealed-key-signer.ts';
-import { consortiumFileIn, readConsortiumFile, writeConsortiumFile } from './consortium-file.ts';
+import { assertCanRewrite, consortiumFileIn, readConsortiumFile, setUserPasswordHash } from './consortium-file.ts';
 
 export const SIGNER_USAGE = 'teleread signer enrol|rotate <reader id> [--data-dir dir]   (the reader types the PIN, twice)';
 export const PASSWORD_USAGE = 'teleread password <user id> [--data-dir dir]   (the new password is typed twice; applies at the next start)';
@@ -34,7 +35,7 @@ export class AdminUsageError extends Error {}
 export interface AdminIo {
   out: (line: string) => void;
   err: (line: string) => void;
-  /** Asks for a secret (not echoed). */
+  /** Asks for a secret (not echoed); rejects when the person cancels. */
   ask: (question: string) => Promise<string>;
   /** The environment the local runtime reads its config from (TELEREAD_DATA_DIR, TELEREAD_SCRYPT_LOG_N). */
   env: Record<string, string | undefined>;
@@ -45,8 +46,15 @@ export interface AdminIo {
 const DONE = 0;
 const REFUSED = 2;
 
-function dataDirOf(flag: string | undefined, env: AdminIo['env']): string {
-  return resolve(flag ?? env.TELEREAD_DATA_DIR ?? './data');
+/** The data directory and its database, which must exist (TeleRead has started on it once). */
+function dataDirOf(flag: string | undefined, env: AdminIo['env']): { dataDir: string; dbFile: string; consortiumFile: string } {
+  const dataDir = resolve(flag ?? env.TELEREAD_DATA_DIR ?? './data');
+  const dbFile = join(dataDir, 'teleread.db');
+  const consortiumFile = consortiumFileIn(dataDir);
+  for (const f of [dbFile, consortiumFile]) {
+    if (!existsSync(f)) throw new AdminUsageError(`No ${f}: start TeleRead once on this data directory (npm start) to create it, or pass --data-dir.`);
+  }
+  return { dataDir, dbFile, consortiumFile };
 }
 
 async function askTwice(io: AdminIo, what: string, first: string): Promise<string> {
@@ -62,14 +70,13 @@ export async function runSignerCommand(args: string[], io: AdminIo): Promise<num
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
   if (positionals.length !== 1) throw new AdminUsageError(`signer ${sub} needs one <reader id>.`);
   const signerId = positionals[0]!;
-  const dataDir = dataDirOf(values['data-dir'], io.env);
-  const dbFile = join(dataDir, 'teleread.db');
-  if (!existsSync(dbFile)) throw new AdminUsageError(`No TeleRead database at ${dbFile}: start TeleRead once (npm start) to create it, or pass --data-dir.`);
-  // The same settings the server runs with (the scrypt cost a new key is sealed with).
-  const cfg = loadLocalConfig({ ...io.env, TELEREAD_DATA_DIR: dataDir });
+  const { dbFile, consortiumFile } = dataDirOf(values['data-dir'], io.env);
+  // Only the setting this command needs: a mistake elsewhere in the environment is not its business.
+  const scrypt = LocalConfigSchema.pick({ TELEREAD_SCRYPT_LOG_N: true }).safeParse(io.env);
+  if (!scrypt.success) throw new AdminUsageError(describeIssues(scrypt.error));
   let directory: FileDirectory;
   try {
-    directory = new FileDirectory(consortiumFileIn(dataDir));
+    directory = new FileDirectory(consortiumFile);
   } catch (e) {
     throw new AdminUsageError((e as Error).message);
   }
@@ -78,26 +85,22 @@ export async function runSignerCommand(args: string[], io: AdminIo): Promise<num
     const keys = new SqliteSignerKeyStore(db);
     const deps = {
       directory,
-      signer: new SealedKeyReportSigner(keys, { scrypt: { N: 2 ** cfg.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 } }),
+      // This command's own TELEREAD_SCRYPT_LOG_N (default the product's): the cost is stored with the
+      // sealed key, so a server with another setting still opens it.
+      signer: new SealedKeyReportSigner(keys, { scrypt: { N: 2 ** scrypt.data.TELEREAD_SCRYPT_LOG_N, r: 8, p: 1 } }),
       attempts: new SqliteAttemptLimiter(db),
       audit: new SqliteAuditLog(db),
       clock: systemClock,
     };
-    // Checked before the reader types anything; someone who is not a reader is refused by the use case.
-    const user = await directory.getUser(signerId);
-    let pin = '';
-    if (user?.role === 'reader') {
-      if (sub === 'enrol') {
-        const current = await keys.current(signerId);
-        if (current) return alreadyEnrolled(io, signerId, current.kid);
-      }
-      pin = await askTwice(io, 'PIN', `Signing PIN for ${signerId} (${user.displayName}), at least 6 digits: `);
-      if (!/^\d+$/.test(pin)) throw new AdminUsageError('A signing PIN is digits only (the reading screen asks for digits); nothing was changed.');
-    }
+    // Refused before the reader types anything; the use case checks again.
+    const user = await signerToSetUp(deps, signerId);
+    const current = await keys.current(signerId);
+    if (current && sub === 'enrol') return alreadyEnrolled(io, signerId, current.kid);
+    const pin = await askTwice(io, 'PIN', `Signing PIN for ${signerId} (${user.displayName}), 6 or more digits: `);
     const r = await setUpSigningKey(deps, io.operator, signerId, pin, sub);
-    if (!r.changed) return alreadyEnrolled(io, signerId, r.kid);
+    if (r.outcome === 'kept') return alreadyEnrolled(io, signerId, r.kid);
     io.out(
-      sub === 'enrol'
+      r.outcome === 'enrolled'
         ? `Enrolled ${signerId}: signing key ${r.kid}.`
         : `${signerId} signs with the new key ${r.kid} from now on; a signing lock is lifted. Reports signed before still verify with the old key.`,
     );
@@ -117,41 +120,37 @@ export async function runPasswordCommand(args: string[], io: AdminIo, hasher: Pa
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
   if (positionals.length !== 1) throw new AdminUsageError('password needs one <user id>.');
   const userId = positionals[0]!;
-  const dataDir = dataDirOf(values['data-dir'], io.env);
-  const file = consortiumFileIn(dataDir);
-  if (!existsSync(file)) throw new AdminUsageError(`No consortium file at ${file}: start TeleRead once (npm start) to create the demo one, or pass --data-dir.`);
-  const user = await readUsers(file).then((users) => users.find((u) => u.id === userId));
-  if (!user) throw new AdminUsageError(`No user ${userId} in ${file} (ids are the users' "id", not their username).`);
-  const password = await askTwice(io, 'password', `New password for ${userId} (${user.username}), at least 12 characters: `);
+  const { dbFile, consortiumFile } = dataDirOf(values['data-dir'], io.env);
+  let user;
+  try {
+    user = (await readConsortiumFile(consortiumFile)).consortium.users.find((u) => u.id === userId);
+    await assertCanRewrite(consortiumFile);
+  } catch (e) {
+    throw new AdminUsageError((e as Error).message);
+  }
+  if (!user) throw new AdminUsageError(`No user ${userId} in ${consortiumFile} (ids are the users' "id", not their username).`);
+  const password = await askTwice(io, 'password', `New password for ${userId} (${user.username}), 12 or more characters: `);
   const checked = NewPasswordSchema.safeParse(password);
   if (!checked.success) throw new AdminUsageError(`${checked.error.issues[0]!.message}; nothing was changed.`);
   const passwordHash = await hasher.hash(password);
-  // Read again just before writing: an edit made to the file while the password was typed is kept.
-  let c;
+  // The file is read again and only this user's hash is changed: an edit made while the password was
+  // being typed, and keys the schema does not know, are kept.
+  let found: boolean;
   try {
-    c = await readConsortiumFile(file);
+    found = await setUserPasswordHash(consortiumFile, userId, passwordHash);
   } catch (e) {
     throw new AdminUsageError((e as Error).message);
   }
-  if (!c.users.some((u) => u.id === userId)) throw new AdminUsageError(`User ${userId} was removed from ${file} meanwhile; nothing was changed.`);
-  await writeConsortiumFile(file, { ...c, users: c.users.map((u) => (u.id === userId ? { ...u, passwordHash } : u)) });
-  const dbFile = join(dataDir, 'teleread.db');
-  if (existsSync(dbFile)) {
-    const db = openSqlite(dbFile);
-    try {
-      await new SqliteAuditLog(db).append({ at: systemClock.now().toISOString(), actor: io.operator, action: 'auth.password_set', detail: { userId } });
-    } finally {
-      db.close();
-    }
+  if (!found) throw new AdminUsageError(`User ${userId} was removed from ${consortiumFile} meanwhile; nothing was changed.`);
+  const db = openSqlite(dbFile);
+  try {
+    await new SqliteAuditLog(db).append({ at: systemClock.now().toISOString(), actor: io.operator, action: 'auth.password_set', detail: { userId } });
+  } catch (e) {
+    io.err(`The password of ${userId} is changed, but the audit log could not record it: ${(e as Error).message}`);
+    return REFUSED;
+  } finally {
+    db.close();
   }
-  io.out(`The password of ${userId} (${user.username}) is set in ${file}. It applies when TeleRead next starts (stop npm start and start it again).`);
+  io.out(`The password of ${userId} (${user.username}) is set in ${consortiumFile}. It applies when TeleRead next starts (stop npm start and start it again).`);
   return DONE;
-}
-
-async function readUsers(file: string) {
-  try {
-    return (await readConsortiumFile(file)).users;
-  } catch (e) {
-    throw new AdminUsageError((e as Error).message);
-  }
 }

@@ -27,7 +27,7 @@ import { verifySignedReportFiles } from '../shared/reports/verify.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 import type { Jwks } from '../shared/signing/verify.ts';
 import { AdminUsageError, PASSWORD_USAGE, runPasswordCommand, runSignerCommand, SIGNER_USAGE, type AdminIo } from './admin-cli.ts';
-import { secretPrompt } from './prompt.ts';
+import { PromptCancelled, secretPrompt } from '../shared/terminal/secret-prompt.ts';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -104,6 +104,10 @@ async function withAdminIo(io: CliIo, run: (io: AdminIo) => Promise<number>): Pr
   try {
     return await run({ out: io.out, err: io.err, ask: io.ask ?? prompt!.ask, env: io.env ?? process.env, operator: io.operator ?? `cli:${osUser()}` });
   } catch (e) {
+    if (e instanceof PromptCancelled) {
+      io.err(e.message);
+      return EXIT_USAGE;
+    }
     throw e instanceof AdminUsageError ? new UsageError(e.message) : e;
   } finally {
     prompt?.close();

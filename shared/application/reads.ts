@@ -87,14 +87,25 @@ export async function giveBackLocked(deps: Deps, p: Principal, caseId: string, l
   );
 }
 
-/** Extend the lease: the message's visibility and the case's lease move together. */
-export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promise<Lease> {
+/** The caller named a lease (heartbeat, release) that is no longer the case's: it ran out, and the case was taken again. */
+function assertSameLease(c: Case, leaseId: string | undefined): void {
+  if (leaseId !== undefined && c.lease?.id !== leaseId) {
+    throw new AppError('LEASE.LOST', 'conflict', 'This lease ran out and the case was taken again (in another window?); continue there, or take the next case.');
+  }
+}
+
+/**
+ * Extend the lease: the message's visibility and the case's lease move together. With `leaseId`, only
+ * that lease (a screen holding one that ran out gets LEASE.LOST, not the lease taken again since).
+ */
+export async function heartbeat(deps: Deps, p: Principal, caseId: string, leaseId?: string): Promise<Lease> {
   // The message's visibility and the case's lease are durable together before the answer.
   return deps.uow.run(async () => {
     requireRole(p, 'reader');
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
     assertLeaseHolder(p, c, now);
+    assertSameLease(c, leaseId);
     // Locked out of signing (wrong PINs in an amendment, in another window): the lease is not extended,
     // so the case goes back by itself when it runs out rather than wait for the lock to end (the web
     // client saves the reader's text and releases it at once). A lock set moments ago may belong to
@@ -119,14 +130,18 @@ export async function heartbeat(deps: Deps, p: Principal, caseId: string): Promi
   });
 }
 
-/** Give the case back: QUEUED again with a fresh message, so a release never counts toward dead-lettering. */
-export async function release(deps: Deps, p: Principal, caseId: string): Promise<Case> {
+/**
+ * Give the case back: QUEUED again with a fresh message, so a release never counts toward
+ * dead-lettering. With `leaseId`, only that lease (as for heartbeat).
+ */
+export async function release(deps: Deps, p: Principal, caseId: string, leaseId?: string): Promise<Case> {
   // QUEUED again, the fresh message, the old one deleted, the audit: durable together before the answer.
   return deps.uow.run(async () => {
     requireRole(p, 'reader');
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
     assertLeaseHolder(p, c, now);
+    assertSameLease(c, leaseId);
     const old = c.lease!;
     const back = await updateWithRetry(deps, caseId, (cur) =>
       cur.status === 'CLAIMED' && cur.lease?.id === old.id

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '../domain/priority.ts';
 import { CASE_STATUSES } from '../domain/case.ts';
+import { SigningPinSchema } from './report.ts';
 
 export const PrioritySchema = z.enum(PRIORITIES);
 export const CaseStatusSchema = z.enum(CASE_STATUSES);
@@ -80,6 +81,12 @@ export const ListCasesQuerySchema = z.object({
 });
 
 export const NextReadSchema = z.object({ pools: z.array(z.string().max(64)).max(50).optional() }).default({});
+/**
+ * Heartbeat and release name the lease they mean (optional; without it, the reader's current lease): a
+ * screen left open on a lease that ran out cannot extend or give back the lease the same reader took
+ * again elsewhere.
+ */
+export const LeaseRequestSchema = z.object({ leaseId: z.string().min(1).max(100).optional() }).default({});
 
 export const ReportBodySchema = z.object({
   findings: z.string().max(20_000),
@@ -91,7 +98,7 @@ export const ReportBodySchema = z.object({
 });
 export type ReportBody = z.infer<typeof ReportBodySchema>;
 
-export const SignSchema = z.object({ pin: z.string().min(4, 'pin has at least 4 digits').max(64) });
+export const SignSchema = z.object({ pin: SigningPinSchema });
 
 export const AcknowledgeSchema = z
   .object({

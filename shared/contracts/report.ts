@@ -16,6 +16,16 @@
  * the PDF's own hash: the two signatures are over different documents and there is no cycle.
  */
 import { z } from 'zod';
+import { SIGNING_PIN_RULE } from '../domain/signing-pin-rule.ts';
+
+/**
+ * The PIN a signature request carries: its length only (keys enrolled before PINs were digits only
+ * still sign; whether it is right is the signer's to say).
+ */
+export const SigningPinSchema = z
+  .string()
+  .min(SIGNING_PIN_RULE.minDigits, `pin has at least ${SIGNING_PIN_RULE.minDigits} digits`)
+  .max(SIGNING_PIN_RULE.maxDigits, `pin has at most ${SIGNING_PIN_RULE.maxDigits} digits`);
 
 export type Lang = 'zh-CN' | 'en';
 export interface Term {
@@ -202,7 +212,7 @@ export type AmendmentKind = (typeof AMENDMENT_KINDS)[number];
 
 /** POST /api/cases/{caseId}/report/amend: a new signed version n+1; the signed version n is never changed. */
 export const AmendSchema = z.object({
-  pin: z.string().min(4).max(64),
+  pin: SigningPinSchema,
   kind: z.enum(AMENDMENT_KINDS),
   reason: z.string().trim().min(1, 'an amendment needs a reason').max(2000),
   findings: z.string().max(20_000),

@@ -4,6 +4,7 @@ import {
   CaseViewSchema,
   CreateSubmissionResponseSchema,
   CreateSubmissionSchema,
+  LeaseRequestSchema,
   ListCasesQuerySchema,
   NextReadSchema,
 } from '../contracts/api.ts';
@@ -198,22 +199,25 @@ export function createApp(deps: Deps, x: HttpExtras) {
   doc({ method: 'post', path: '/api/reads/next', summary: 'Claim the next case (STAT first, then oldest)', roles: 'reader', body: NextReadSchema, responses: { '204': 'Nothing waits', '429': 'SIGN.PIN_LOCKED: your signing is locked after wrong PINs; no case until it ends (Retry-After)' } });
 
   app.post('/api/reads/:caseId/heartbeat', async (c) => {
-    const l = await heartbeat(deps, me(c), caseId(c));
+    const b = await body(c, LeaseRequestSchema);
+    const l = await heartbeat(deps, me(c), caseId(c), b.leaseId);
     return c.json({ lease: { id: l.id, expiresAt: l.expiresAt } });
   });
   doc({
     method: 'post',
     path: '/api/reads/{caseId}/heartbeat',
-    summary: 'Extend the reading lease',
+    summary: 'Extend the reading lease (optional {leaseId}: only that lease)',
     roles: 'lease holder',
+    body: LeaseRequestSchema,
     responses: { '429': 'SIGN.PIN_LOCKED: your signing is locked after wrong PINs; the lease is not extended (give the case back)' },
   });
 
   app.post('/api/reads/:caseId/release', async (c) => {
-    await release(deps, me(c), caseId(c));
+    const b = await body(c, LeaseRequestSchema);
+    await release(deps, me(c), caseId(c), b.leaseId);
     return c.json({ released: true });
   });
-  doc({ method: 'post', path: '/api/reads/{caseId}/release', summary: 'Give the case back to the queue', roles: 'lease holder' });
+  doc({ method: 'post', path: '/api/reads/{caseId}/release', summary: 'Give the case back to the queue (optional {leaseId}: only that lease)', roles: 'lease holder', body: LeaseRequestSchema });
 
   registerReportRoutes(kit);
   registerMetricsRoutes(kit);

@@ -5,7 +5,7 @@
  * and signs with it at once. Secrets never reach the audit log; every refusal changes nothing.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,7 +19,7 @@ import { Api, DEMO_PIN, startTestServer, type TestServer } from '../support/loca
 const ENV = { TELEREAD_SCRYPT_LOG_N: '12' };
 
 /** Runs `teleread …` in-process with scripted answers; records what was asked and printed. */
-async function teleread(args: string[], answers: string[] = []) {
+async function teleread(args: string[], answers: string[] = [], env: Record<string, string> = ENV) {
   const out: string[] = [];
   const err: string[] = [];
   const asked: string[] = [];
@@ -27,7 +27,7 @@ async function teleread(args: string[], answers: string[] = []) {
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     fetch,
-    env: ENV,
+    env,
     operator: 'cli:test-admin',
     ask: async (q) => {
       asked.push(q);
@@ -73,19 +73,24 @@ describe('teleread password and teleread signer on one machine', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('a reader added to consortium.json gets a password and a signing key, then signs', async () => {
-    const c = await readConsortiumFile(consortiumFile);
+    const { consortium: c, raw } = await readConsortiumFile(consortiumFile);
+    // An operator's note and a field this version does not know must survive the rewrite.
     await writeConsortiumFile(consortiumFile, {
-      ...c,
-      users: [...c.users, { id: 'ecg-reader-2', username: 'dr-wang', displayName: '王医生', role: 'reader', pools: ['ecg'], passwordHash: '!not-set' }],
+      ...raw,
+      _note: '县医院 IT 科 维护',
+      users: [...c.users, { id: 'ecg-reader-2', username: 'dr-wang', displayName: '王医生', role: 'reader', pools: ['ecg'], passwordHash: '!not-set', phone: 'ext. 2041' }],
     });
+    const before = JSON.parse(readFileSync(consortiumFile, 'utf8'));
 
     const pw = await teleread(['password', 'ecg-reader-2', '--data-dir', dataDir], ['correct horse battery', 'correct horse battery']);
     expect(pw, pw.err).toMatchObject({ code: 0 });
     expect(pw.out).toContain('applies when TeleRead next starts');
-    const after = await readConsortiumFile(consortiumFile);
-    expect(after.users.find((u) => u.id === 'ecg-reader-2')!.passwordHash).toMatch(/^\$argon2id\$/);
-    // Everyone else is untouched, and the file stays readable by its owner only.
-    expect(after.users.filter((u) => u.id !== 'ecg-reader-2')).toEqual(c.users);
+    const after = JSON.parse(readFileSync(consortiumFile, 'utf8'));
+    const hash = after.users.find((u: { id: string }) => u.id === 'ecg-reader-2').passwordHash;
+    expect(hash).toMatch(/^\$argon2id\$/);
+    // Only that hash changed: every other key, known or not, is as it was, in the same order.
+    before.users.find((u: { id: string }) => u.id === 'ecg-reader-2').passwordHash = hash;
+    expect(readFileSync(consortiumFile, 'utf8')).toBe(`${JSON.stringify(before, null, 2)}\n`);
     expect(statSync(consortiumFile).mode & 0o777).toBe(0o600);
 
     const enrol = await teleread(['signer', 'enrol', 'ecg-reader-2', '--data-dir', dataDir], ['135792', '135792']);
@@ -146,7 +151,39 @@ describe('teleread password and teleread signer on one machine', () => {
     } finally {
       await srv.close();
     }
-    expect(auditRows(dataDir).filter((r) => r.action === 'signing.key_rotated').map((r) => r.actor)).toEqual(['cli:test-admin']);
+    const rotated = auditRows(dataDir).filter((r) => r.action === 'signing.key_rotated');
+    expect(rotated.map((r) => r.actor)).toEqual(['cli:test-admin']);
+    expect(JSON.stringify(auditRows(dataDir))).not.toContain('864209');
+  });
+
+  it('rotate for a reader who never had a key enrols one (and says so); a mistake elsewhere in the environment does not matter', async () => {
+    const { raw } = await readConsortiumFile(consortiumFile);
+    const users = raw['users'] as Record<string, unknown>[];
+    await writeConsortiumFile(consortiumFile, { ...raw, users: [...users, { id: 'ecg-reader-3', username: 'dr-sun', displayName: '孙医生', role: 'reader', pools: ['ecg'], passwordHash: '!unset' }] });
+    const r = await teleread(['signer', 'rotate', 'ecg-reader-3', '--data-dir', dataDir], ['975310', '975310'], { ...ENV, PORT: 'not-a-port', TELEREAD_DEMO_PIN: '12' });
+    expect(r, r.err).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/^Enrolled ecg-reader-3: signing key \S+\.$/);
+    expect(auditRows(dataDir).filter((x) => x.detail?.includes('"ecg-reader-3"')).map((x) => x.action)).toEqual(['signing.key_enrolled']);
+    const bad = await teleread(['signer', 'rotate', 'ecg-reader-3', '--data-dir', dataDir], [], { TELEREAD_SCRYPT_LOG_N: '99' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('TELEREAD_SCRYPT_LOG_N');
+  });
+
+  it('the rewritten consortium file keeps its permissions and owner (a server running as that user still reads it)', async () => {
+    // Giving the file to another user needs root (as in CI); otherwise the permissions alone are checked.
+    const root = process.getuid?.() === 0;
+    const me = statSync(consortiumFile);
+    chmodSync(consortiumFile, 0o640);
+    if (root) chownSync(consortiumFile, 4321, 4322);
+    try {
+      const r = await teleread(['password', 'tech-b', '--data-dir', dataDir], ['another long password', 'another long password']);
+      expect(r, r.err).toMatchObject({ code: 0 });
+      const st = statSync(consortiumFile);
+      expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o640, root ? 4321 : me.uid, root ? 4322 : me.gid]);
+    } finally {
+      if (root) chownSync(consortiumFile, me.uid, me.gid);
+      chmodSync(consortiumFile, 0o600);
+    }
   });
 
   it('refusals say what to do and change nothing', async () => {
@@ -160,6 +197,7 @@ describe('teleread password and teleread signer on one machine', () => {
       }
     };
     const keysBefore = keyRows();
+    const auditBefore = auditRows(dataDir).length;
     const d = ['--data-dir', dataDir];
 
     const again = await teleread(['signer', 'enrol', 'ecg-reader', ...d]);
@@ -196,15 +234,16 @@ describe('teleread password and teleread signer on one machine', () => {
 
     expect(readFileSync(consortiumFile)).toEqual(fileBefore);
     expect(keyRows()).toBe(keysBefore);
+    expect(auditRows(dataDir)).toHaveLength(auditBefore);
 
     const empty = mkdtempSync(join(tmpdir(), 'teleread-admin-empty-'));
     try {
       const none = await teleread(['signer', 'enrol', 'ecg-reader', '--data-dir', empty]);
       expect(none.code).toBe(2);
-      expect(none.err).toContain('No TeleRead database');
+      expect(none.err).toContain(`No ${join(empty, 'teleread.db')}: start TeleRead once on this data directory`);
       const noFile = await teleread(['password', 'tech-a', '--data-dir', empty]);
       expect(noFile.code).toBe(2);
-      expect(noFile.err).toContain('No consortium file');
+      expect(noFile.err).toContain('start TeleRead once on this data directory (npm start) to create it, or pass --data-dir.');
       expect(existsSync(join(empty, 'teleread.db'))).toBe(false);
     } finally {
       rmSync(empty, { recursive: true, force: true });
@@ -212,10 +251,10 @@ describe('teleread password and teleread signer on one machine', () => {
   });
 
   it('node bin/teleread.mjs reads the PIN from piped stdin and the scrypt cost from the environment', async () => {
-    const c = await readConsortiumFile(consortiumFile);
+    const { raw } = await readConsortiumFile(consortiumFile);
     await writeConsortiumFile(consortiumFile, {
-      ...c,
-      users: [...c.users, { id: 'us-reader-2', username: 'dr-zhao', displayName: '赵医生', role: 'reader', pools: ['ultrasound'], passwordHash: '!not-set' }],
+      ...raw,
+      users: [...(raw['users'] as object[]), { id: 'us-reader-2', username: 'dr-zhao', displayName: '赵医生', role: 'reader', pools: ['ultrasound'], passwordHash: '!not-set' }],
     });
     const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/teleread.mjs'), 'signer', 'enrol', 'us-reader-2'], {
       cwd: tmpdir(),
@@ -229,9 +268,9 @@ describe('teleread password and teleread signer on one machine', () => {
     child.stdin.end('24681357\n24681357\n');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
-    expect(stdout).toContain('Signing PIN for us-reader-2 (赵医生)');
+    expect(stderr).toContain('Signing PIN for us-reader-2 (赵医生)');
     expect(stdout).toMatch(/Enrolled us-reader-2: signing key \S+\./);
-    expect(stdout).not.toContain('24681357');
+    expect(stdout + stderr).not.toContain('24681357');
     const db = new Database(join(dataDir, 'teleread.db'), { readonly: true });
     try {
       const doc = JSON.parse((db.prepare("SELECT doc FROM signer_keys WHERE signer_id = 'us-reader-2'").get() as { doc: string }).doc) as { sealed: { N: number } };
@@ -247,6 +286,7 @@ describe('teleread password and teleread signer on one machine', () => {
       const file = join(copy, 'consortium.json');
       const bad = readFileSync(consortiumFile, 'utf8').replace('"role": "reader"', '"role": "surgeon"');
       writeFileSync(file, bad, { mode: 0o600 });
+      copyFileSync(join(dataDir, 'teleread.db'), join(copy, 'teleread.db'));
       const r = await teleread(['password', 'tech-a', '--data-dir', copy]);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/consortium file .* is invalid/);

@@ -109,6 +109,21 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(again.status).toBe(200);
     expect(again.json.case.caseId).toBe(sub.caseId);
     expect(again.json.lease.id).not.toBe(first.json.lease.id);
+
+    // A screen still open on the first lease (a laptop that slept) cannot extend or give back the
+    // lease the same reader holds now; the current lease can.
+    const old = first.json.lease.id as string;
+    const staleBeat = await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`, { leaseId: old });
+    expect([staleBeat.status, staleBeat.json.error.code]).toEqual([409, 'LEASE.LOST']);
+    expect(staleBeat.json.error.message).toContain('taken again');
+    const staleRelease = await reader.call('POST', `/api/reads/${sub.caseId}/release`, { leaseId: old });
+    expect([staleRelease.status, staleRelease.json.error.code]).toEqual([409, 'LEASE.LOST']);
+    const still = await t.call('GET', `/api/cases/${sub.caseId}`);
+    expect([still.json.status, still.json.lease.id]).toEqual(['CLAIMED', again.json.lease.id]);
+    const beat = await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`, { leaseId: again.json.lease.id });
+    expect([beat.status, beat.json.lease.id]).toEqual([200, again.json.lease.id]);
+    expect((await reader.call('POST', `/api/reads/${sub.caseId}/release`, { leaseId: again.json.lease.id })).status).toBe(200);
+    expect((await t.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
   });
 
   it('release gives the case back at once, with a fresh message', async () => {
@@ -217,8 +232,11 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     await reader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '窦性停搏', impression: '危急值：窦性停搏', critical: true });
     const first = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810' });
     expect(first.status).toBe(200);
-    // Put the case back as a crash right after storing version 1 would have left it: CLAIMED, version 0.
+    // Put the case back as a crash right after storing version 1 would have left it: CLAIMED, version 0,
+    // and the draft still there (drafts are discarded only once the signature is applied).
     const signed = (await deps.cases.get(sub.caseId))!;
+    expect(await deps.cases.getDraft(sub.caseId, 'ecg-reader')).toBeNull();
+    await deps.cases.saveDraft({ caseId: sub.caseId, authorId: 'ecg-reader', body: { findings: '窦性停搏', impression: '危急值：窦性停搏', critical: true }, updatedAt: signed.updatedAt });
     const claimedEvent = signed.events.findLast((e) => e.status === 'CLAIMED')!;
     await deps.cases.update(
       {

@@ -189,8 +189,10 @@ export const api = {
   submit: (b: CreateSubmission) =>
     call<{ submissionId: string; caseId: string; uploads: UploadTarget[] }>('POST', '/api/submissions', b),
   next: (pools?: string[]) => call<{ case: CaseView; lease: { id: string; expiresAt: string } } | null>('POST', '/api/reads/next', pools ? { pools } : {}),
-  heartbeat: (id: string) => call<{ lease: { id: string; expiresAt: string } }>('POST', `/api/reads/${encodeURIComponent(id)}/heartbeat`),
-  release: (id: string, keepalive = false) => call<unknown>('POST', `/api/reads/${encodeURIComponent(id)}/release`, undefined, { keepalive }),
+  /** Extends the lease `leaseId` (LEASE.LOST once it has run out, even if this reader took the case again since). */
+  heartbeat: (id: string, leaseId: string) => call<{ lease: { id: string; expiresAt: string } }>('POST', `/api/reads/${encodeURIComponent(id)}/heartbeat`, { leaseId }),
+  /** Gives back the lease `leaseId` only: a tab left open on an old lease cannot release the one held now. */
+  release: (id: string, leaseId: string, keepalive = false) => call<unknown>('POST', `/api/reads/${encodeURIComponent(id)}/release`, { leaseId }, { keepalive }),
   saveDraft: (id: string, b: { findings: string; impression: string; critical: boolean; fields?: Record<string, string | number | boolean | null>; language: 'zh-CN' | 'en' }) =>
     call<unknown>('PUT', `/api/cases/${encodeURIComponent(id)}/report`, b),
   sign: (id: string, pin: string) => call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/sign`, { pin }),

@@ -25,10 +25,11 @@ function useSigningLock(): { locked: boolean; lock: (e: unknown) => void } {
 // double mount), so the lease is only given back when the reader really leaves.
 const pendingRelease = new Map<string, ReturnType<typeof setTimeout>>();
 
-function useLease(caseId: string, active: boolean, onLost: (e: unknown) => void, onBeat: (expiresAt: string) => void) {
+/** Keeps the lease `leaseId` (null: none held) alive and gives it back when the reader leaves. */
+function useLease(caseId: string, leaseId: string | null, onLost: (e: unknown) => void, onBeat: (expiresAt: string) => void) {
   const done = useRef(false);
   useEffect(() => {
-    if (!active) return;
+    if (!leaseId) return;
     const pending = pendingRelease.get(caseId);
     if (pending) clearTimeout(pending);
     pendingRelease.delete(caseId);
@@ -38,7 +39,7 @@ function useLease(caseId: string, active: boolean, onLost: (e: unknown) => void,
       timer = setTimeout(async () => {
         if (stopped || done.current) return;
         try {
-          const r = await api.heartbeat(caseId);
+          const r = await api.heartbeat(caseId, leaseId);
           onBeat(r.lease.expiresAt);
           const left = Date.parse(r.lease.expiresAt) - Date.now();
           void beat(Math.max(2000, Math.min(60_000, left / 3)));
@@ -49,7 +50,7 @@ function useLease(caseId: string, active: boolean, onLost: (e: unknown) => void,
     };
     void beat(1000);
     const onHide = () => {
-      if (!done.current) void api.release(caseId, true).catch(() => {});
+      if (!done.current) void api.release(caseId, leaseId, true).catch(() => {});
     };
     window.addEventListener('pagehide', onHide);
     return () => {
@@ -61,12 +62,12 @@ function useLease(caseId: string, active: boolean, onLost: (e: unknown) => void,
           caseId,
           setTimeout(() => {
             pendingRelease.delete(caseId);
-            void api.release(caseId, true).catch(() => {});
+            void api.release(caseId, leaseId, true).catch(() => {});
           }, 200),
         );
       }
     };
-  }, [caseId, active]);
+  }, [caseId, leaseId]);
   return done;
 }
 
@@ -79,6 +80,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const [lockedOut, setLockedOut] = useState<unknown>(null);
   const [inst, setInst] = useState(0);
   const holding = !readOnly && !!c && c.status === 'CLAIMED' && c.lease?.readerId === session.user.id;
+  const leaseId = holding ? c.lease!.id : null;
   const [leaseUntil, setLeaseUntil] = useState<string | null>(null);
   // Signing locked after wrong PINs: the case goes back to the queue; stop holding it and say why.
   const onLocked = (e: unknown) => {
@@ -92,11 +94,11 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const onHeartbeatLocked = async (e: unknown) => {
     done.current = true;
     const draftSaved = await (saveTyped.current?.() ?? Promise.reject(new Error('no form'))).then(() => true, () => false);
-    const released = await api.release(caseId).then(() => true, () => false);
+    const released = leaseId ? await api.release(caseId, leaseId).then(() => true, () => false) : false;
     const x = e as ApiError;
     onLocked(released ? new ApiError(x.status, x.code, x.message, { ...x.details, released, draftSaved }, x.receivedAt) : e);
   };
-  const done = useLease(caseId, holding, (e) => (signingLockEndsAt(e) ? void onHeartbeatLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
+  const done = useLease(caseId, leaseId, (e) => (signingLockEndsAt(e) ? void onHeartbeatLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
 
   useEffect(() => {
     api.getCase(caseId).then(setC, setError);
@@ -139,7 +141,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
             type="button"
             onClick={async () => {
               done.current = true;
-              await api.release(caseId).catch(() => {});
+              if (leaseId) await api.release(caseId, leaseId).catch(() => {});
               navigate('/reader');
             }}
           >
