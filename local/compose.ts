@@ -159,7 +159,7 @@ export async function composeLocal(
     deps.jobQueue,
     'ingest',
     async (m) => {
-      if (m.type === 'ingest') await ingestObject(deps, m.key, { storedAt: m.storedAt, sha256: m.sha256 });
+      if (m.type === 'ingest') await ingestObject(deps, m.key, { storedAt: m.storedAt, sha256: m.sha256, size: m.size });
     },
     { concurrency: cfg.TELEREAD_INGEST_WORKERS, visibilitySeconds: settings.ingestVisibilitySeconds, idleMs: 500 },
   );
