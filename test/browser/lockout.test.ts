@@ -1,19 +1,25 @@
 /**
  * The lock-outs in the browser (zh-CN): five wrong signing PINs lock signing, the reader is told until
  * when in local time, the case leaves their screen (it went back to the queue) and the sign button is
- * gone with it; ten wrong passwords lock a username and the sign-in page says until when.
+ * gone with it; a lock set elsewhere (another window, an amendment) is met at the next heartbeat: the
+ * page saves what was typed, gives the case back and says so; ten wrong passwords lock a username and
+ * the sign-in page says until when.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNING_PIN_POLICY, signingPinSubject } from '../../shared/domain/attempts.ts';
 import { syntheticEcg } from '../../shared/synth/studies.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { Api, startTestServer, type TestServer } from '../support/local-server.ts';
 import { ensureWebBuilt, launch, login, type BrowserSession } from './support.ts';
 
 describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
   let srv: TestServer;
   let browser: BrowserSession;
+  // The server's clock: a lock must be older than a heartbeat's grace for a right PIN being checked.
+  const clock = new FakeClock();
   beforeAll(async () => {
     await ensureWebBuilt();
-    srv = await startTestServer();
+    srv = await startTestServer({ clock });
     browser = await launch('zh-CN');
   });
   afterAll(async () => {
@@ -46,6 +52,40 @@ describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
     // The case is no longer held here: no report form, no sign button.
     await expect.poll(() => page.locator('[data-testid=report-form]').count()).toBe(0);
     expect((await tech.call('GET', `/api/cases/${sub.caseId}`)).json.status).toBe('QUEUED');
+    await page.close();
+  });
+
+  it('a lock set elsewhere: the next heartbeat is refused, the page saves what was typed, gives the case back and says so', async () => {
+    const tech = await Api.login(srv.url, 'tech-a');
+    // The reader starts unlocked (the test before locked them).
+    await srv.sys.deps.attempts.clear(signingPinSubject('ecg-reader'));
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 778 }).bytes }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const page = await browser.ctx.newPage();
+    // The page's timers on a clock the test moves, so the next heartbeat comes when the test says.
+    await page.clock.install();
+    await login(page, srv.url, 'ecg-reader');
+    await page.locator('[data-testid=read-next]').click();
+    await page.locator('[data-testid=reading]').waitFor();
+    // The oldest waiting case: the one the test before gave back, or this one.
+    const caseId = (await page.locator('[data-testid=reading]').getAttribute('data-case'))!;
+    expect((await tech.call('GET', `/api/cases/${caseId}`)).json.lease.readerId).toBe('ecg-reader');
+    await page.locator('textarea[name=findings]').fill('窦性心律，ST 段无明显改变（未保存）');
+    await page.locator('textarea[name=impression]').fill('正常心电图');
+    // Five wrong PINs in another window, long enough ago that the lock is not a right PIN's being checked.
+    for (let i = 0; i < SIGNING_PIN_POLICY.maxFailures; i++) await srv.sys.deps.attempts.take(signingPinSubject('ecg-reader'), clock.now(), SIGNING_PIN_POLICY);
+    clock.advance(31_000);
+    const refused = page.waitForResponse((r) => r.url().endsWith(`/api/reads/${caseId}/heartbeat`) && r.status() === 429);
+    await page.clock.fastForward(61_000);
+    await refused;
+    const locked = page.locator('[data-code="SIGN.PIN_LOCKED"]').first();
+    await locked.waitFor();
+    expect(await locked.innerText()).toMatch(/签名已锁定至 \d{2}:\d{2}。病例已退回队列由其他医师阅片，您的草稿已保存。/);
+    await expect.poll(() => page.locator('[data-testid=report-form]').count()).toBe(0);
+    expect((await tech.call('GET', `/api/cases/${caseId}`)).json.status).toBe('QUEUED');
+    // What was typed is the reader's draft, for them or a colleague to go on from.
+    const draft = await srv.sys.deps.cases.getDraft(caseId, 'ecg-reader');
+    expect(draft?.body).toMatchObject({ findings: '窦性心律，ST 段无明显改变（未保存）', impression: '正常心电图' });
     await page.close();
   });
 
