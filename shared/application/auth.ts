@@ -18,7 +18,7 @@ export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenSer
   const u = await deps.directory.findUserByUsername(username);
   // A user without a usable hash (a placeholder such as "!unset", or "!cognito") costs the same check
   // as an unknown one: the answer's timing says nothing about who exists or has a password.
-  const usable = u !== null && isPhcHash(u.passwordHash);
+  const usable = u !== null && hasher.recognizes(u.passwordHash);
   const ok = usable ? await hasher.verify(u.passwordHash, password) : await hasher.verify(DUMMY_HASH, password).then(() => false);
   if (!u || !ok) {
     deps.log.warn('login failed', {});
@@ -50,7 +50,4 @@ function signInLocked(lockedUntil: string, now: Date): AppError {
 }
 
 // An argon2id hash of a random string: verifying against it costs the same time as a real user.
-/** A password hash in the PHC string format ($id$params$salt$hash), as the hasher writes them. */
-const isPhcHash = (h: string) => h.startsWith('$');
-
 const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0dB5P2E8m9bW1CqKk8p1m3m4Y0cOQn8y4m8v0v1XQ0Q';

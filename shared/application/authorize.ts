@@ -27,11 +27,16 @@ export function assertCanSee(p: Principal, c: Case | null): Case {
   return c;
 }
 
-export function assertLeaseHolder(p: Principal, c: Case, now: Date): void {
+export function assertLeaseHolder(p: Principal, c: Case, now: Date, leaseId?: string): void {
   if (c.status !== 'CLAIMED' || !c.lease || c.lease.readerId !== p.userId) {
     throw new AppError('LEASE.NOT_HELD', 'conflict', 'You do not hold the reading lease on this case: take it with "read next" first.');
   }
   if (Date.parse(c.lease.expiresAt) <= now.getTime()) {
     throw new AppError('LEASE.EXPIRED', 'conflict', 'Your reading lease expired and the case went back to the queue; take it again to go on.');
+  }
+  // A named lease that is not the current one ran out, and the case was taken again (by this reader,
+  // elsewhere): what this screen sends must not extend, give back, overwrite or sign over that reading.
+  if (leaseId !== undefined && c.lease.id !== leaseId) {
+    throw new AppError('LEASE.LOST', 'conflict', 'This lease ran out and the case was taken again (in another window?); continue there, or take the next case.');
   }
 }

@@ -87,13 +87,6 @@ export async function giveBackLocked(deps: Deps, p: Principal, caseId: string, l
   );
 }
 
-/** The caller named a lease (heartbeat, release) that is no longer the case's: it ran out, and the case was taken again. */
-function assertSameLease(c: Case, leaseId: string | undefined): void {
-  if (leaseId !== undefined && c.lease?.id !== leaseId) {
-    throw new AppError('LEASE.LOST', 'conflict', 'This lease ran out and the case was taken again (in another window?); continue there, or take the next case.');
-  }
-}
-
 /**
  * Extend the lease: the message's visibility and the case's lease move together. With `leaseId`, only
  * that lease (a screen holding one that ran out gets LEASE.LOST, not the lease taken again since).
@@ -104,8 +97,7 @@ export async function heartbeat(deps: Deps, p: Principal, caseId: string, leaseI
     requireRole(p, 'reader');
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
-    assertLeaseHolder(p, c, now);
-    assertSameLease(c, leaseId);
+    assertLeaseHolder(p, c, now, leaseId);
     // Locked out of signing (wrong PINs in an amendment, in another window): the lease is not extended,
     // so the case goes back by itself when it runs out rather than wait for the lock to end (the web
     // client saves the reader's text and releases it at once). A lock set moments ago may belong to
@@ -140,8 +132,7 @@ export async function release(deps: Deps, p: Principal, caseId: string, leaseId?
     requireRole(p, 'reader');
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
-    assertLeaseHolder(p, c, now);
-    assertSameLease(c, leaseId);
+    assertLeaseHolder(p, c, now, leaseId);
     const old = c.lease!;
     const back = await updateWithRetry(deps, caseId, (cur) =>
       cur.status === 'CLAIMED' && cur.lease?.id === old.id

@@ -37,11 +37,11 @@ const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16)
 /** SHA-256 (hex) with the platform's WebCrypto (a global in Node 20 and Lambda: no import needed). */
 export const sha256Hex = async (bytes: Uint8Array): Promise<string> => hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
-/** Save (replace) the lease holder's draft. */
-export async function saveDraft(deps: Deps, p: Principal, caseId: string, body: ReportBody): Promise<void> {
+/** Save (replace) the lease holder's draft; with `leaseId`, only under that lease (see assertLeaseHolder). */
+export async function saveDraft(deps: Deps, p: Principal, caseId: string, body: ReportBody, leaseId?: string): Promise<void> {
   requireRole(p, 'reader');
   const c = assertCanSee(p, await deps.cases.get(caseId));
-  assertLeaseHolder(p, c, deps.clock.now());
+  assertLeaseHolder(p, c, deps.clock.now(), leaseId);
   await deps.cases.saveDraft({ caseId, authorId: p.userId, body, updatedAt: deps.clock.now().toISOString() });
 }
 
@@ -159,9 +159,10 @@ async function signVersion(deps: Deps, canonicalize: Canonicalize, p: Principal,
 
 /**
  * Sign the draft with the signer's own key (unsealed by their PIN): version n+1 of the report,
- * create-once; the case becomes SIGNED, its read message is deleted and delivery is queued.
+ * create-once; the case becomes SIGNED, its read message is deleted and delivery is queued. With
+ * `leaseId`, only under that lease (see assertLeaseHolder).
  */
-export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, pin: string): Promise<SignedVersion> {
+export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Principal, caseId: string, pin: string, leaseId?: string): Promise<SignedVersion> {
   // The signed version, SIGNED, the delivery job, the read message deleted and the audit record are durable
   // together before the signer hears of it (the PDF is a blob, synced when stored). Delivery runs
   // elsewhere and makes its own writes durable before it notifies anyone.
@@ -169,7 +170,7 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     requireRole(p, 'reader');
     const c = assertCanSee(p, await deps.cases.get(caseId));
     const now = deps.clock.now();
-    assertLeaseHolder(p, c, now);
+    assertLeaseHolder(p, c, now, leaseId);
     const draft = await deps.cases.getDraft(caseId, p.userId);
     if (!draft) {
       throw new AppError('REPORT.NO_DRAFT', 'conflict', 'Save the report (findings and impression) before signing it.');
@@ -178,6 +179,8 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     const version = c.reportVersion + 1;
     const content = await buildContent(deps, p, c, body, now, version, c.reportVersion > 0 ? c.reportVersion : null);
     let signedVersion: SignedVersion;
+    // Whether the signed version says what the draft says: only then has the draft served its purpose.
+    let draftSigned = true;
     try {
       const { report, jws, warnings } = await signVersion(deps, canonicalize, p, c, content, pin);
       signedVersion = { version, report, jws, warnings };
@@ -190,7 +193,17 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
       if (stored.signerId !== p.userId) {
         throw new AppError('REPORT.ALREADY_SIGNED', 'conflict', 'Another reader signed this case meanwhile; open it to see their report.');
       }
-      signedVersion = { version, report: JSON.parse(stored.canonical), jws: stored.jws, warnings: [] };
+      const report = JSON.parse(stored.canonical) as SignedVersion['report'];
+      draftSigned = saysTheSame(report, body);
+      const warnings: SignedVersion['warnings'] = draftSigned
+        ? []
+        : [
+            {
+              code: 'REPORT.EARLIER_VERSION_SIGNED',
+              message: `Version ${version}, signed before (its answer was lost), stands as it was signed; what you changed in the draft since is not in it. Your draft is kept: amend the report to add it.`,
+            },
+          ];
+      signedVersion = { version, report, jws: stored.jws, warnings };
     }
     const lease = c.lease!;
     await applySignature(deps, caseId, version, p.userId, now);
@@ -199,9 +212,30 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
       if (!(isAppError(e) && e.code === 'QUEUE.RECEIPT_INVALID')) throw e;
     });
     await deps.audit.append({ at: now.toISOString(), actor: p.userId, action: 'report.sign', caseId, detail: { version } });
+    // The signed version holds what the draft said. Left behind, a draft is only clinical text kept
+    // twice: no reason to fail a signature that stands.
+    if (draftSigned) {
+      await deps.cases.discardDraft(caseId, p.userId).catch((e: unknown) =>
+        deps.log.warn('the signed draft was not discarded', { caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
+      );
+    }
     deps.log.info('report signed', { caseId, version, readerId: p.userId });
     return signedVersion;
   }, REPLAYABLE);
+}
+
+/** Whether a signed version says what a draft says (the reader's words and choices; not who or when). */
+function saysTheSame(report: Pick<ReportContent, 'findings' | 'impression' | 'critical' | 'language' | 'fields'>, draft: ReportBody): boolean {
+  const a = report.fields ?? {};
+  const b = draft.fields ?? {};
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return (
+    report.findings === draft.findings &&
+    report.impression === draft.impression &&
+    (report.critical ?? false) === (draft.critical ?? false) &&
+    (report.language ?? 'zh-CN') === (draft.language ?? 'zh-CN') &&
+    keys.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k])
+  );
 }
 
 /**
@@ -219,12 +253,7 @@ export async function applySignature(deps: Deps, caseId: string, version: number
     if (c.status === 'QUEUED') c = transition(c, 'CLAIMED', signerId, now, 'signed-after-lease-expiry');
     return { ...transition(c, 'SIGNED', signerId, now), lease: null, reportVersion: version };
   });
-  if (done) {
-    await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
-    // A draft left behind is only clutter (and clinical text kept twice): a failure here is no reason to
-    // fail a signature that stands.
-    await deps.cases.discardDrafts(caseId).catch((e: unknown) => deps.log.warn('drafts of a signed case were not discarded', { caseId, error: (e as Error)?.message }));
-  }
+  if (done) await deps.jobQueue.send('delivery', { type: 'deliver', caseId, version });
   return done !== null;
 }
 

@@ -81,12 +81,14 @@ export const ListCasesQuerySchema = z.object({
 });
 
 export const NextReadSchema = z.object({ pools: z.array(z.string().max(64)).max(50).optional() }).default({});
+/** The lease a screen holds (`lease.id` of reads/next), sent with what it does under it. */
+const LeaseId = z.string().min(1).max(100);
 /**
  * Heartbeat and release name the lease they mean (optional; without it, the reader's current lease): a
  * screen left open on a lease that ran out cannot extend or give back the lease the same reader took
  * again elsewhere.
  */
-export const LeaseRequestSchema = z.object({ leaseId: z.string().min(1).max(100).optional() }).default({});
+export const LeaseRequestSchema = z.object({ leaseId: LeaseId.optional() }).default({});
 
 export const ReportBodySchema = z.object({
   findings: z.string().max(20_000),
@@ -98,7 +100,9 @@ export const ReportBodySchema = z.object({
 });
 export type ReportBody = z.infer<typeof ReportBodySchema>;
 
-export const SignSchema = z.object({ pin: SigningPinSchema });
+/** PUT /api/cases/{caseId}/report: the draft, and optionally the lease it is written under (not stored). */
+export const DraftRequestSchema = ReportBodySchema.extend({ leaseId: LeaseId.optional() });
+export const SignSchema = z.object({ pin: SigningPinSchema, leaseId: LeaseId.optional() });
 
 export const AcknowledgeSchema = z
   .object({

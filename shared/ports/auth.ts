@@ -10,4 +10,6 @@ export interface TokenService {
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
+  /** Whether `hash` is one this hasher writes (a placeholder such as "!unset" or "!cognito" is not). */
+  recognizes(hash: string): boolean;
 }

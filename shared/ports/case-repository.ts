@@ -96,11 +96,10 @@ export interface CaseRepository {
   saveDraft(d: ReportDraft): Promise<void>;
   getDraft(caseId: string, authorId: string): Promise<ReportDraft | null>;
   /**
-   * Every reader's draft of a case, gone once its report is signed: the signed version holds what was
-   * meant, and the drafts of readers who passed the case on are working notes, not the record. A
-   * discarded draft reads as none.
+   * A reader's draft, gone once what it says is signed: the signed version holds it (a discarded
+   * draft reads as none). Other readers' drafts of the case are left alone: theirs is work of their own.
    */
-  discardDrafts(caseId: string): Promise<void>;
+  discardDraft(caseId: string, authorId: string): Promise<void>;
   /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
   putSignedReport(r: SignedReportRecord): Promise<void>;
   getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;

@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /** Thrown when the person at the keyboard cancels (Ctrl-C, Ctrl-D) or stdin ends before an answer. */
 export class PromptCancelled extends Error {
   constructor(message = 'Cancelled; nothing was changed.') {
@@ -28,6 +30,7 @@ export function secretPrompt(input: TtyInput = process.stdin, output: NodeJS.Wri
   const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   let current = '';
   let cancelled: PromptCancelled | null = null;
+  let ended: PromptCancelled | null = null;
   let started = false;
   let first = true;
 
@@ -42,12 +45,31 @@ export function secretPrompt(input: TtyInput = process.stdin, output: NodeJS.Wri
     cancelled ??= e;
     for (const w of waiting.splice(0)) w.reject(cancelled);
   };
+  // A character split between two reads is joined, not garbled.
+  const decoder = new StringDecoder('utf8');
+  // Terminal escape sequences (arrows, Delete, Alt-x) are keys, not part of a secret: skipped. `esc`
+  // is where in one the reader is: after ESC, after ESC [ or ESC O (until the final byte).
+  let esc: 'no' | 'esc' | 'csi' | 'ss3' = 'no';
+  let afterCr = false;
   const onData = (chunk: Buffer | string) => {
-    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     for (const ch of text) {
+      if (tty && esc !== 'no') {
+        if (esc === 'esc') esc = ch === '[' ? 'csi' : ch === 'O' ? 'ss3' : 'no';
+        else if (esc === 'ss3' || (ch >= '@' && ch <= '~')) esc = 'no';
+        continue;
+      }
+      // On a terminal Enter is CR; a pasted CRLF is one line end, not an empty second answer.
+      if (tty && ch === '\n' && afterCr) {
+        afterCr = false;
+        continue;
+      }
+      afterCr = ch === '\r';
       if (ch === '\n' || (tty && ch === '\r')) {
         answer(current.replace(/\r$/, ''));
         current = '';
+      } else if (tty && ch === '\u001b') {
+        esc = 'esc';
       } else if (tty && ch === '\u0003') {
         return cancel(new PromptCancelled());
       } else if (tty && ch === '\u0004') {
@@ -60,9 +82,12 @@ export function secretPrompt(input: TtyInput = process.stdin, output: NodeJS.Wri
     }
   };
   const onEnd = () => {
+    current += decoder.end();
     if (current !== '') answer(current.replace(/\r$/, ''));
     current = '';
-    cancel(new PromptCancelled('stdin ended before every answer was given; nothing was changed.'));
+    // Lines read before the end still answer; a question after them cannot be.
+    ended = new PromptCancelled('stdin ended before every answer was given; nothing was changed.');
+    for (const w of waiting.splice(0)) w.reject(ended);
   };
   const start = () => {
     started = true;
@@ -77,8 +102,10 @@ export function secretPrompt(input: TtyInput = process.stdin, output: NodeJS.Wri
       if (!started) start();
       output.write(question);
       try {
-        if (lines.length) return lines.shift()!;
+        // After a cancel nothing more is answered, not even from lines typed before it.
         if (cancelled) throw cancelled;
+        if (lines.length) return lines.shift()!;
+        if (ended) throw ended;
         return await new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
       } finally {
         output.write('\n');

@@ -86,22 +86,43 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
     await t.cleanup();
   });
 
-  it('discarding drafts empties the old `DRAFT` item too, with Query and PutItem only (the role may not delete)', async () => {
+  it("discarding a reader's draft empties the old `DRAFT` item too when it is theirs (and only then)", async () => {
     const t = await table();
-    const sent: string[] = [];
     const c = t.d.client();
     const repo = new DynamoCaseRepository(c, t.name);
     const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: '2026-06-01T08:00:00.000Z' };
     await DynamoDBDocumentClient.from(c).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(d) } }));
-    await repo.saveDraft({ ...d, authorId: 'rad-reader' });
-    c.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize' });
-    await repo.discardDrafts('case-1');
-    expect([...new Set(sent)].sort()).toEqual(['PutItemCommand', 'QueryCommand']);
+    await repo.saveDraft({ ...d, authorId: 'rad-reader', body: { findings: 'theirs' } });
+    await repo.discardDraft('case-1', 'rad-reader');
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d);
+    await repo.discardDraft('case-1', 'ecg-reader');
     expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
     expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
     // No clinical text is left in the emptied items.
     const left = await DynamoDBDocumentClient.from(c).send(new QueryCommand({ TableName: t.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'CASE#case-1' } }));
-    expect(JSON.stringify(left.Items)).not.toContain('sinus rhythm');
+    expect(JSON.stringify(left.Items)).not.toMatch(/sinus rhythm|theirs/);
+    await t.cleanup();
+  });
+});
+
+describe('DynamoCaseRepository and the functions\' role (GetItem, PutItem and Query only: no DeleteItem)', () => {
+  it('taking over an instance and discarding a draft send no other command; the old case no longer lists the instance', async () => {
+    const t = await table();
+    const c = t.d.client();
+    const repo = new DynamoCaseRepository(c, t.name);
+    const inst = (caseId: string) => ({
+      sopInstanceUID: '1.2.3.4', caseId, fileIndex: 0, key: `uploads/clinic-a/sub-${caseId}/0`, size: 10, sha256: 'ab'.repeat(32),
+      studyInstanceUID: '1.2.3', seriesInstanceUID: '1.2.3.1', sopClassUID: '1.2.840.10008.5.1.4.1.1.1', modality: 'CR', receivedAt: '2026-06-01T08:00:00.000Z',
+    });
+    await repo.putInstance(inst('case-old'));
+    await repo.saveDraft({ caseId: 'case-new', authorId: 'rad-reader', body: { findings: 'x' }, updatedAt: '2026-06-01T08:00:00.000Z' });
+    const sent = new Set<string>();
+    c.middlewareStack.add((next, context) => (args) => (sent.add(String(context.commandName)), next(args)), { step: 'initialize' });
+    expect(await repo.takeOverInstance(inst('case-new'), inst('case-old'))).toBe(true);
+    await repo.discardDraft('case-new', 'rad-reader');
+    expect([...sent].sort()).toEqual(['GetItemCommand', 'PutItemCommand']);
+    expect(await repo.listInstances('case-old')).toEqual([]);
+    expect((await repo.listInstances('case-new')).map((i) => i.caseId)).toEqual(['case-new']);
     await t.cleanup();
   });
 });

@@ -325,18 +325,18 @@ export function caseRepositoryContract(name: string, make: () => Promise<CaseRep
       expect(await repo.getDraft('case-2', 'ecg-reader')).toBeNull();
     });
 
-    it("discarding a case's drafts removes every reader's and no other case's", async () => {
+    it("discarding a reader's draft leaves other readers' and other cases' drafts", async () => {
       const mine = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: at(1) };
       const theirs = { ...mine, authorId: 'ecg-reader-2', body: { findings: 'atrial fibrillation' } };
       const elsewhere = { ...mine, caseId: 'case-2' };
       for (const d of [mine, theirs, elsewhere]) await repo.saveDraft(d);
-      await repo.discardDrafts('case-1');
+      await repo.discardDraft('case-1', 'ecg-reader');
       expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
-      expect(await repo.getDraft('case-1', 'ecg-reader-2')).toBeNull();
+      expect(await repo.getDraft('case-1', 'ecg-reader-2')).toEqual(theirs);
       expect(await repo.getDraft('case-2', 'ecg-reader')).toEqual(elsewhere);
       // Nothing to discard is no error; a draft saved afterwards is read again.
-      await repo.discardDrafts('case-1');
-      await repo.discardDrafts('case-404');
+      await repo.discardDraft('case-1', 'ecg-reader');
+      await repo.discardDraft('case-404', 'ecg-reader');
       await repo.saveDraft({ ...mine, updatedAt: at(5) });
       expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual({ ...mine, updatedAt: at(5) });
     });

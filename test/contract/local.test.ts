@@ -247,30 +247,6 @@ describe('local adapters: beyond the port contracts', () => {
     db.close();
   });
 
-  it('migration 5 drops the drafts of cases signed before drafts were discarded at signing, and only those', async () => {
-    const db = new BetterSqlite3(join(s.file, '..', 'v4.db'));
-    migrate(db, MIGRATIONS.filter((m) => m.version <= 4));
-    const at = '2026-06-01T08:00:00.000Z';
-    const addCase = db.prepare(
-      "INSERT INTO cases (case_id, clinic_id, status, pool, priority, patient_id, created_at, updated_at, version, doc) VALUES (?, 'clinic-a', ?, 'ecg', 'routine', 'P1', ?, ?, 1, '{}')",
-    );
-    const addDraft = db.prepare('INSERT INTO report_drafts_by_author (case_id, author_id, updated_at, doc) VALUES (?, ?, ?, ?)');
-    const statuses = ['QUEUED', 'CLAIMED', 'SIGNED', 'DELIVERED', 'ACKNOWLEDGED'];
-    for (const st of statuses) {
-      addCase.run(`case-${st}`, st, at, at);
-      for (const author of ['ecg-reader', 'ecg-reader-2']) {
-        addDraft.run(`case-${st}`, author, at, JSON.stringify({ caseId: `case-${st}`, authorId: author, body: { findings: 'x' }, updatedAt: at }));
-      }
-    }
-    expect(migrate(db)).toEqual([5]);
-    const left = db.prepare('SELECT case_id AS c, COUNT(*) AS n FROM report_drafts_by_author GROUP BY case_id ORDER BY case_id').all();
-    expect(left).toEqual([
-      { c: 'case-CLAIMED', n: 2 },
-      { c: 'case-QUEUED', n: 2 },
-    ]);
-    db.close();
-  });
-
   it('FsBlobStore: failed and oversized puts leave no file behind, not even a temp file', async () => {
     const root = join(s.file, '..', 'blobs');
     const store = new FsBlobStore(root);

@@ -118,6 +118,13 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(staleBeat.json.error.message).toContain('taken again');
     const staleRelease = await reader.call('POST', `/api/reads/${sub.caseId}/release`, { leaseId: old });
     expect([staleRelease.status, staleRelease.json.error.code]).toEqual([409, 'LEASE.LOST']);
+    // Nor save over, or sign, the reading under the new lease.
+    expect((await reader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: 'new tab', impression: 'n', leaseId: again.json.lease.id })).status).toBe(200);
+    const staleSave = await reader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: 'stale tab', impression: 's', leaseId: old });
+    expect([staleSave.status, staleSave.json.error.code]).toEqual([409, 'LEASE.LOST']);
+    const staleSign = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810', leaseId: old });
+    expect([staleSign.status, staleSign.json.error.code]).toEqual([409, 'LEASE.LOST']);
+    expect((await deps.cases.getDraft(sub.caseId, 'ecg-reader'))?.body.findings).toBe('new tab');
     const still = await t.call('GET', `/api/cases/${sub.caseId}`);
     expect([still.json.status, still.json.lease.id]).toEqual(['CLAIMED', again.json.lease.id]);
     const beat = await reader.call('POST', `/api/reads/${sub.caseId}/heartbeat`, { leaseId: again.json.lease.id });
@@ -233,10 +240,11 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     const first = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810' });
     expect(first.status).toBe(200);
     // Put the case back as a crash right after storing version 1 would have left it: CLAIMED, version 0,
-    // and the draft still there (drafts are discarded only once the signature is applied).
+    // the draft still there (it goes once the signature is applied). The reader then edits it.
     const signed = (await deps.cases.get(sub.caseId))!;
     expect(await deps.cases.getDraft(sub.caseId, 'ecg-reader')).toBeNull();
-    await deps.cases.saveDraft({ caseId: sub.caseId, authorId: 'ecg-reader', body: { findings: '窦性停搏', impression: '危急值：窦性停搏', critical: true }, updatedAt: signed.updatedAt });
+    const edited = { findings: '窦性停搏，交界性逸搏', impression: '危急值：窦性停搏', critical: true };
+    await deps.cases.saveDraft({ caseId: sub.caseId, authorId: 'ecg-reader', body: edited, updatedAt: signed.updatedAt });
     const claimedEvent = signed.events.findLast((e) => e.status === 'CLAIMED')!;
     await deps.cases.update(
       {
@@ -248,11 +256,14 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
       },
       signed.version,
     );
-    // The signer signs again: the stored version 1 is applied and returned, not refused.
+    // The signer signs again: the stored version 1 is applied and returned, not refused; the answer
+    // says the edit is not in it, and the edited draft is kept for an amendment.
     const again = await reader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: '246810' });
     expect(again.status).toBe(200);
     expect(again.json.version).toBe(1);
     expect(again.json.jws).toBe(first.json.jws);
+    expect(again.json.warnings.map((w: { code: string }) => w.code)).toEqual(['REPORT.EARLIER_VERSION_SIGNED']);
+    expect((await deps.cases.getDraft(sub.caseId, 'ecg-reader'))?.body).toEqual(edited);
     expect((await deps.cases.get(sub.caseId))!.status).not.toBe('CLAIMED');
     // Same crash, nobody signs again: the sweeper applies it, and the critical result is delivered.
     const sub2 = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R10', name: 'Orphan2' } });

@@ -143,6 +143,33 @@ describe('the whole workflow through the HTTP API, three roles, real samples', (
     expect(notes.json.items.some((n: { kind: string; caseId: string }) => n.kind === 'report.critical' && n.caseId === sub.caseId)).toBe(true);
   });
 
+  it('a draft that cannot be discarded after signing does not fail the signature', async () => {
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 515_151 }).bytes }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    let next = await ecgReader.call('POST', '/api/reads/next', {});
+    while (next.status === 200 && next.json.case.caseId !== sub.caseId) next = await ecgReader.call('POST', '/api/reads/next', {});
+    expect(next.json.case.caseId).toBe(sub.caseId);
+    const leaseId = next.json.lease.id as string;
+    expect((await ecgReader.call('PUT', `/api/cases/${sub.caseId}/report`, { findings: '窦性心律', impression: '正常心电图', leaseId })).status).toBe(200);
+    const cases = srv.sys.deps.cases;
+    const discard = cases.discardDraft.bind(cases);
+    cases.discardDraft = async () => {
+      throw new Error('disk full');
+    };
+    try {
+      const signed = await ecgReader.call('POST', `/api/cases/${sub.caseId}/report/sign`, { pin: DEMO_PIN, leaseId });
+      expect(signed.status, signed.text).toBe(200);
+      expect(signed.json.warnings).toEqual([]);
+    } finally {
+      cases.discardDraft = discard;
+    }
+    expect((await tech.waitCase(sub.caseId, (c) => c.status === 'DELIVERED')).report.version).toBe(1);
+    // The draft stays behind (clutter, not a loss): the signed version holds the same text.
+    const left = (await cases.getDraft(sub.caseId, 'ecg-reader'))?.body;
+    expect(left).toMatchObject({ findings: '窦性心律', impression: '正常心电图' });
+    expect(left).not.toHaveProperty('leaseId');
+  });
+
   it('the consortium directory: clinics and pools for all, users without secrets for admins only', async () => {
     const mine = await tech.call('GET', '/api/consortium');
     expect(mine.json.clinics.map((c: { id: string }) => c.id)).toEqual(['clinic-a', 'clinic-b', 'clinic-c']);

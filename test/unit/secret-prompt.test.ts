@@ -25,6 +25,30 @@ describe('secretPrompt on a terminal', () => {
     expect(s.written()).toBe('PIN: \nAgain: \n');
   });
 
+  it('arrow keys, Delete and Alt-letters are skipped; a pasted CRLF is one line end; a character split between reads is kept whole', async () => {
+    const s = streams(true);
+    const p = secretPrompt(s.input, s.output);
+    const first = p.ask('Password: ');
+    s.input.write('123\u001b[D456\u001b[3~\u001bx\u001bOH789\r\n');
+    expect(await first).toBe('123456789');
+    const second = p.ask('Again: ');
+    const bytes = Buffer.from('pässwört\r', 'utf8');
+    s.input.write(bytes.subarray(0, 2));
+    s.input.write(bytes.subarray(2));
+    expect(await second).toBe('pässwört');
+    p.close();
+  });
+
+  it('after Ctrl-C nothing more is answered, not even a line typed before it', async () => {
+    const s = streams(true);
+    const p = secretPrompt(s.input, s.output);
+    const first = p.ask('PIN: ');
+    s.input.write('111111\r222222\r\u0003');
+    expect(await first).toBe('111111');
+    await expect(p.ask('Again: ')).rejects.toBeInstanceOf(PromptCancelled);
+    p.close();
+  });
+
   it('Ctrl-C cancels, and so does Ctrl-D on an empty line', async () => {
     for (const key of ['\u0003', '\u0004']) {
       const s = streams(true);

@@ -193,9 +193,12 @@ export const api = {
   heartbeat: (id: string, leaseId: string) => call<{ lease: { id: string; expiresAt: string } }>('POST', `/api/reads/${encodeURIComponent(id)}/heartbeat`, { leaseId }),
   /** Gives back the lease `leaseId` only: a tab left open on an old lease cannot release the one held now. */
   release: (id: string, leaseId: string, keepalive = false) => call<unknown>('POST', `/api/reads/${encodeURIComponent(id)}/release`, { leaseId }, { keepalive }),
-  saveDraft: (id: string, b: { findings: string; impression: string; critical: boolean; fields?: Record<string, string | number | boolean | null>; language: 'zh-CN' | 'en' }) =>
-    call<unknown>('PUT', `/api/cases/${encodeURIComponent(id)}/report`, b),
-  sign: (id: string, pin: string) => call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/sign`, { pin }),
+  /** Saves the draft under the lease `leaseId` only (LEASE.LOST once it ran out). */
+  saveDraft: (id: string, leaseId: string, b: { findings: string; impression: string; critical: boolean; fields?: Record<string, string | number | boolean | null>; language: 'zh-CN' | 'en' }) =>
+    call<unknown>('PUT', `/api/cases/${encodeURIComponent(id)}/report`, { ...b, leaseId }),
+  /** Signs the saved draft under the lease `leaseId` only. */
+  sign: (id: string, leaseId: string, pin: string) =>
+    call<{ version: number; warnings: { code: string; message: string }[] }>('POST', `/api/cases/${encodeURIComponent(id)}/report/sign`, { pin, leaseId }),
   report: (id: string) => call<SignedReport>('GET', `/api/cases/${encodeURIComponent(id)}/report`),
   amend: (id: string, b: { pin: string; kind: 'addendum' | 'correction'; reason: string; findings: string; impression: string; critical: boolean; language: 'zh-CN' | 'en' }) =>
     call<{ version: number }>('POST', `/api/cases/${encodeURIComponent(id)}/report/amend`, b),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Case } from '../../domain/case.ts';
 import { AppError } from '../../domain/errors.ts';
 import type {
@@ -264,13 +264,16 @@ export class DynamoCaseRepository implements CaseRepository {
     await this.doc.send(
       new PutCommand({ TableName: this.table, Item: { pk: casePk(next.caseId), sk: `INST#${pad(next.fileIndex)}#${next.sopInstanceUID}`, doc: JSON.stringify(next) } }),
     );
+    // The old case's copy is emptied in place (the functions' role may not delete), which its list skips.
     const old = JSON.parse(String(current.Item['doc'])) as InstanceRecord;
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: casePk(old.caseId), sk: `INST#${pad(old.fileIndex)}#${old.sopInstanceUID}` } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: casePk(old.caseId), sk: `INST#${pad(old.fileIndex)}#${old.sopInstanceUID}`, takenOverBy: next.caseId } }),
+    );
     return true;
   }
 
   async listInstances(caseId: string): Promise<InstanceRecord[]> {
-    return (await this.children(caseId, 'INST#')).map((x) => JSON.parse(String(x['doc'])) as InstanceRecord);
+    return (await this.children(caseId, 'INST#')).filter((x) => x['doc'] !== undefined).map((x) => JSON.parse(String(x['doc'])) as InstanceRecord);
   }
 
   async putFileOutcome(o: FileOutcome): Promise<{ created: boolean; outcome: FileOutcome }> {
@@ -309,10 +312,16 @@ export class DynamoCaseRepository implements CaseRepository {
     return drafts.sort((a, b) => (iso(b.updatedAt) > iso(a.updatedAt) ? 1 : -1))[0] ?? null;
   }
 
-  async discardDrafts(caseId: string): Promise<void> {
-    // Emptied in place, not deleted: the functions' role may not delete items from the table.
-    const drafts = (await this.children(caseId, 'DRAFT')).filter((i) => i['doc'] !== undefined);
-    await Promise.all(drafts.map((i) => this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: i['pk'], sk: i['sk'], discarded: true } }))));
+  async discardDraft(caseId: string, authorId: string): Promise<void> {
+    // Emptied in place, not deleted: the functions' role may not delete items from the table. The old
+    // per-case `DRAFT` item goes too when it is this author's.
+    const own = { pk: casePk(caseId), sk: `DRAFT#${authorId}` };
+    const legacy = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: 'DRAFT' }, ConsistentRead: true }));
+    const legacyIsTheirs = legacy.Item?.['doc'] !== undefined && (JSON.parse(String(legacy.Item['doc'])) as ReportDraft).authorId === authorId;
+    await Promise.all([
+      this.doc.send(new PutCommand({ TableName: this.table, Item: { ...own, discarded: true } })),
+      legacyIsTheirs ? this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: casePk(caseId), sk: 'DRAFT', discarded: true } })) : undefined,
+    ]);
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

@@ -6,6 +6,9 @@ export class Argon2Hasher implements PasswordHasher {
   hash(password: string): Promise<string> {
     return hash(password);
   }
+  recognizes(h: string): boolean {
+    return h.startsWith('$argon2');
+  }
   async verify(h: string, password: string): Promise<boolean> {
     try {
       return await verify(h, password);

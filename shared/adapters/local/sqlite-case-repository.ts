@@ -64,7 +64,7 @@ export class SqliteCaseRepository implements CaseRepository {
     listOutcomes: Statement<[string], { doc: string }>;
     saveDraft: Statement<unknown[]>;
     getDraft: Statement<[string, string], { doc: string }>;
-    discardDrafts: Statement<[string]>;
+    discardDraft: Statement<[string, string]>;
     insertReport: Statement<unknown[]>;
     getReport: Statement<[string, number], { doc: string }>;
     latestReport: Statement<[string], { doc: string }>;
@@ -109,7 +109,7 @@ export class SqliteCaseRepository implements CaseRepository {
          ON CONFLICT (case_id, author_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
       ),
       getDraft: db.prepare('SELECT doc FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
-      discardDrafts: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ?'),
+      discardDraft: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
       insertReport: db.prepare('INSERT INTO signed_reports (case_id, version, signed_at, doc) VALUES (?, ?, ?, ?)'),
       getReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? AND version = ?'),
       latestReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? ORDER BY version DESC LIMIT 1'),
@@ -269,8 +269,8 @@ export class SqliteCaseRepository implements CaseRepository {
     return r ? (JSON.parse(r.doc) as ReportDraft) : null;
   }
 
-  async discardDrafts(caseId: string): Promise<void> {
-    if (this.st.discardDrafts.run(caseId).changes) await durable(this.db);
+  async discardDraft(caseId: string, authorId: string): Promise<void> {
+    if (this.st.discardDraft.run(caseId, authorId).changes) await durable(this.db);
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

@@ -176,15 +176,6 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE report_drafts;
     `,
   },
-  {
-    // Drafts are discarded when a case is signed (CaseRepository.discardDrafts); this drops those that
-    // cases signed before then still kept. Statuses only move forward, so a signed case never needs one.
-    version: 5,
-    sql: `
-      DELETE FROM report_drafts_by_author
-        WHERE case_id IN (SELECT case_id FROM cases WHERE status IN ('SIGNED', 'DELIVERED', 'ACKNOWLEDGED'));
-    `,
-  },
 ];
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */

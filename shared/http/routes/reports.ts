@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReportBodySchema, SignSchema } from '../../contracts/api.ts';
+import { DraftRequestSchema, SignSchema } from '../../contracts/api.ts';
 import { AcknowledgeVersionSchema, AmendSchema } from '../../contracts/report.ts';
 import { acknowledgeReportVersion, amendReport, getOwnDraft, getReport, getReportPdf, saveDraft, signReport } from '../../application/reports.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -20,15 +20,15 @@ export function registerReportRoutes({ app, deps, x, doc, body, me, caseId }: Ro
   doc({ method: 'get', path: '/api/cases/{caseId}/report/draft', summary: 'Your saved draft of this case', roles: 'reader (the draft’s author)' });
 
   app.put('/api/cases/:caseId/report', async (c) => {
-    const b = await body(c, ReportBodySchema);
-    await saveDraft(deps, me(c), caseId(c), b);
+    const { leaseId, ...draft } = await body(c, DraftRequestSchema);
+    await saveDraft(deps, me(c), caseId(c), draft, leaseId);
     return c.json({ saved: true });
   });
-  doc({ method: 'put', path: '/api/cases/{caseId}/report', summary: 'Save the report draft', roles: 'lease holder', body: ReportBodySchema });
+  doc({ method: 'put', path: '/api/cases/{caseId}/report', summary: 'Save the report draft (optional leaseId: only under that lease)', roles: 'lease holder', body: DraftRequestSchema });
 
   app.post('/api/cases/:caseId/report/sign', async (c) => {
     const b = await body(c, SignSchema);
-    return c.json(await signReport(deps, x.canonicalize, me(c), caseId(c), b.pin));
+    return c.json(await signReport(deps, x.canonicalize, me(c), caseId(c), b.pin, b.leaseId));
   });
   doc({
     method: 'post',

@@ -6,12 +6,13 @@ import type { UserRecord } from '../../../shared/contracts/consortium.ts';
 import type { PasswordHasher, TokenService } from '../../../shared/ports/auth.ts';
 
 const user = (username: string, passwordHash: string): UserRecord => ({ id: username, username, displayName: username, role: 'technician', clinicId: 'clinic-a', passwordHash });
-const users = [user('has-password', '$argon2id$v=19$m=19456,t=2,p=1$real'), user('placeholder', '!unset'), user('cognito', '!cognito')];
+const users = [user('has-password', '$argon2id$v=19$m=19456,t=2,p=1$real'), user('placeholder', '!unset'), user('cognito', '!cognito'), user('dollar', '$unset')];
 
 function setUp() {
   const checked: string[] = [];
   const hasher: PasswordHasher = {
     hash: async () => 'unused',
+    recognizes: (h) => h.startsWith('$argon2'),
     verify: async (h, password) => (checked.push(h), h === users[0]!.passwordHash && password === 'right password'),
   };
   const deps = {
@@ -28,11 +29,11 @@ function setUp() {
 describe('login: every refusal costs one password check', () => {
   it('a user whose hash is a placeholder is checked against the dummy hash, like an unknown user, and refused', async () => {
     const { checked, attempt } = setUp();
-    for (const name of ['placeholder', 'cognito', 'nobody']) {
+    for (const name of ['placeholder', 'cognito', 'dollar', 'nobody']) {
       await expect(attempt(name, 'right password')).rejects.toMatchObject({ code: 'AUTH.BAD_CREDENTIALS' });
     }
-    // Three checks, all against the same PHC-format dummy, none against a placeholder.
-    expect(checked).toHaveLength(3);
+    // Four checks, all against the same dummy hash, none against a placeholder.
+    expect(checked).toHaveLength(4);
     expect(new Set(checked).size).toBe(1);
     expect(checked[0]).toMatch(/^\$argon2id\$/);
     expect(checked[0]).not.toBe(users[0]!.passwordHash);

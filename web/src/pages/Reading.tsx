@@ -98,7 +98,17 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
     const x = e as ApiError;
     onLocked(released ? new ApiError(x.status, x.code, x.message, { ...x.details, released, draftSaved }, x.receivedAt) : e);
   };
-  const done = useLease(caseId, leaseId, (e) => (signingLockEndsAt(e) ? void onHeartbeatLocked(e) : setLeaseLost((e as Error).message)), setLeaseUntil);
+  const done = useLease(
+    caseId,
+    leaseId,
+    (e) => {
+      if (signingLockEndsAt(e)) return void onHeartbeatLocked(e);
+      // Nothing more is done under a lost lease (no save, no sign, no release); the text stays to copy.
+      done.current = true;
+      setLeaseLost((e as Error).message);
+    },
+    setLeaseUntil,
+  );
 
   useEffect(() => {
     api.getCase(caseId).then(setC, setError);
@@ -180,9 +190,11 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
           {holding && (
             <ReportForm
               c={c}
-              onSigned={() => {
+              leaseId={leaseId!}
+              leaseGone={leaseLost !== null}
+              onSigned={(stay) => {
                 done.current = true;
-                setTimeout(() => navigate('/reader'), 800);
+                if (!stay) setTimeout(() => navigate('/reader'), 800);
               }}
               onLocked={onLocked}
               saveTyped={saveTyped}
@@ -285,12 +297,19 @@ function EcgPanel({ c, n }: { c: CaseView; n: number }) {
 
 function ReportForm({
   c,
+  leaseId,
+  leaseGone,
   onSigned,
   onLocked,
   saveTyped,
 }: {
   c: CaseView;
-  onSigned: () => void;
+  /** The lease this screen holds: what it saves and signs is under it only. */
+  leaseId: string;
+  /** The lease is lost: nothing can be saved or signed from here any more. */
+  leaseGone: boolean;
+  /** `stay`: the answer needs reading before the screen goes back to the worklist. */
+  onSigned: (stay: boolean) => void;
   onLocked: (e: unknown) => void;
   saveTyped: { current: (() => Promise<void>) | null };
 }) {
@@ -342,7 +361,7 @@ function ReportForm({
     // Only what was typed here: an untouched form holds the saved draft already (or nothing, which must
     // not replace a draft saved in another window).
     saveTyped.current = async () => {
-      if (touched.current) await api.saveDraft(c.caseId, body());
+      if (touched.current) await api.saveDraft(c.caseId, leaseId, body());
     };
     return () => {
       saveTyped.current = null;
@@ -372,10 +391,11 @@ function ReportForm({
         setError(null);
         setMsg(null);
         try {
-          await api.saveDraft(c.caseId, body());
-          const r = await api.sign(c.caseId, pin);
-          setMsg(t('reader.signed', { v: r.version }));
-          onSigned();
+          await api.saveDraft(c.caseId, leaseId, body());
+          const r = await api.sign(c.caseId, leaseId, pin);
+          const earlier = r.warnings?.some((w) => w.code === 'REPORT.EARLIER_VERSION_SIGNED') === true;
+          setMsg(earlier ? t('reader.earlierVersionSigned', { v: r.version }) : t('reader.signed', { v: r.version }));
+          onSigned(earlier);
         } catch (err) {
           setError(err);
           lock(err);
@@ -447,10 +467,11 @@ function ReportForm({
       <div className="row">
         <button
           type="button"
+          disabled={leaseGone}
           onClick={async () => {
             setError(null);
             try {
-              await api.saveDraft(c.caseId, body());
+              await api.saveDraft(c.caseId, leaseId, body());
               setMsg(t('reader.saved'));
             } catch (err) {
               setError(err);
@@ -463,7 +484,7 @@ function ReportForm({
           {t('reader.pin')}
           <input name="pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required minLength={6} />
         </label>
-        <button type="submit" className="primary" disabled={busy || locked} data-testid="sign">
+        <button type="submit" className="primary" disabled={busy || locked || leaseGone} data-testid="sign">
           {t('reader.sign')}
         </button>
       </div>
