@@ -55,6 +55,13 @@ export const NAG_ACKNOWLEDGMENTS: readonly NagAcknowledgment[] = [
   },
   {
     stack: 'app',
+    path: 'SweepFunction/Policy',
+    rule: 'AwsSolutions-IAM5',
+    finding: 'Resource::{stateful}:ExportsOutputFnGetAttUploadsBucketArnAB1FB954/uploads/*',
+    reason: 'The sweeper HEADs the uploads of submissions still waiting for files (an S3 event that never reached the ingest queue gets its job); GetObject (which HeadObject needs) only, limited to the uploads/ prefix.',
+  },
+  {
+    stack: 'app',
     path: 'IngestFunction/Policy',
     rule: 'AwsSolutions-IAM5',
     finding: 'Resource::{stateful}:ExportsOutputFnGetAttUploadsBucketArnAB1FB954/quarantine/*',

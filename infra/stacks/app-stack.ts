@@ -207,7 +207,14 @@ export class AppStack extends Stack {
         dataKey('kms:Decrypt', 'kms:GenerateDataKey'),
       ]),
       delivery: fn('delivery', 512, [tableRw, objects('ConsumeDelivery', CONSUME, [s.delivery.queue.queueArn]), dataKey('kms:Decrypt', 'kms:GenerateDataKey')]),
-      sweep: fn('sweep', 512, [tableRw, objects('SendReads', ['sqs:SendMessage'], readQueueArns), dataKey('kms:Decrypt', 'kms:GenerateDataKey')]),
+      sweep: fn('sweep', 512, [
+        tableRw,
+        objects('SendReads', ['sqs:SendMessage'], readQueueArns),
+        // A stored upload whose S3 event was lost gets an ingest job; a signature left unapplied, its delivery.
+        objects('HeadUploads', ['s3:GetObject'], [s.uploads.arnForObjects('uploads/*')]),
+        objects('SendJobs', ['sqs:SendMessage'], [s.ingest.queue.queueArn, s.delivery.queue.queueArn]),
+        dataKey('kms:Decrypt', 'kms:GenerateDataKey'),
+      ]),
     };
 
     // --- Triggers: SQS event sources with partial batch responses; the sweeper every minute.

@@ -229,11 +229,14 @@ export async function repairUnconfirmedReads(deps: Deps, graceSeconds: number): 
 }
 
 /**
- * Repair for a crash between "object stored" and "ingest job sent" (the one machine has no S3 event
- * guarantee): every stored upload of a case still AWAITING_FILES without an outcome gets an ingest job.
- * Duplicates are harmless (ingest is idempotent). `minAgeSeconds` skips uploads that may be in flight.
+ * Repair for a stored upload whose ingest never started (one machine: a crash between "object stored"
+ * and "ingest job sent"; AWS: an S3 event notification that never reached the queue): every stored
+ * upload of a case still AWAITING_FILES without an outcome gets an ingest job. Duplicates are harmless
+ * (ingest is idempotent). `minAgeSeconds` skips cases and objects young enough to have their notice on
+ * the way; `maxAgeSeconds` skips objects older than that: where the queue does not deduplicate (SQS
+ * standard), an upload whose ingest keeps failing must not get a new job on every sweep for a day.
  */
-export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promise<number> {
+export async function reconcileUploads(deps: Deps, minAgeSeconds: number, maxAgeSeconds = Infinity): Promise<number> {
   const now = deps.clock.now().getTime();
   let sent = 0;
   let cursor: string | undefined;
@@ -250,7 +253,10 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promi
       for (let i = 0; i < c.declaredFiles; i++) {
         if (done.has(i)) continue;
         const key = uploadKey(c.clinicId, c.submissionId, i);
-        if (await deps.blobs.head(key)) {
+        const stored = await deps.blobs.head(key);
+        // An object stored moments ago has its notice (S3 event, local dispatch) on the way: no second job.
+        const age = stored?.lastModified === undefined ? Infinity : now - Date.parse(stored.lastModified);
+        if (stored && (minAgeSeconds === 0 || age >= minAgeSeconds * 1000) && age <= maxAgeSeconds * 1000) {
           // Deduplicated on the key: repeated reconciles never pile up jobs for one upload.
           await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
           sent++;

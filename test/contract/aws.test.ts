@@ -220,7 +220,7 @@ import type { Principal } from '../../shared/contracts/auth.ts';
 import { lambdaInspector } from '../../functions/inspector.ts';
 import { keysOfIngestMessage, makeIngestHandler } from '../../functions/ingest.ts';
 import { makeDeliveryHandler } from '../../functions/delivery.ts';
-import { makeSweepHandler } from '../../functions/sweep.ts';
+import { makeSweepHandler, RECONCILE_WINDOW_SECONDS } from '../../functions/sweep.ts';
 import { makeApiHandler, type ApiEvent } from '../../functions/api.ts';
 import { ManualClock } from './support/manual-clock.ts';
 
@@ -275,11 +275,11 @@ const rawRecord = (body: string, messageId: string): SQSRecord => ({ ...s3Record
 const sqsEvent = (...Records: SQSRecord[]): SQSEvent => ({ Records });
 
 describe('ingest and delivery handlers on SQS event fixtures', () => {
-  async function system() {
+  async function system(start = '2026-06-01T08:00:00.000Z') {
     const t = await table();
     const s = await s3Server();
     const bucket = await s.createBucket();
-    const clock = new ManualClock('2026-06-01T08:00:00.000Z');
+    const clock = new ManualClock(start);
     const fake = new FakeSqs(clock, 5);
     const resolve = (name: string) => fake.location(name);
     const s3 = s.client();
@@ -507,6 +507,44 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
       const r = await makeSweepHandler(s.deps)();
       expect(r.expired).toBe(1);
       expect((await s.deps.cases.get(caseId))?.status).toBe('QUEUED');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('sweep handler: an upload whose S3 event was lost gets an ingest job once it is 5 minutes old, and no more after 8; a signature left unapplied is applied and delivered', async () => {
+    // The clock ten minutes behind the wall clock, which S3 (s3rver) dates the objects by.
+    const s = await system(new Date(Date.now() - 600_000).toISOString());
+    try {
+      const { from, to } = RECONCILE_WINDOW_SECONDS;
+      const sub = await createSubmission(s.deps, tech, { patient: { id: 'p-1', name: 'Test Patient' }, consent: { obtained: true }, priority: 'routine', files: [{ name: 'f0.dcm', size: ECG.length }] });
+      const caseId = sub.caseId;
+      const keys = [`uploads/clinic-a/${sub.submissionId}/0`];
+      const ingestUrl = s.fake.location('ingest').url;
+      // The submission is old by the time its file arrives (the clock now at the wall time); the file is
+      // young: its notice may be on the way.
+      s.clock.advanceSeconds(600);
+      await s.deps.blobs.put(keys[0]!, ECG);
+      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
+      s.clock.advanceSeconds(from + 1);
+      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(1);
+      // Past the window (the jobs sent failed, say): no new one, however long the case waits.
+      s.clock.advanceSeconds(to - from);
+      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
+      const [job] = s.fake.receive(ingestUrl, 10, 30).Messages ?? [];
+      expect(JSON.parse(job!.Body!)).toMatchObject({ type: 'ingest', key: keys[0] });
+      expect((await makeIngestHandler(s.deps)(sqsEvent(rawRecord(job!.Body!, 'm-sweep')), context)).batchItemFailures).toEqual([]);
+      expect((await s.deps.cases.get(caseId))?.status).toBe('QUEUED');
+      // Ingested: nothing more to reconcile.
+      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
+
+      // A sign function that stored version 1 and failed before applying it: the next sweep applies it.
+      await s.deps.cases.putSignedReport({ caseId, version: 1, canonical: '{"critical":false}', jws: 'h..s', signerId: 'ecg-reader', signedAt: s.clock.now().toISOString() });
+      expect((await makeSweepHandler(s.deps)()).signaturesApplied).toBe(1);
+      const signed = await s.deps.cases.get(caseId);
+      expect([signed?.status, signed?.reportVersion]).toEqual(['SIGNED', 1]);
+      const [delivery] = s.fake.receive(s.fake.location('delivery').url, 10, 30).Messages ?? [];
+      expect(JSON.parse(delivery!.Body!)).toEqual({ type: 'deliver', caseId, version: 1 });
     } finally {
       await s.cleanup();
     }

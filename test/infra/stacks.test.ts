@@ -174,6 +174,18 @@ describe('TeleRead stacks', () => {
     }
   });
 
+  it('the sweeper may head uploads and send ingest and delivery jobs (its repairs), and nothing else of theirs', () => {
+    const sweep = ofType(ap, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('SweepFunction'));
+    expect(sweep.length).toBe(1);
+    const statements = sweep[0]![1].Properties!['PolicyDocument'].Statement as { Sid: string; Action: string | string[]; Resource: unknown }[];
+    const bySid = Object.fromEntries(statements.map((x) => [x.Sid, x]));
+    expect([bySid['HeadUploads']?.Action].flat()).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(bySid['HeadUploads']?.Resource)).toContain('/uploads/*');
+    expect([bySid['SendJobs']?.Action].flat()).toEqual(['sqs:SendMessage']);
+    expect([bySid['SendJobs']?.Resource].flat().map(importedId).sort()).toEqual(['DeliveryQueue', 'IngestQueue']);
+    expect(statements.flatMap((x) => [x.Action].flat()).filter((a) => /^s3:(Put|Delete)|^sqs:(Receive|Delete)/.test(a))).toEqual([]);
+  });
+
   it('the HTTP API authorizes every route with the JWT authorizer except the public ones', () => {
     const routes = ofType(ap, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties!['RouteKey'], r.Properties!['AuthorizationType']]);
     expect(Object.fromEntries(routes)).toEqual({
