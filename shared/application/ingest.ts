@@ -255,9 +255,12 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number, maxAge
         const key = uploadKey(c.clinicId, c.submissionId, i);
         const stored = await deps.blobs.head(key);
         // An object stored moments ago has its notice (S3 event, local dispatch) on the way: no second job.
-        const age = stored?.lastModified === undefined ? Infinity : now - Date.parse(stored.lastModified);
+        // Unknown when the store does not say, or says a time after this clock's now (a simulated clock).
+        const storedAt = stored?.lastModified === undefined ? NaN : Date.parse(stored.lastModified);
+        const age = Number.isFinite(storedAt) && storedAt <= now ? now - storedAt : Infinity;
         if (stored && (minAgeSeconds === 0 || age >= minAgeSeconds * 1000) && age <= maxAgeSeconds * 1000) {
-          // Deduplicated on the key: repeated reconciles never pile up jobs for one upload.
+          // Deduplicated on the key where the queue can (the local one): repeated reconciles never pile up
+          // jobs for one upload there; on SQS standard the window above bounds them.
           await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
           sent++;
         }
