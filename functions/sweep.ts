@@ -4,29 +4,37 @@ import { sweepSla } from '../shared/application/sla.ts';
 import { expireIncompleteSubmissions, reconcileUploads } from '../shared/application/ingest.ts';
 import { repairUnappliedSignatures } from '../shared/application/reports.ts';
 
+/** How long after it was stored an upload without an outcome gets its repair job (a lost S3 event). */
+const RECONCILE_AFTER_SECONDS = 300;
+
 /**
  * Scheduled sweep, as the one machine's sweeper: expired leases back to QUEUED, unconfirmed read
- * messages re-sent, stored uploads whose S3 event was lost ingested, signatures a failed sign left
- * unapplied applied (and delivered), SLA escalations, stale incomplete submissions closed.
+ * messages re-sent, SLA escalations, stale incomplete submissions closed, then the repairs: a stored
+ * upload whose S3 event never reached the queue gets one ingest job 5 minutes after it was stored (an
+ * event arrives within seconds; a backlog of minutes sets off the depth alarm), and a signature a
+ * failed sign left unapplied is applied (and delivered). Each step runs even if one before failed,
+ * the SLA clock first; a failed step is logged and fails the invocation, which is retried.
  */
-/**
- * Which stored uploads without an outcome get an ingest job: those stored 5 to 8 minutes ago. An S3
- * event reaches the ingest queue within seconds (a backlog of minutes sets off the depth alarm), and
- * the schedule runs every minute, so a lost event is met about three times; SQS standard queues do not
- * deduplicate, so an upload whose ingest keeps failing is not sent again after that (its messages go
- * to the DLQ, which alarms).
- */
-export const RECONCILE_WINDOW_SECONDS = { from: 300, to: 480 } as const;
-
 export function makeSweepHandler(deps: Deps) {
   return async () => {
-    const leases = await sweepLeases(deps);
-    const uploadsReconciled = await reconcileUploads(deps, RECONCILE_WINDOW_SECONDS.from, RECONCILE_WINDOW_SECONDS.to);
-    const signaturesApplied = await repairUnappliedSignatures(deps);
-    const sla = await sweepSla(deps);
-    const expiredSubmissions = await expireIncompleteSubmissions(deps);
-    const r = { ...leases, uploadsReconciled, signaturesApplied, ...sla, expiredSubmissions };
+    const failed: string[] = [];
+    const step = async <T>(name: string, run: () => Promise<T>, none: T): Promise<T> => {
+      try {
+        return await run();
+      } catch (e) {
+        failed.push(name);
+        deps.log.error('sweep step failed', { step: name, code: (e as { code?: string })?.code, error: (e as Error)?.name });
+        return none;
+      }
+    };
+    const leases = await step('leases', () => sweepLeases(deps), { expired: 0, reenqueued: 0 });
+    const sla = await step('sla', () => sweepSla(deps), { warnings: 0, breaches: 0, criticalEscalations: 0 });
+    const expiredSubmissions = await step('incomplete submissions', () => expireIncompleteSubmissions(deps), 0);
+    const uploadsRepaired = await step('uploads', () => reconcileUploads(deps, RECONCILE_AFTER_SECONDS), 0);
+    const signaturesApplied = await step('signatures', () => repairUnappliedSignatures(deps), 0);
+    const r = { ...leases, ...sla, expiredSubmissions, uploadsRepaired, signaturesApplied };
     deps.log.info('sweep', r);
+    if (failed.length) throw new Error(`sweep steps failed: ${failed.join(', ')}`);
     return r;
   };
 }

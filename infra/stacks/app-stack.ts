@@ -200,6 +200,9 @@ export class AppStack extends Stack {
         tableRw,
         // Presigned PUTs are signed with this role: it may put uploads, nothing else of that bucket.
         objects('UploadsAndFont', ['s3:GetObject', 's3:PutObject'], [s.uploads.arnForObjects('uploads/*')]),
+        // Without ListBucket S3 answers the HEAD of an upload not there yet with 403, not 404 (renewing
+        // upload targets asks which files are missing). Keys carry ids only.
+        objects('ListUploads', ['s3:ListBucket'], [s.uploads.bucketArn]),
         objects('Font', ['s3:GetObject'], [s.uploads.arnForObjects('config/fonts/*')]),
         objects('Reports', ['s3:GetObject', 's3:PutObject'], [s.reports.arnForObjects('reports/*')]),
         objects('Reads', ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:GetQueueAttributes'], readQueueArns),
@@ -210,8 +213,10 @@ export class AppStack extends Stack {
       sweep: fn('sweep', 512, [
         tableRw,
         objects('SendReads', ['sqs:SendMessage'], readQueueArns),
-        // A stored upload whose S3 event was lost gets an ingest job; a signature left unapplied, its delivery.
+        // A stored upload whose S3 event was lost gets an ingest job; a signature left unapplied, its
+        // delivery. HEAD needs GetObject, and ListBucket for a missing upload to be a 404, not a 403.
         objects('HeadUploads', ['s3:GetObject'], [s.uploads.arnForObjects('uploads/*')]),
+        objects('ListUploads', ['s3:ListBucket'], [s.uploads.bucketArn]),
         objects('SendJobs', ['sqs:SendMessage'], [s.ingest.queue.queueArn, s.delivery.queue.queueArn]),
         dataKey('kms:Decrypt', 'kms:GenerateDataKey'),
       ]),
@@ -225,7 +230,7 @@ export class AppStack extends Stack {
       new SqsEventSource(s.delivery.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: Math.max(2, conc.delivery) }),
     );
     new Rule(this, 'SweepSchedule', {
-      description: 'TeleRead: lease expiry, lost read messages, SLA escalations',
+      description: 'TeleRead: lease expiry, lost read messages, SLA escalations, incomplete submissions, lost upload events, unapplied signatures',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, deadLetterQueue: asyncFailures.queue })],
     });

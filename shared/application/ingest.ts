@@ -230,13 +230,14 @@ export async function repairUnconfirmedReads(deps: Deps, graceSeconds: number): 
 
 /**
  * Repair for a stored upload whose ingest never started (one machine: a crash between "object stored"
- * and "ingest job sent"; AWS: an S3 event notification that never reached the queue): every stored
- * upload of a case still AWAITING_FILES without an outcome gets an ingest job. Duplicates are harmless
- * (ingest is idempotent). `minAgeSeconds` skips cases and objects young enough to have their notice on
- * the way; `maxAgeSeconds` skips objects older than that: where the queue does not deduplicate (SQS
- * standard), an upload whose ingest keeps failing must not get a new job on every sweep for a day.
+ * and "ingest job sent"; AWS: an S3 event notification that never reached the queue): a stored upload
+ * of a case still AWAITING_FILES without an outcome gets one ingest job, once (`markUploadRepaired`):
+ * an upload whose ingest keeps failing is not sent again on every sweep (on SQS standard queues, which
+ * do not deduplicate, that would pile up jobs); its messages end in the dead-letter queue, which alarms.
+ * Duplicates of a job whose notice did come are harmless (ingest is idempotent). `minAgeSeconds` skips
+ * cases and objects young enough to have their notice on the way.
  */
-export async function reconcileUploads(deps: Deps, minAgeSeconds: number, maxAgeSeconds = Infinity): Promise<number> {
+export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promise<number> {
   const now = deps.clock.now().getTime();
   let sent = 0;
   let cursor: string | undefined;
@@ -254,21 +255,20 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number, maxAge
         if (done.has(i)) continue;
         const key = uploadKey(c.clinicId, c.submissionId, i);
         const stored = await deps.blobs.head(key);
-        // An object stored moments ago has its notice (S3 event, local dispatch) on the way: no second job.
-        // Unknown when the store does not say, or says a time after this clock's now (a simulated clock).
-        const storedAt = stored?.lastModified === undefined ? NaN : Date.parse(stored.lastModified);
+        if (!stored) continue;
+        // An object stored moments ago has its notice (S3 event, local dispatch) on the way. Its age is
+        // unknown when the store does not say, or says a time after this clock's now (a simulated clock).
+        const storedAt = stored.lastModified === undefined ? NaN : Date.parse(stored.lastModified);
         const age = Number.isFinite(storedAt) && storedAt <= now ? now - storedAt : Infinity;
-        if (stored && (minAgeSeconds === 0 || age >= minAgeSeconds * 1000) && age <= maxAgeSeconds * 1000) {
-          // Deduplicated on the key where the queue can (the local one): repeated reconciles never pile up
-          // jobs for one upload there; on SQS standard the window above bounds them.
-          await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
-          sent++;
-        }
+        if (age < minAgeSeconds * 1000) continue;
+        if (!(await deps.cases.markUploadRepaired(c.caseId, i, new Date(now).toISOString()))) continue;
+        await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
+        sent++;
       }
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  if (sent) deps.log.info('re-sent ingest jobs for stored uploads', { jobs: sent });
+  if (sent) deps.log.warn('sent ingest jobs for stored uploads whose ingest never started', { jobs: sent });
   return sent;
 }
 

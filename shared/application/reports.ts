@@ -215,7 +215,7 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     // The signed version holds what the draft said. Left behind, a draft is only clinical text kept
     // twice: no reason to fail a signature that stands.
     if (draftSigned) {
-      await deps.cases.discardDraft(caseId, p.userId).catch((e: unknown) =>
+      await deps.cases.discardDraft(draft).catch((e: unknown) =>
         deps.log.warn('the signed draft was not discarded', { caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
       );
     }
@@ -268,6 +268,8 @@ export async function repairUnappliedSignatures(deps: Deps): Promise<number> {
     do {
       const page = await deps.cases.list({ status, limit: 200, cursor });
       for (const c of page.items) {
+        // Only a case that was ever claimed can hold a signature: the rest cost no read.
+        if (!c.events.some((e) => e.status === 'CLAIMED')) continue;
         const r = await deps.cases.getSignedReport(c.caseId);
         if (r && r.version > c.reportVersion && (await applySignature(deps, c.caseId, r.version, r.signerId, deps.clock.now()))) repaired++;
       }
@@ -307,6 +309,16 @@ export async function amendReport(deps: Deps, canonicalize: Canonicalize, p: Pri
       caseId,
       detail: { version, supersedes: prevVersion, kind: body.kind },
     });
+    // A draft kept for this amendment (a version signed without it: REPORT.EARLIER_VERSION_SIGNED) has
+    // served its purpose once the amendment's text is the draft's (an amendment carries no template
+    // fields of its own, so they are not compared).
+    const kept = await deps.cases.getDraft(caseId, p.userId);
+    const k = kept?.body as ReportBody | undefined;
+    if (kept && k && k.findings === content.findings && k.impression === content.impression && (k.critical ?? false) === content.critical) {
+      await deps.cases.discardDraft(kept).catch((e: unknown) =>
+        deps.log.warn('the amended draft was not discarded', { caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
+      );
+    }
     deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
     return { version, report, jws, warnings };
   }, REPLAYABLE);

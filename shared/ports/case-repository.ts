@@ -97,9 +97,16 @@ export interface CaseRepository {
   getDraft(caseId: string, authorId: string): Promise<ReportDraft | null>;
   /**
    * A reader's draft, gone once what it says is signed: the signed version holds it (a discarded
-   * draft reads as none). Other readers' drafts of the case are left alone: theirs is work of their own.
+   * draft reads as none). Only `draft` as it was read: one saved since (another window) is kept. Other
+   * readers' drafts of the case are left alone: theirs is work of their own.
    */
-  discardDraft(caseId: string, authorId: string): Promise<void>;
+  discardDraft(draft: ReportDraft): Promise<void>;
+  /**
+   * Create-once mark that a repair ingest job was sent for a stored upload (its notice never came):
+   * true the first time for (caseId, fileIndex), false after. Queues that do not deduplicate (SQS
+   * standard) would otherwise get a new job for an upload whose ingest keeps failing on every sweep.
+   */
+  markUploadRepaired(caseId: string, fileIndex: number, at: string): Promise<boolean>;
   /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
   putSignedReport(r: SignedReportRecord): Promise<void>;
   getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;

@@ -55,7 +55,8 @@ export function secretPrompt(input: TtyInput = process.stdin, output: NodeJS.Wri
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     for (const ch of text) {
       if (tty && esc !== 'no') {
-        if (esc === 'esc') esc = ch === '[' ? 'csi' : ch === 'O' ? 'ss3' : 'no';
+        // ESC ESC (Alt+arrow on some terminals) starts the sequence again.
+        if (esc === 'esc') esc = ch === '[' ? 'csi' : ch === 'O' ? 'ss3' : ch === '\u001b' ? 'esc' : 'no';
         else if (esc === 'ss3' || (ch >= '@' && ch <= '~')) esc = 'no';
         continue;
       }

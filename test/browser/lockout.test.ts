@@ -89,6 +89,31 @@ describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('a heartbeat that fails on the way (a network blip, a busy gateway) is tried again; the reading goes on', async () => {
+    await srv.sys.deps.attempts.clear(signingPinSubject('ecg-reader'));
+    const tech = await Api.login(srv.url, 'tech-a');
+    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 779 }).bytes }]);
+    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+    const page = await browser.ctx.newPage();
+    await page.clock.install();
+    await login(page, srv.url, 'ecg-reader');
+    await page.locator('[data-testid=read-next]').click();
+    await page.locator('[data-testid=reading]').waitFor();
+    const caseId = (await page.locator('[data-testid=reading]').getAttribute('data-case'))!;
+    // The first heartbeat meets a 503 from the way there; the next one goes through.
+    let failed = 0;
+    await page.route(`**/api/reads/${caseId}/heartbeat`, (route) => (failed++ === 0 ? route.fulfill({ status: 503, body: 'Service Unavailable' }) : route.continue()));
+    const through = page.waitForResponse((r) => r.url().endsWith(`/api/reads/${caseId}/heartbeat`) && r.status() === 200);
+    await page.clock.fastForward(2_000);
+    await page.clock.fastForward(6_000);
+    await through;
+    expect(failed).toBe(2);
+    expect(await page.locator('[role=alert]').count()).toBe(0);
+    expect(await page.locator('[data-testid=sign]').isDisabled()).toBe(false);
+    expect((await tech.call('GET', `/api/cases/${caseId}`)).json.status).toBe('CLAIMED');
+    await page.close();
+  });
+
   it('ten wrong passwords: the sign-in page says the username is locked until a local time', async () => {
     const page = await browser.ctx.newPage();
     await page.goto(`${srv.url}/login`);

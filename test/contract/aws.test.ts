@@ -92,10 +92,14 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
     const repo = new DynamoCaseRepository(c, t.name);
     const d = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: '2026-06-01T08:00:00.000Z' };
     await DynamoDBDocumentClient.from(c).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(d) } }));
-    await repo.saveDraft({ ...d, authorId: 'rad-reader', body: { findings: 'theirs' } });
-    await repo.discardDraft('case-1', 'rad-reader');
+    const theirs = { ...d, authorId: 'rad-reader', body: { findings: 'theirs' } };
+    await repo.saveDraft(theirs);
+    await repo.discardDraft(theirs);
     expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(d);
-    await repo.discardDraft('case-1', 'ecg-reader');
+    // Their own newer item and the old one: both go when the newer is discarded.
+    const newer = { ...d, body: { findings: 'sinus rhythm, newer' }, updatedAt: '2026-06-01T08:05:00.000Z' };
+    await repo.saveDraft(newer);
+    await repo.discardDraft(newer);
     expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
     expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
     // No clinical text is left in the emptied items.
@@ -106,7 +110,7 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
 });
 
 describe('DynamoCaseRepository and the functions\' role (GetItem, PutItem and Query only: no DeleteItem)', () => {
-  it('taking over an instance and discarding a draft send no other command; the old case no longer lists the instance', async () => {
+  it('taking over an instance, discarding a draft and marking a repair send no other command; the old case no longer lists the instance', async () => {
     const t = await table();
     const c = t.d.client();
     const repo = new DynamoCaseRepository(c, t.name);
@@ -115,11 +119,13 @@ describe('DynamoCaseRepository and the functions\' role (GetItem, PutItem and Qu
       studyInstanceUID: '1.2.3', seriesInstanceUID: '1.2.3.1', sopClassUID: '1.2.840.10008.5.1.4.1.1.1', modality: 'CR', receivedAt: '2026-06-01T08:00:00.000Z',
     });
     await repo.putInstance(inst('case-old'));
-    await repo.saveDraft({ caseId: 'case-new', authorId: 'rad-reader', body: { findings: 'x' }, updatedAt: '2026-06-01T08:00:00.000Z' });
+    const draft = { caseId: 'case-new', authorId: 'rad-reader', body: { findings: 'x' }, updatedAt: '2026-06-01T08:00:00.000Z' };
+    await repo.saveDraft(draft);
     const sent = new Set<string>();
     c.middlewareStack.add((next, context) => (args) => (sent.add(String(context.commandName)), next(args)), { step: 'initialize' });
     expect(await repo.takeOverInstance(inst('case-new'), inst('case-old'))).toBe(true);
-    await repo.discardDraft('case-new', 'rad-reader');
+    await repo.discardDraft(draft);
+    expect(await repo.markUploadRepaired('case-new', 0, '2026-06-01T08:00:00.000Z')).toBe(true);
     expect([...sent].sort()).toEqual(['GetItemCommand', 'PutItemCommand']);
     expect(await repo.listInstances('case-old')).toEqual([]);
     expect((await repo.listInstances('case-new')).map((i) => i.caseId)).toEqual(['case-new']);
@@ -220,7 +226,7 @@ import type { Principal } from '../../shared/contracts/auth.ts';
 import { lambdaInspector } from '../../functions/inspector.ts';
 import { keysOfIngestMessage, makeIngestHandler } from '../../functions/ingest.ts';
 import { makeDeliveryHandler } from '../../functions/delivery.ts';
-import { makeSweepHandler, RECONCILE_WINDOW_SECONDS } from '../../functions/sweep.ts';
+import { makeSweepHandler } from '../../functions/sweep.ts';
 import { makeApiHandler, type ApiEvent } from '../../functions/api.ts';
 import { ManualClock } from './support/manual-clock.ts';
 
@@ -512,39 +518,68 @@ describe('ingest and delivery handlers on SQS event fixtures', () => {
     }
   });
 
-  it('sweep handler: an upload whose S3 event was lost gets an ingest job once it is 5 minutes old, and no more after 8; a signature left unapplied is applied and delivered', async () => {
-    // The clock ten minutes behind the wall clock, which S3 (s3rver) dates the objects by.
-    const s = await system(new Date(Date.now() - 600_000).toISOString());
+  it('sweep handler: an upload whose S3 event was lost gets one ingest job once it is 5 minutes old (never a second); a signature left unapplied is applied and delivered', async () => {
+    // The clock an hour behind the wall clock, which S3 (s3rver) dates the objects by; moved to the
+    // object's own Last-Modified once it is stored.
+    const s = await system(new Date(Date.now() - 3_600_000).toISOString());
     try {
-      const { from, to } = RECONCILE_WINDOW_SECONDS;
       const sub = await createSubmission(s.deps, tech, { patient: { id: 'p-1', name: 'Test Patient' }, consent: { obtained: true }, priority: 'routine', files: [{ name: 'f0.dcm', size: ECG.length }] });
       const caseId = sub.caseId;
-      const keys = [`uploads/clinic-a/${sub.submissionId}/0`];
+      const key = `uploads/clinic-a/${sub.submissionId}/0`;
+      await s.deps.blobs.put(key, ECG);
+      const storedAt = Date.parse((await s.deps.blobs.head(key))!.lastModified!);
+      const at = (secondsAfterStored: number) => s.clock.advanceSeconds((storedAt + secondsAfterStored * 1000 - s.clock.now().getTime()) / 1000);
       const ingestUrl = s.fake.location('ingest').url;
-      // The submission is old by the time its file arrives (the clock now at the wall time); the file is
-      // young: its notice may be on the way.
-      s.clock.advanceSeconds(600);
-      await s.deps.blobs.put(keys[0]!, ECG);
-      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
-      s.clock.advanceSeconds(from + 1);
-      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(1);
-      // Past the window (the jobs sent failed, say): no new one, however long the case waits.
-      s.clock.advanceSeconds(to - from);
-      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
-      const [job] = s.fake.receive(ingestUrl, 10, 30).Messages ?? [];
-      expect(JSON.parse(job!.Body!)).toMatchObject({ type: 'ingest', key: keys[0] });
+      // The submission is old by the time its file arrives; the file is young: its notice may be on the way.
+      at(60);
+      expect((await makeSweepHandler(s.deps)()).uploadsRepaired).toBe(0);
+      at(301);
+      expect((await makeSweepHandler(s.deps)()).uploadsRepaired).toBe(1);
+      // Its job failed, say: no second one, however long the case waits.
+      at(900);
+      expect((await makeSweepHandler(s.deps)()).uploadsRepaired).toBe(0);
+      const [job, ...more] = s.fake.receive(ingestUrl, 10, 30).Messages ?? [];
+      expect(more).toEqual([]);
+      expect(JSON.parse(job!.Body!)).toMatchObject({ type: 'ingest', key });
       expect((await makeIngestHandler(s.deps)(sqsEvent(rawRecord(job!.Body!, 'm-sweep')), context)).batchItemFailures).toEqual([]);
       expect((await s.deps.cases.get(caseId))?.status).toBe('QUEUED');
-      // Ingested: nothing more to reconcile.
-      expect((await makeSweepHandler(s.deps)()).uploadsReconciled).toBe(0);
 
-      // A sign function that stored version 1 and failed before applying it: the next sweep applies it.
+      // A sign function that stored version 1 and failed before applying it: the next sweep applies it
+      // (once the case has been claimed: an unclaimed case cannot hold a signature and is not read).
       await s.deps.cases.putSignedReport({ caseId, version: 1, canonical: '{"critical":false}', jws: 'h..s', signerId: 'ecg-reader', signedAt: s.clock.now().toISOString() });
+      expect((await makeSweepHandler(s.deps)()).signaturesApplied).toBe(0);
+      const queued = (await s.deps.cases.get(caseId))!;
+      await s.deps.cases.update({ ...queued, events: [...queued.events, { status: 'CLAIMED', at: s.clock.now().toISOString(), actor: 'ecg-reader' }] }, queued.version);
       expect((await makeSweepHandler(s.deps)()).signaturesApplied).toBe(1);
       const signed = await s.deps.cases.get(caseId);
       expect([signed?.status, signed?.reportVersion]).toEqual(['SIGNED', 1]);
       const [delivery] = s.fake.receive(s.fake.location('delivery').url, 10, 30).Messages ?? [];
       expect(JSON.parse(delivery!.Body!)).toEqual({ type: 'deliver', caseId, version: 1 });
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('sweep handler: a failing step does not stop the ones after it; the invocation fails (and is retried)', async () => {
+    const s = await system();
+    try {
+      const errors: unknown[] = [];
+      s.deps.log = { info() {}, warn() {}, error: (_m: string, f?: unknown) => void errors.push(f) };
+      // Case B: queued, claimed once, with a signed version a failed sign left unapplied.
+      const b = await s.submit([ECG]);
+      await makeIngestHandler(s.deps)(sqsEvent(s3Record(b.keys[0]!, 'm-b')), context);
+      const queued = (await s.deps.cases.get(b.caseId))!;
+      await s.deps.cases.update({ ...queued, events: [...queued.events, { status: 'CLAIMED', at: s.clock.now().toISOString(), actor: 'ecg-reader' }] }, queued.version);
+      await s.deps.cases.putSignedReport({ caseId: b.caseId, version: 1, canonical: '{"critical":false}', jws: 'h..s', signerId: 'ecg-reader', signedAt: s.clock.now().toISOString() });
+      // Case A: waiting for a file whose HEAD the store refuses (a role without s3:ListBucket answers 403).
+      const a = await createSubmission(s.deps, tech, { patient: { id: 'p-2', name: 'Other Patient' }, consent: { obtained: true }, priority: 'routine', files: [{ name: 'f0.dcm', size: 10 }] });
+      s.deps.blobs.head = async () => Promise.reject(Object.assign(new Error('Forbidden'), { name: 'AccessDenied' }));
+      s.clock.advanceSeconds(600);
+      await expect(makeSweepHandler(s.deps)()).rejects.toThrow('sweep steps failed: uploads');
+      expect(errors).toEqual([{ step: 'uploads', code: undefined, error: 'AccessDenied' }]);
+      // The step after it ran: case B's signature is applied.
+      expect((await s.deps.cases.get(b.caseId))?.status).toBe('SIGNED');
+      expect((await s.deps.cases.get(a.caseId))?.status).toBe('AWAITING_FILES');
     } finally {
       await s.cleanup();
     }

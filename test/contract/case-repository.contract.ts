@@ -325,20 +325,33 @@ export function caseRepositoryContract(name: string, make: () => Promise<CaseRep
       expect(await repo.getDraft('case-2', 'ecg-reader')).toBeNull();
     });
 
-    it("discarding a reader's draft leaves other readers' and other cases' drafts", async () => {
+    it("discarding a reader's draft leaves other readers', other cases' and a newer save of theirs", async () => {
       const mine = { caseId: 'case-1', authorId: 'ecg-reader', body: { findings: 'sinus rhythm' }, updatedAt: at(1) };
       const theirs = { ...mine, authorId: 'ecg-reader-2', body: { findings: 'atrial fibrillation' } };
       const elsewhere = { ...mine, caseId: 'case-2' };
       for (const d of [mine, theirs, elsewhere]) await repo.saveDraft(d);
-      await repo.discardDraft('case-1', 'ecg-reader');
+      await repo.discardDraft(mine);
       expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
       expect(await repo.getDraft('case-1', 'ecg-reader-2')).toEqual(theirs);
       expect(await repo.getDraft('case-2', 'ecg-reader')).toEqual(elsewhere);
-      // Nothing to discard is no error; a draft saved afterwards is read again.
-      await repo.discardDraft('case-1', 'ecg-reader');
-      await repo.discardDraft('case-404', 'ecg-reader');
-      await repo.saveDraft({ ...mine, updatedAt: at(5) });
-      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual({ ...mine, updatedAt: at(5) });
+      // Nothing to discard is no error.
+      await repo.discardDraft(mine);
+      await repo.discardDraft({ ...mine, caseId: 'case-404' });
+      // A draft saved after the one read (another window, while signing) is kept, and read again.
+      const newer = { ...mine, body: { findings: 'sinus rhythm, edited' }, updatedAt: at(5) };
+      await repo.saveDraft(newer);
+      await repo.discardDraft(mine);
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(newer);
+    });
+
+    it('an upload is marked repaired once', async () => {
+      expect(await repo.markUploadRepaired('case-1', 0, at(1))).toBe(true);
+      expect(await repo.markUploadRepaired('case-1', 0, at(2))).toBe(false);
+      expect(await repo.markUploadRepaired('case-1', 1, at(2))).toBe(true);
+      expect(await repo.markUploadRepaired('case-2', 0, at(2))).toBe(true);
+      // Concurrent marks of one upload: exactly one wins.
+      const wins = await Promise.all([1, 2, 3].map(() => repo.markUploadRepaired('case-3', 0, at(3))));
+      expect(wins.filter(Boolean)).toHaveLength(1);
     });
 
     it('signed reports are create-once per (caseId, version)', async () => {

@@ -265,6 +265,10 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(again.json.warnings.map((w: { code: string }) => w.code)).toEqual(['REPORT.EARLIER_VERSION_SIGNED']);
     expect((await deps.cases.getDraft(sub.caseId, 'ecg-reader'))?.body).toEqual(edited);
     expect((await deps.cases.get(sub.caseId))!.status).not.toBe('CLAIMED');
+    // The reader adds it as an addendum: then the kept draft has served its purpose.
+    const amended = await reader.call('POST', `/api/cases/${sub.caseId}/report/amend`, { pin: '246810', kind: 'addendum', reason: '补充签发时遗漏的修改', ...edited });
+    expect(amended.status, amended.text).toBe(200);
+    expect(await deps.cases.getDraft(sub.caseId, 'ecg-reader')).toBeNull();
     // Same crash, nobody signs again: the sweeper applies it, and the critical result is delivered.
     const sub2 = await t.submit([{ name: 'ecg.dcm', bytes: ecg() }], { priority: 'stat', patient: { id: 'P-R10', name: 'Orphan2' } });
     await t.waitCase(sub2.caseId, (c) => c.status === 'QUEUED');
@@ -274,7 +278,12 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect((await reader.call('POST', `/api/cases/${sub2.caseId}/report/sign`, { pin: '246810' })).status).toBe(200);
     const s2 = (await deps.cases.get(sub2.caseId))!;
     const ce = s2.events.findLast((e) => e.status === 'CLAIMED')!;
-    await deps.cases.update({ ...s2, status: 'QUEUED', reportVersion: 0, lease: null, events: s2.events.filter((e) => Date.parse(e.at) < Date.parse(ce.at)) }, s2.version);
+    // As a crash after storing the version leaves it once the lease runs out: claimed before, QUEUED again.
+    const untilClaimed = s2.events.slice(0, s2.events.indexOf(ce) + 1);
+    await deps.cases.update(
+      { ...s2, status: 'QUEUED', reportVersion: 0, lease: null, events: [...untilClaimed, { status: 'QUEUED', at: ce.at, actor: 'system:lease', reason: 'lease-expired' }] },
+      s2.version,
+    );
     const { repairUnappliedSignatures } = await import('../../shared/application/reports.ts');
     expect(await repairUnappliedSignatures(deps)).toBeGreaterThanOrEqual(1);
     const fixed = await t.waitCase(sub2.caseId, (c) => c.status === 'DELIVERED');

@@ -174,6 +174,17 @@ describe('TeleRead stacks', () => {
     }
   });
 
+  it('the api and sweep roles may list the uploads bucket (a missing upload is a 404 to their HEAD, not a 403)', () => {
+    for (const fn of ['ApiFunction', 'SweepFunction']) {
+      const [policy] = ofType(ap, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith(fn));
+      const statements = policy![1].Properties!['PolicyDocument'].Statement as { Sid: string; Action: string | string[]; Resource: unknown }[];
+      const list = statements.find((x) => x.Sid === 'ListUploads');
+      expect([list?.Action].flat()).toEqual(['s3:ListBucket']);
+      expect(JSON.stringify(list?.Resource)).toContain('UploadsBucketArn');
+      expect(JSON.stringify(list?.Resource)).not.toContain('/*');
+    }
+  });
+
   it('the sweeper may head uploads and send ingest and delivery jobs (its repairs), and nothing else of theirs', () => {
     const sweep = ofType(ap, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('SweepFunction'));
     expect(sweep.length).toBe(1);

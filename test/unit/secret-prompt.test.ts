@@ -29,7 +29,7 @@ describe('secretPrompt on a terminal', () => {
     const s = streams(true);
     const p = secretPrompt(s.input, s.output);
     const first = p.ask('Password: ');
-    s.input.write('123\u001b[D456\u001b[3~\u001bx\u001bOH789\r\n');
+    s.input.write('123\u001b[D456\u001b[3~\u001bx\u001bOH\u001b\u001b[A789\r\n');
     expect(await first).toBe('123456789');
     const second = p.ask('Again: ');
     const bytes = Buffer.from('pässwört\r', 'utf8');

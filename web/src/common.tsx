@@ -87,7 +87,7 @@ const ERROR_ZH: Record<string, string> = {
   'SIGN.PIN_LOCKED': '签名 PIN 连续错误次数过多，签名已暂时锁定',
   'SIGN.NO_KEY': '您还没有签名密钥，请联系管理员',
   'LEASE.EXPIRED': '阅片租约已过期，病例已退回队列',
-  'LEASE.LOST': '阅片租约已失效，病例可能已由他人阅片',
+  'LEASE.LOST': '此窗口的阅片租约已失效（病例已在其他窗口重新领取）',
   'LEASE.NOT_HELD': '您未持有该病例的阅片租约',
   'ACK.READ_BACK_REQUIRED': '危急值报告需填写接收人并复述结果',
   'REPORT.IMPRESSION_REQUIRED': '请填写诊断意见',

@@ -312,16 +312,39 @@ export class DynamoCaseRepository implements CaseRepository {
     return drafts.sort((a, b) => (iso(b.updatedAt) > iso(a.updatedAt) ? 1 : -1))[0] ?? null;
   }
 
-  async discardDraft(caseId: string, authorId: string): Promise<void> {
-    // Emptied in place, not deleted: the functions' role may not delete items from the table. The old
-    // per-case `DRAFT` item goes too when it is this author's.
-    const own = { pk: casePk(caseId), sk: `DRAFT#${authorId}` };
-    const legacy = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(caseId), sk: 'DRAFT' }, ConsistentRead: true }));
-    const legacyIsTheirs = legacy.Item?.['doc'] !== undefined && (JSON.parse(String(legacy.Item['doc'])) as ReportDraft).authorId === authorId;
-    await Promise.all([
-      this.doc.send(new PutCommand({ TableName: this.table, Item: { ...own, discarded: true } })),
-      legacyIsTheirs ? this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: casePk(caseId), sk: 'DRAFT', discarded: true } })) : undefined,
-    ]);
+  async discardDraft(d: ReportDraft): Promise<void> {
+    // Emptied in place, not deleted: the functions' role may not delete items from the table. Each
+    // item of this author's that is this draft or older (the old per-case `DRAFT` item included), and
+    // only as it was read: a save since keeps its item.
+    await Promise.all(
+      [`DRAFT#${d.authorId}`, 'DRAFT'].map(async (sk) => {
+        const Key = { pk: casePk(d.caseId), sk };
+        const r = await this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
+        const doc = r.Item?.['doc'];
+        if (doc === undefined) return;
+        const held = JSON.parse(String(doc)) as ReportDraft;
+        if (held.authorId !== d.authorId || iso(held.updatedAt) > iso(d.updatedAt)) return;
+        try {
+          await this.doc.send(
+            new PutCommand({ TableName: this.table, Item: { ...Key, discarded: true }, ConditionExpression: '#doc = :seen', ExpressionAttributeNames: { '#doc': 'doc' }, ExpressionAttributeValues: { ':seen': doc } }),
+          );
+        } catch (e) {
+          if (!isConditionFailed(e)) throw e;
+        }
+      }),
+    );
+  }
+
+  async markUploadRepaired(caseId: string, fileIndex: number, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: { pk: casePk(caseId), sk: `REPAIR#${pad(fileIndex)}`, at }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

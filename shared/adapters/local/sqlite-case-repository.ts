@@ -64,7 +64,8 @@ export class SqliteCaseRepository implements CaseRepository {
     listOutcomes: Statement<[string], { doc: string }>;
     saveDraft: Statement<unknown[]>;
     getDraft: Statement<[string, string], { doc: string }>;
-    discardDraft: Statement<[string, string]>;
+    discardDraft: Statement<[string, string, string]>;
+    markRepaired: Statement<[string, number, string]>;
     insertReport: Statement<unknown[]>;
     getReport: Statement<[string, number], { doc: string }>;
     latestReport: Statement<[string], { doc: string }>;
@@ -109,7 +110,8 @@ export class SqliteCaseRepository implements CaseRepository {
          ON CONFLICT (case_id, author_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
       ),
       getDraft: db.prepare('SELECT doc FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
-      discardDraft: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
+      discardDraft: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ? AND author_id = ? AND updated_at = ?'),
+      markRepaired: db.prepare('INSERT INTO upload_repairs (case_id, file_index, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       insertReport: db.prepare('INSERT INTO signed_reports (case_id, version, signed_at, doc) VALUES (?, ?, ?, ?)'),
       getReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? AND version = ?'),
       latestReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? ORDER BY version DESC LIMIT 1'),
@@ -269,8 +271,14 @@ export class SqliteCaseRepository implements CaseRepository {
     return r ? (JSON.parse(r.doc) as ReportDraft) : null;
   }
 
-  async discardDraft(caseId: string, authorId: string): Promise<void> {
-    if (this.st.discardDraft.run(caseId, authorId).changes) await durable(this.db);
+  async discardDraft(d: ReportDraft): Promise<void> {
+    if (this.st.discardDraft.run(d.caseId, d.authorId, d.updatedAt).changes) await durable(this.db);
+  }
+
+  async markUploadRepaired(caseId: string, fileIndex: number, at: string): Promise<boolean> {
+    const created = this.st.markRepaired.run(caseId, fileIndex, at).changes === 1;
+    if (created) await durable(this.db);
+    return created;
   }
 
   async putSignedReport(r: SignedReportRecord): Promise<void> {

@@ -176,6 +176,26 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE report_drafts;
     `,
   },
+  {
+    // Was, for a few commits of session 5, a clean-up of signed cases' drafts, withdrawn before any
+    // release (it deleted other readers' drafts too). Kept as a no-op so that a data directory that
+    // ran it and one that did not agree on what version 5 was.
+    version: 5,
+    sql: `SELECT 1;`,
+  },
+  {
+    // One repair ingest job per stored upload (CaseRepository.markUploadRepaired): an upload whose
+    // ingest keeps failing is not sent again on every sweep.
+    version: 6,
+    sql: `
+      CREATE TABLE upload_repairs (
+        case_id    TEXT NOT NULL,
+        file_index INTEGER NOT NULL,
+        at         TEXT NOT NULL,
+        PRIMARY KEY (case_id, file_index)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */

@@ -35,16 +35,22 @@ function useLease(caseId: string, leaseId: string | null, onLost: (e: unknown) =
     pendingRelease.delete(caseId);
     let timer: ReturnType<typeof setTimeout>;
     let stopped = false;
+    // Until the first answer, as long as a lease lasts at least (the server's default is 5 minutes).
+    let expiresAt = Date.now() + 60_000;
     const beat = async (delay: number) => {
       timer = setTimeout(async () => {
         if (stopped || done.current) return;
         try {
           const r = await api.heartbeat(caseId, leaseId);
           onBeat(r.lease.expiresAt);
-          const left = Date.parse(r.lease.expiresAt) - Date.now();
-          void beat(Math.max(2000, Math.min(60_000, left / 3)));
+          expiresAt = Date.parse(r.lease.expiresAt);
+          void beat(Math.max(2000, Math.min(60_000, (expiresAt - Date.now()) / 3)));
         } catch (e) {
-          onLost(e);
+          // Only the server's word ends the lease (or a signing lock); a network blip or a busy gateway
+          // is tried again while the lease still has time.
+          const code = (e as { code?: string }).code ?? '';
+          if (code.startsWith('LEASE.') || code === 'SIGN.PIN_LOCKED' || expiresAt - Date.now() < 5000) onLost(e);
+          else void beat(5000);
         }
       }, delay);
     };
@@ -77,6 +83,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const [c, setC] = useState<CaseView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [leaseLost, setLeaseLost] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [lockedOut, setLockedOut] = useState<unknown>(null);
   const [inst, setInst] = useState(0);
   const holding = !readOnly && !!c && c.status === 'CLAIMED' && c.lease?.readerId === session.user.id;
@@ -160,6 +167,11 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
         )}
       </div>
       <ErrorText e={lockedOut} />
+      {notice && (
+        <p role="status" className="note" data-testid="reading-notice">
+          {notice}
+        </p>
+      )}
       {leaseLost && (
         <p role="alert" className="error">
           {t('reader.leaseLost', { msg: leaseLost })}
@@ -192,9 +204,14 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
               c={c}
               leaseId={leaseId!}
               leaseGone={leaseLost !== null}
-              onSigned={(stay) => {
+              onSigned={(notice) => {
                 done.current = true;
-                if (!stay) setTimeout(() => navigate('/reader'), 800);
+                // A notice to read: stay, with the signed version shown and the amend form to add what
+                // the draft says.
+                if (notice) {
+                  setNotice(notice);
+                  api.getCase(caseId).then(setC, setError);
+                } else setTimeout(() => navigate('/reader'), 800);
               }}
               onLocked={onLocked}
               saveTyped={saveTyped}
@@ -308,8 +325,8 @@ function ReportForm({
   leaseId: string;
   /** The lease is lost: nothing can be saved or signed from here any more. */
   leaseGone: boolean;
-  /** `stay`: the answer needs reading before the screen goes back to the worklist. */
-  onSigned: (stay: boolean) => void;
+  /** `notice`: what the reader must read before the screen goes back to the worklist (it stays). */
+  onSigned: (notice?: string) => void;
   onLocked: (e: unknown) => void;
   saveTyped: { current: (() => Promise<void>) | null };
 }) {
@@ -394,8 +411,9 @@ function ReportForm({
           await api.saveDraft(c.caseId, leaseId, body());
           const r = await api.sign(c.caseId, leaseId, pin);
           const earlier = r.warnings?.some((w) => w.code === 'REPORT.EARLIER_VERSION_SIGNED') === true;
-          setMsg(earlier ? t('reader.earlierVersionSigned', { v: r.version }) : t('reader.signed', { v: r.version }));
-          onSigned(earlier);
+          if (earlier) return onSigned(t('reader.earlierVersionSigned', { v: r.version }));
+          setMsg(t('reader.signed', { v: r.version }));
+          onSigned();
         } catch (err) {
           setError(err);
           lock(err);
@@ -576,12 +594,19 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
   const [error, setError] = useState<unknown>(null);
   const [msg, setMsg] = useState<string | null>(null);
   const { locked, lock } = useSigningLock();
+  const [fromDraft, setFromDraft] = useState<string | null>(null);
   useEffect(() => {
-    api.report(c.caseId).then((r) => {
+    // The amendment starts from the signed text, or from the reader's own draft when it is newer (what
+    // they wrote after a version was signed without it).
+    Promise.all([api.report(c.caseId), api.draft(c.caseId).catch(() => null)]).then(([r, d]) => {
       setRep(r);
-      setFindings(r.report.findings);
-      setImpression(r.report.impression);
-      setCritical(r.report.critical);
+      const newer = d !== null && Date.parse(d.updatedAt) > Date.parse(r.report.signedAt);
+      const src = newer ? d.body : r.report;
+      setFindings(src.findings);
+      setImpression(src.impression);
+      setCritical(src.critical);
+      setFromDraft(newer ? d.updatedAt : null);
+      if (newer) setOpen(true);
     }, setError);
   }, [c.caseId, c.report?.version]);
   if (!rep) return <ErrorText e={error} />;
@@ -624,6 +649,11 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
             }
           }}
         >
+          {fromDraft && (
+            <p className="note" role="status" data-testid="amend-from-draft">
+              {t('reader.draftRestored', { at: fmtTime(fromDraft) })}
+            </p>
+          )}
           <label>
             {t('reader.amendKind')}
             <select name="kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
