@@ -80,8 +80,10 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
     pin(this.dataKey, 'DataKey');
-    // S3 sends object-created events to the encrypted ingest queue; CloudWatch alarms publish to the encrypted topic.
-    for (const service of ['s3', 'cloudwatch']) {
+    // S3 sends object-created events to the encrypted ingest queue; CloudWatch alarms publish to the
+    // encrypted topic; EventBridge puts a sweep it could not invoke into the encrypted failures queue
+    // (without the key it cannot, and the failure would leave no trace).
+    for (const service of ['s3', 'cloudwatch', 'events']) {
       this.dataKey.addToResourcePolicy(
         new PolicyStatement({
           sid: `Allow${service}ToUseTheKeyForNotifications`,

@@ -112,6 +112,12 @@ describe('TeleRead stacks', () => {
     expect(st['UploadsBucket']!.DependsOn).toContain(ingestPolicy![0]);
   });
 
+  it('the data key lets S3, CloudWatch alarms and EventBridge (the sweep schedule\'s dead letters) write to what it encrypts', () => {
+    const key = st['DataKey']!.Properties!['KeyPolicy'].Statement as { Principal?: { Service?: unknown }; Action: string[] }[];
+    const services = key.flatMap((x) => [x.Principal?.Service].flat()).filter((v): v is string => typeof v === 'string');
+    for (const svc of ['s3.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com']) expect(services).toContain(svc);
+  });
+
   it('the table has PITR, a customer-managed key and exactly the adapters\' GSIs', () => {
     const t = st['Table']!;
     expect(t.Type).toBe('AWS::DynamoDB::Table');
