@@ -10,7 +10,7 @@ import { SIGNING_PIN_POLICY, signingPinSubject } from '../../shared/domain/attem
 import { syntheticEcg } from '../../shared/synth/studies.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { Api, startTestServer, type TestServer } from '../support/local-server.ts';
-import { ensureWebBuilt, launch, login, type BrowserSession } from './support.ts';
+import { ensureWebBuilt, launch, login, readNextEcgOnClock, type BrowserSession } from './support.ts';
 
 describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
   let srv: TestServer;
@@ -56,19 +56,9 @@ describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
   });
 
   it('a lock set elsewhere: the next heartbeat is refused, the page saves what was typed, gives the case back and says so', async () => {
-    const tech = await Api.login(srv.url, 'tech-a');
     // The reader starts unlocked (the test before locked them).
     await srv.sys.deps.attempts.clear(signingPinSubject('ecg-reader'));
-    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 778 }).bytes }]);
-    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
-    const page = await browser.ctx.newPage();
-    // The page's timers on a clock the test moves, so the next heartbeat comes when the test says.
-    await page.clock.install();
-    await login(page, srv.url, 'ecg-reader');
-    await page.locator('[data-testid=read-next]').click();
-    await page.locator('[data-testid=reading]').waitFor();
-    // The oldest waiting case: the one the test before gave back, or this one.
-    const caseId = (await page.locator('[data-testid=reading]').getAttribute('data-case'))!;
+    const { page, tech, caseId } = await readNextEcgOnClock(browser, srv.url, 778);
     expect((await tech.call('GET', `/api/cases/${caseId}`)).json.lease.readerId).toBe('ecg-reader');
     await page.locator('textarea[name=findings]').fill('窦性心律，ST 段无明显改变（未保存）');
     await page.locator('textarea[name=impression]').fill('正常心电图');
@@ -91,15 +81,7 @@ describe('lock-outs in the web UI (zh-CN)', { timeout: 120_000 }, () => {
 
   it('a heartbeat that fails on the way (a network blip, a busy gateway) is tried again; the reading goes on', async () => {
     await srv.sys.deps.attempts.clear(signingPinSubject('ecg-reader'));
-    const tech = await Api.login(srv.url, 'tech-a');
-    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 779 }).bytes }]);
-    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
-    const page = await browser.ctx.newPage();
-    await page.clock.install();
-    await login(page, srv.url, 'ecg-reader');
-    await page.locator('[data-testid=read-next]').click();
-    await page.locator('[data-testid=reading]').waitFor();
-    const caseId = (await page.locator('[data-testid=reading]').getAttribute('data-case'))!;
+    const { page, tech, caseId } = await readNextEcgOnClock(browser, srv.url, 779);
     // The first heartbeat meets a 503 from the way there; the next one goes through.
     let failed = 0;
     await page.route(`**/api/reads/${caseId}/heartbeat`, (route) => (failed++ === 0 ? route.fulfill({ status: 503, body: 'Service Unavailable' }) : route.continue()));

@@ -4,9 +4,8 @@
  * version and opens the amend form on the kept draft; the addendum signs it and the draft goes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticEcg } from '../../shared/synth/studies.ts';
-import { Api, DEMO_PIN, startTestServer, type TestServer } from '../support/local-server.ts';
-import { ensureWebBuilt, launch, login, type BrowserSession } from './support.ts';
+import { DEMO_PIN, startTestServer, type TestServer } from '../support/local-server.ts';
+import { ensureWebBuilt, launch, readNextEcgOnClock, type BrowserSession } from './support.ts';
 
 describe('signing again after a lost answer, in the web UI (zh-CN)', { timeout: 120_000 }, () => {
   let srv: TestServer;
@@ -22,15 +21,9 @@ describe('signing again after a lost answer, in the web UI (zh-CN)', { timeout: 
   });
 
   it('the earlier version stands, the edit is kept and offered to the amend form, and an addendum signs it', async () => {
-    const tech = await Api.login(srv.url, 'tech-a');
-    const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed: 4711 }).bytes }]);
-    await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
-    const page = await browser.ctx.newPage();
-    // The page's timers wait for the test: no heartbeat runs into the rewound lease below.
-    await page.clock.install();
-    await login(page, srv.url, 'ecg-reader');
-    await page.locator('[data-testid=read-next]').click();
-    await page.locator('[data-testid=reading]').waitFor();
+    // (The page's timers wait for the test: no heartbeat runs into the rewound lease below.)
+    const { page, tech, caseId, submitted } = await readNextEcgOnClock(browser, srv.url, 4711);
+    expect(caseId).toBe(submitted);
     await page.locator('textarea[name=findings]').fill('窦性心律');
     await page.locator('textarea[name=impression]').fill('正常心电图');
     await page.locator('input[name=pin]').fill(DEMO_PIN);
@@ -40,7 +33,7 @@ describe('signing again after a lost answer, in the web UI (zh-CN)', { timeout: 
     // As a crash just after storing version 1 leaves it: the case still CLAIMED by this reader at
     // version 0, the draft not yet discarded.
     const { deps } = srv.sys;
-    const signed = (await deps.cases.get(sub.caseId))!;
+    const signed = (await deps.cases.get(caseId))!;
     const claimed = signed.events.findLast((e) => e.status === 'CLAIMED')!;
     await deps.cases.update(
       {
@@ -52,10 +45,10 @@ describe('signing again after a lost answer, in the web UI (zh-CN)', { timeout: 
       },
       signed.version,
     );
-    await deps.cases.saveDraft({ caseId: sub.caseId, authorId: 'ecg-reader', body: { findings: '窦性心律', impression: '正常心电图', critical: false, language: 'zh-CN' }, updatedAt: signed.updatedAt });
+    await deps.cases.saveDraft({ caseId: caseId, authorId: 'ecg-reader', body: { findings: '窦性心律', impression: '正常心电图', critical: false, language: 'zh-CN' }, updatedAt: signed.updatedAt });
 
     // The reader reopens it: the draft is restored, they add to it and sign again.
-    await page.goto(`${srv.url}/reader/read/${sub.caseId}`);
+    await page.goto(`${srv.url}/reader/read/${caseId}`);
     await expect.poll(() => page.locator('[data-testid=report-form]').getAttribute('data-restored')).toBe('1');
     await page.locator('textarea[name=findings]').fill('窦性心律，偶发房性早搏');
     await page.locator('input[name=pin]').fill(DEMO_PIN);
@@ -72,9 +65,9 @@ describe('signing again after a lost answer, in the web UI (zh-CN)', { timeout: 
     await amend.locator('input[name=reason]').fill('补充签发时遗漏的修改');
     await amend.locator('input[name=pin]').fill(DEMO_PIN);
     await amend.locator('button[type=submit]').click();
-    await expect.poll(async () => (await tech.call('GET', `/api/cases/${sub.caseId}/report`)).json.report?.version).toBe(2);
-    expect((await tech.call('GET', `/api/cases/${sub.caseId}/report`)).json.report.findings).toBe('窦性心律，偶发房性早搏');
-    expect(await deps.cases.getDraft(sub.caseId, 'ecg-reader')).toBeNull();
+    await expect.poll(async () => (await tech.call('GET', `/api/cases/${caseId}/report`)).json.report?.version).toBe(2);
+    expect((await tech.call('GET', `/api/cases/${caseId}/report`)).json.report.findings).toBe('窦性心律，偶发房性早搏');
+    expect(await deps.cases.getDraft(caseId, 'ecg-reader')).toBeNull();
     await page.close();
   });
 });

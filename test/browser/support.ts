@@ -3,6 +3,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { syntheticEcg } from '../../shared/synth/studies.ts';
+import { Api } from '../support/local-server.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
@@ -144,4 +146,22 @@ export async function canvasStats(page: Page, selector: string): Promise<{ mean:
     const mean = s / n;
     return { mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), hash, w: cv.width, h: cv.height };
   });
+}
+
+/**
+ * A technician (tech-a) submits a synthetic ECG; the ECG reader signs in on a new page, its timers on
+ * Playwright's clock (so heartbeats come when the test says), and takes the next case. `caseId` is the
+ * case on the screen: the oldest waiting one, which may be an earlier test's given back.
+ */
+export async function readNextEcgOnClock(browser: BrowserSession, base: string, seed: number): Promise<{ page: Page; tech: Api; caseId: string; submitted: string }> {
+  const tech = await Api.login(base, 'tech-a');
+  const sub = await tech.submit([{ name: 'ecg.dcm', bytes: syntheticEcg({ seed }).bytes }]);
+  await tech.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
+  const page = await browser.ctx.newPage();
+  await page.clock.install();
+  await login(page, base, 'ecg-reader');
+  await page.locator('[data-testid=read-next]').click();
+  await page.locator('[data-testid=reading]').waitFor();
+  const caseId = (await page.locator('[data-testid=reading]').getAttribute('data-case'))!;
+  return { page, tech, caseId, submitted: sub.caseId };
 }
