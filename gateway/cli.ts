@@ -90,6 +90,10 @@ export function formatStatus(s: SpoolStatus, dir: string, now = Date.now()): str
       );
     }
   }
+  if (s.unreadable.length) {
+    lines.push(`study folders without a readable entry.json (kept, not sent: look at them, then send their .dcm files again): ${s.unreadable.length}`);
+    for (const u of s.unreadable) lines.push(`  studies/${u.id}  ${u.files} file(s)`);
+  }
   lines.push(`quarantined: ${s.quarantined.length}`);
   for (const q of s.quarantined) {
     lines.push(`  ${q.id}  ${q.at}  from ${q.callingAeTitle}  status 0x${q.status.toString(16).padStart(4, '0')}  ${q.code}: ${q.message}`);

@@ -10,6 +10,10 @@
  *   SPOOL/quarantine/<id>/reason.json  why (code, message), when, from which calling AE
  *   SPOOL/sent/<entryId>.json          journal of delivered batches (ids and counts only)
  *
+ * At start, what a crash left that no device was told was stored goes (empty batch folders, files the
+ * manifest does not list); a batch folder with instances but no readable manifest stays, listed by
+ * `gateway status` (`unreadable`), never sent or deleted by the gateway.
+ *
  * A batch is `receiving` until no instance came for the stable time, then `sealed` (immutable: its
  * file list is what the submission declares); later instances of the same study open a new batch.
  * Every JSON file is written atomically (temp → fsync → rename → fsync dir).
@@ -125,10 +129,21 @@ export class Spool {
     // A .part was never acknowledged to the sender (no C-STORE success): the device still has it.
     for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f), { force: true });
     for (const id of await readdir(join(dir, 'studies'))) {
-      const e = await readEntry(join(dir, 'studies', id));
-      if (!e) continue;
-      // Files of a crash between "file in place" and "manifest written" are not in the manifest:
-      // their C-STORE was never answered with success, so the device sends them again.
+      const entryDir = join(dir, 'studies', id);
+      const e = await readEntry(entryDir);
+      const files = await readdir(entryDir).catch(() => [] as string[]);
+      if (!e) {
+        // A batch folder whose manifest was never written (a crash before its first instance was
+        // acknowledged) goes when it holds nothing but temp files. One with instances but no readable
+        // manifest is kept for a person to look at: `gateway status` lists it; nothing is deleted.
+        if (files.every((f) => f.endsWith('.tmp'))) await rm(entryDir, { recursive: true, force: true });
+        continue;
+      }
+      // Files of a crash between "file in place" and "manifest written" are not in the manifest: their
+      // C-STORE was never answered with success, so the device sends them again. Removed, with the
+      // manifest's own stale temp files.
+      const listed = new Set(e.instances.map((i) => i.file));
+      for (const f of files) if (f !== 'entry.json' && !listed.has(f)) await rm(join(entryDir, f), { force: true });
       e.held = undefined;
       s.entries.set(e.entryId, e);
       if (e.state === 'receiving') s.open.set(e.studyKey, e.entryId);
@@ -308,6 +323,8 @@ async function releaseLock(dir: string) {
 
 export interface SpoolStatus {
   pending: (SpoolEntry & { bytes: number })[];
+  /** Batch folders holding instances but no readable manifest (not sent; kept for a person to look at). */
+  unreadable: { id: string; files: number }[];
   quarantined: (QuarantineReason & { id: string })[];
   sent: { count: number; rejected: number; last?: SentRecord | undefined };
   lockedBy: number | null;
@@ -317,9 +334,14 @@ export interface SpoolStatus {
 export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
   if (!existsSync(join(dir, 'studies'))) throw new Error(`${dir} is not a gateway spool (no studies/ folder).`);
   const pending: SpoolStatus['pending'] = [];
+  const unreadable: SpoolStatus['unreadable'] = [];
   for (const id of await readdir(join(dir, 'studies')).catch(() => [] as string[])) {
     const e = await readEntry(join(dir, 'studies', id));
     if (e) pending.push({ ...e, bytes: e.instances.reduce((n, i) => n + i.size, 0) });
+    else {
+      const files = (await readdir(join(dir, 'studies', id)).catch(() => [] as string[])).filter((f) => !f.endsWith('.tmp') && f !== 'entry.json');
+      if (files.length) unreadable.push({ id, files: files.length });
+    }
   }
   // A batch is journalled in sent/ before its folder is removed: between the two it is sent, not pending.
   const sentIds = new Set((await readdir(join(dir, 'sent')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, '')));
@@ -350,7 +372,7 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
     const pid = Number(lock.trim());
     lockedBy = Number.isSafeInteger(pid) && pid > 0 && alive(pid) ? pid : null;
   }
-  return { pending, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
+  return { pending, unreadable, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
 }
 
 /** Size of a file, or null when it is gone. */
