@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { api } from 'dicomweb-client';
@@ -114,9 +116,26 @@ function jpegSize(b: Uint8Array): { rows: number; columns: number } | null {
   return null;
 }
 
+/** UIDs whose components have leading zeros (PS3.5 forbids them; devices in the field write them). */
+const LEADING_ZERO = { study: '1.2.826.0.1.3680043.8.498.0012', series: '1.2.826.0.1.3680043.8.498.0012.01', sop: '1.2.826.0.1.3680043.8.498.0012.01.001' };
+const LEADING_ZERO_CR = 'leading-zero-uids.dcm';
+/** The CR sample with LEADING_ZERO's UIDs (dcmtk's dcmodify; the meta header follows the SOP Instance UID). */
+function crWithLeadingZeroUids(): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'teleread-uid-'));
+  try {
+    const f = join(dir, 'cr.dcm');
+    writeFileSync(f, bytes(CR));
+    execFileSync('dcmodify', ['-nb', '-m', `(0020,000D)=${LEADING_ZERO.study}`, '-m', `(0020,000E)=${LEADING_ZERO.series}`, '-m', `(0008,0018)=${LEADING_ZERO.sop}`, f]);
+    return new Uint8Array(readFileSync(f));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const made: Record<string, Uint8Array> = {};
+
 async function submitAndWait(who: string, file: string, patient: object) {
   const a = users[who]!;
-  const sub = await a.submit([{ name: file, bytes: bytes(file) }], { patient });
+  const sub = await a.submit([{ name: file, bytes: made[file] ?? bytes(file) }], { patient });
   await a.waitCase(sub.caseId, (c) => c.status === 'QUEUED');
   const view = (await a.call('GET', `/api/cases/${sub.caseId}`)).json;
   uids[file] = { study: view.study.study.StudyInstanceUID, series: view.study.series.SeriesInstanceUID, sop: view.study.instance.SOPInstanceUID };
@@ -387,5 +406,18 @@ describe('tenancy on DICOMweb', () => {
     for (const path of ['/dicomweb/studies', `/dicomweb/studies/${uids[CR]!.study}`, `/dicomweb/studies/${uids[CR]!.study}/metadata`]) {
       expect((await get(null, path)).status, path).toBe(401);
     }
+  });
+});
+
+// Last: its study would change the counts the searches above expect.
+describe('UIDs as devices write them', () => {
+  it('finds and retrieves an instance whose UIDs have leading zeros, as stored', async () => {
+    made[LEADING_ZERO_CR] = crWithLeadingZeroUids();
+    await submitAndWait('tech-a', LEADING_ZERO_CR, { id: 'P-DW-A4', name: 'Sun^Li' });
+    expect(uids[LEADING_ZERO_CR]).toEqual(LEADING_ZERO);
+    const found = (await client('tech-a').searchForStudies({ queryParams: { StudyInstanceUID: LEADING_ZERO.study } })) as Json[];
+    expect(found.map((j) => val(j, '0020000D'))).toEqual([LEADING_ZERO.study]);
+    const got = await client('tech-a').retrieveInstance({ studyInstanceUID: LEADING_ZERO.study, seriesInstanceUID: LEADING_ZERO.series, sopInstanceUID: LEADING_ZERO.sop });
+    expect(Buffer.from(u8(got as ArrayBuffer)).equals(Buffer.from(made[LEADING_ZERO_CR]!))).toBe(true);
   });
 });
