@@ -12,8 +12,9 @@ const RECONCILE_AFTER_SECONDS = 300;
  * messages re-sent, SLA escalations, stale incomplete submissions closed, then the repairs: a stored
  * upload whose S3 event never reached the queue gets one ingest job 5 minutes after it was stored (an
  * event arrives within seconds; a backlog of minutes sets off the depth alarm), and a signature a
- * failed sign left unapplied is applied (and delivered). Each step runs even if one before failed,
- * the SLA clock first; a failed step is logged and fails the invocation, which is retried.
+ * failed sign left unapplied is applied (and delivered). Each step runs even if one before failed
+ * (leases, the SLA clock and incomplete submissions before the repairs); a failed step is logged and
+ * fails the invocation, which is retried.
  */
 export function makeSweepHandler(deps: Deps) {
   return async () => {

@@ -91,8 +91,12 @@ export function formatStatus(s: SpoolStatus, dir: string, now = Date.now()): str
     }
   }
   if (s.unreadable.length) {
-    lines.push(`study folders without a readable entry.json (kept, not sent: look at them, then send their .dcm files again): ${s.unreadable.length}`);
+    lines.push(`study folders without a readable entry.json (kept, not sent; compare with TeleRead before sending any of their .dcm files again): ${s.unreadable.length}`);
     for (const u of s.unreadable) lines.push(`  studies/${u.id}  ${u.files} file(s)`);
+  }
+  if (s.orphans.length) {
+    lines.push(`instance files set aside at start, not in their batch's manifest (kept; the device was not told they were stored, so it normally sends them again): ${s.orphans.length} batch(es)`);
+    for (const o of s.orphans) lines.push(`  orphans/${o.id}  ${o.files} file(s)`);
   }
   lines.push(`quarantined: ${s.quarantined.length}`);
   for (const q of s.quarantined) {

@@ -9,10 +9,12 @@
  *   SPOOL/quarantine/<id>/instance.dcm refused instances, kept (never deleted by the gateway)
  *   SPOOL/quarantine/<id>/reason.json  why (code, message), when, from which calling AE
  *   SPOOL/sent/<entryId>.json          journal of delivered batches (ids and counts only)
+ *   SPOOL/orphans/<entryId>/<h>.dcm    files found in a batch folder but not in its manifest (set aside at start)
  *
- * At start, what a crash left that no device was told was stored goes (empty batch folders, files the
- * manifest does not list); a batch folder with instances but no readable manifest stays, listed by
- * `gateway status` (`unreadable`), never sent or deleted by the gateway.
+ * At start, a batch journalled as sent whose folder removal was cut short is removed; an empty batch
+ * folder goes; instance files a manifest does not list (never acknowledged, unless the disk lost a
+ * write) are set aside under orphans/; a batch folder with instances but no readable manifest stays in
+ * place. Both are listed by `gateway status`, never sent or deleted by the gateway.
  *
  * A batch is `receiving` until no instance came for the stable time, then `sealed` (immutable: its
  * file list is what the submission declares); later instances of the same study open a new batch.
@@ -123,15 +125,27 @@ export class Spool {
   ) {}
 
   static async open(dir: string, now: () => Date = () => new Date()): Promise<Spool> {
-    for (const d of ['incoming', 'studies', 'quarantine', 'sent']) await mkdir(join(dir, d), { recursive: true });
+    for (const d of ['incoming', 'studies', 'quarantine', 'sent', 'orphans']) await mkdir(join(dir, d), { recursive: true });
     await takeLock(dir);
     const s = new Spool(dir, now);
     // A .part was never acknowledged to the sender (no C-STORE success): the device still has it.
     for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f), { force: true });
+    const journalled = new Set((await readdir(join(dir, 'sent'))).map((f) => f.replace(/\.json$/, '')));
     for (const id of await readdir(join(dir, 'studies'))) {
       const entryDir = join(dir, 'studies', id);
+      // Sent (journalled) but its folder's removal was cut short: finish it, never send it again.
+      if (journalled.has(id)) {
+        await rm(entryDir, { recursive: true, force: true });
+        await syncDir(join(dir, 'studies'));
+        continue;
+      }
+      let files: string[];
+      try {
+        files = await readdir(entryDir);
+      } catch {
+        continue; // unreadable now: left as it is
+      }
       const e = await readEntry(entryDir);
-      const files = await readdir(entryDir).catch(() => [] as string[]);
       if (!e) {
         // A batch folder whose manifest was never written (a crash before its first instance was
         // acknowledged) goes when it holds nothing but temp files. One with instances but no readable
@@ -140,10 +154,15 @@ export class Spool {
         continue;
       }
       // Files of a crash between "file in place" and "manifest written" are not in the manifest: their
-      // C-STORE was never answered with success, so the device sends them again. Removed, with the
-      // manifest's own stale temp files.
+      // C-STORE was never answered with success (unless the disk lost a write it claimed to have made),
+      // so the device sends them again. Set aside under orphans/, listed by `gateway status`, not deleted;
+      // stale temp files of the manifest go.
       const listed = new Set(e.instances.map((i) => i.file));
-      for (const f of files) if (f !== 'entry.json' && !listed.has(f)) await rm(join(entryDir, f), { force: true });
+      for (const f of files) {
+        if (f === 'entry.json' || listed.has(f)) continue;
+        if (f.endsWith('.tmp')) await rm(join(entryDir, f), { force: true });
+        else await moveDurably(join(entryDir, f), join(dir, 'orphans', id, f));
+      }
       e.held = undefined;
       s.entries.set(e.entryId, e);
       if (e.state === 'receiving') s.open.set(e.studyKey, e.entryId);
@@ -325,6 +344,8 @@ export interface SpoolStatus {
   pending: (SpoolEntry & { bytes: number })[];
   /** Batch folders holding instances but no readable manifest (not sent; kept for a person to look at). */
   unreadable: { id: string; files: number }[];
+  /** Instance files found in a batch folder but not in its manifest, set aside at start (orphans/<batch>/). */
+  orphans: { id: string; files: number }[];
   quarantined: (QuarantineReason & { id: string })[];
   sent: { count: number; rejected: number; last?: SentRecord | undefined };
   lockedBy: number | null;
@@ -333,9 +354,12 @@ export interface SpoolStatus {
 /** Reads a spool directory without taking its lock. */
 export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
   if (!existsSync(join(dir, 'studies'))) throw new Error(`${dir} is not a gateway spool (no studies/ folder).`);
+  // A batch is journalled in sent/ before its folder is removed: between the two it is sent, not pending.
+  const sentIds = new Set((await readdir(join(dir, 'sent')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, '')));
   const pending: SpoolStatus['pending'] = [];
   const unreadable: SpoolStatus['unreadable'] = [];
   for (const id of await readdir(join(dir, 'studies')).catch(() => [] as string[])) {
+    if (sentIds.has(id)) continue;
     const e = await readEntry(join(dir, 'studies', id));
     if (e) pending.push({ ...e, bytes: e.instances.reduce((n, i) => n + i.size, 0) });
     else {
@@ -343,9 +367,11 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
       if (files.length) unreadable.push({ id, files: files.length });
     }
   }
-  // A batch is journalled in sent/ before its folder is removed: between the two it is sent, not pending.
-  const sentIds = new Set((await readdir(join(dir, 'sent')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, '')));
-  pending.splice(0, pending.length, ...pending.filter((e) => !sentIds.has(e.entryId)));
+  const orphans: SpoolStatus['orphans'] = [];
+  for (const id of await readdir(join(dir, 'orphans')).catch(() => [] as string[])) {
+    const files = (await readdir(join(dir, 'orphans', id)).catch(() => [] as string[])).length;
+    if (files) orphans.push({ id, files });
+  }
   pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const quarantined: SpoolStatus['quarantined'] = [];
   for (const id of await readdir(join(dir, 'quarantine')).catch(() => [] as string[])) {
@@ -372,7 +398,7 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
     const pid = Number(lock.trim());
     lockedBy = Number.isSafeInteger(pid) && pid > 0 && alive(pid) ? pid : null;
   }
-  return { pending, unreadable, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
+  return { pending, unreadable, orphans, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
 }
 
 /** Size of a file, or null when it is gone. */

@@ -280,7 +280,8 @@ export async function composeLocal(
       removeStaleStowStaging(deps, 0).catch(fail);
       // One process owns these queues: jobs its predecessor had received can no longer finish.
       Promise.all([jobQueue.releaseInFlight('ingest'), jobQueue.releaseInFlight('delivery')])
-        .then(() => reconcileUploads(deps, 0))
+        // A job the last run dead-lettered gets one more try per start.
+        .then(() => reconcileUploads(deps, 0, { resendRecorded: true }))
         .then(() => repairUnconfirmedReads(deps, 0))
         .then(() => repairUnappliedSignatures(deps))
         .catch(fail);

@@ -19,12 +19,12 @@ export const MAX_QIDO_RESULTS = 1000;
 const PAGE = 200;
 const CONCURRENCY = 16;
 /**
- * A UID as devices write them: digits separated by dots, at most 64 characters. PS3.5 9.1 also forbids
- * leading zeros in a component, but devices in the field emit them (1.2.840.0010…); an instance TeleRead
- * stored must stay reachable, so only what could not be a UID at all (an aECG or SCP-ECG file's own
- * identifiers, letters, separators) is excluded.
+ * A UID as devices write them: digits separated by dots. PS3.5 9.1 also forbids leading zeros in a
+ * component and more than 64 characters, but devices in the field break both (1.2.840.0010…); an
+ * instance TeleRead stored must stay reachable, so only what could not be a UID at all (an aECG or
+ * SCP-ECG file's own identifiers, letters, separators) is excluded. Query values keep the 64 limit.
  */
-const UID_RE = /^(?=.{1,64}$)[0-9]+(\.[0-9]+)+$/;
+const UID_RE = /^[0-9]+(\.[0-9]+)+$/;
 
 interface Visible {
   c: Case;
@@ -189,7 +189,7 @@ function checkValue(def: AttrDef, value: string): void {
     if (parts.length > 2 || parts.every((x) => x === '') || parts.some((x) => x !== '' && !re.test(x)))
       bad(def.vr === 'DA' ? 'use YYYYMMDD, or a range YYYYMMDD-YYYYMMDD (either end may be left open).' : 'use HHMMSS, or a range HHMMSS-HHMMSS.');
   }
-  if (def.vr === 'UI' && value.split(/[,\\]/).some((u) => !UID_RE.test(u.trim()))) bad('a UID is digits separated by dots (several UIDs: separate them with commas).');
+  if (def.vr === 'UI' && value.split(/[,\\]/).some((u) => !UID_RE.test(u.trim()) || u.trim().length > 64)) bad('a UID is digits separated by dots (several UIDs: separate them with commas).');
   if (def.vr === 'IS' && !/^[+-]?\d{1,12}$/.test(value)) bad('a whole number is expected.');
   if (value.length > 256) bad('the value is too long.');
 }

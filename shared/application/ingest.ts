@@ -231,13 +231,14 @@ export async function repairUnconfirmedReads(deps: Deps, graceSeconds: number): 
 /**
  * Repair for a stored upload whose ingest never started (one machine: a crash between "object stored"
  * and "ingest job sent"; AWS: an S3 event notification that never reached the queue): a stored upload
- * of a case still AWAITING_FILES without an outcome gets one ingest job, once (`markUploadRepaired`):
- * an upload whose ingest keeps failing is not sent again on every sweep (on SQS standard queues, which
- * do not deduplicate, that would pile up jobs); its messages end in the dead-letter queue, which alarms.
- * Duplicates of a job whose notice did come are harmless (ingest is idempotent). `minAgeSeconds` skips
- * cases and objects young enough to have their notice on the way.
+ * of a case still AWAITING_FILES without an outcome gets an ingest job, once (recorded after it is
+ * sent: `markUploadRepaired`), so an upload whose ingest keeps failing is not sent again on every sweep
+ * (on SQS standard queues, which do not deduplicate, that would pile up jobs); its messages end in the
+ * dead-letter queue, which alarms. `resendRecorded` (the one machine's start) gives such an upload one
+ * more job per start. Duplicates are harmless (ingest is idempotent). `minAgeSeconds` skips cases and
+ * objects young enough to have their notice on the way.
  */
-export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promise<number> {
+export async function reconcileUploads(deps: Deps, minAgeSeconds: number, opts: { resendRecorded?: boolean } = {}): Promise<number> {
   const now = deps.clock.now().getTime();
   let sent = 0;
   let cursor: string | undefined;
@@ -253,6 +254,7 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promi
       }
       for (let i = 0; i < c.declaredFiles; i++) {
         if (done.has(i)) continue;
+        if (!opts.resendRecorded && (await deps.cases.isUploadRepaired(c.caseId, i))) continue;
         const key = uploadKey(c.clinicId, c.submissionId, i);
         const stored = await deps.blobs.head(key);
         if (!stored) continue;
@@ -261,8 +263,9 @@ export async function reconcileUploads(deps: Deps, minAgeSeconds: number): Promi
         const storedAt = stored.lastModified === undefined ? NaN : Date.parse(stored.lastModified);
         const age = Number.isFinite(storedAt) && storedAt <= now ? now - storedAt : Infinity;
         if (age < minAgeSeconds * 1000) continue;
-        if (!(await deps.cases.markUploadRepaired(c.caseId, i, new Date(now).toISOString()))) continue;
+        // Deduplicated on the key where the queue can (the local one).
         await deps.jobQueue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
+        await deps.cases.markUploadRepaired(c.caseId, i, new Date(now).toISOString());
         sent++;
       }
     }

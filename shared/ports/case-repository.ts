@@ -102,11 +102,15 @@ export interface CaseRepository {
    */
   discardDraft(draft: ReportDraft): Promise<void>;
   /**
-   * Create-once mark that a repair ingest job was sent for a stored upload (its notice never came):
-   * true the first time for (caseId, fileIndex), false after. Queues that do not deduplicate (SQS
-   * standard) would otherwise get a new job for an upload whose ingest keeps failing on every sweep.
+   * Create-once record that a repair ingest job was sent for a stored upload (its notice never came):
+   * true the first time for (caseId, fileIndex), false after. Written after the job is sent, so a
+   * crash between the two costs a second job, never the upload's only one. Queues that do not
+   * deduplicate (SQS standard) would otherwise get a new job on every sweep for an upload whose
+   * ingest keeps failing.
    */
   markUploadRepaired(caseId: string, fileIndex: number, at: string): Promise<boolean>;
+  /** Whether a repair ingest job was recorded for the upload (markUploadRepaired). */
+  isUploadRepaired(caseId: string, fileIndex: number): Promise<boolean>;
   /** Create-once on (caseId, version): REPORT.VERSION_EXISTS if that version was already signed. */
   putSignedReport(r: SignedReportRecord): Promise<void>;
   getSignedReport(caseId: string, version?: number): Promise<SignedReportRecord | null>;

@@ -337,15 +337,23 @@ export function caseRepositoryContract(name: string, make: () => Promise<CaseRep
       // Nothing to discard is no error.
       await repo.discardDraft(mine);
       await repo.discardDraft({ ...mine, caseId: 'case-404' });
-      // A draft saved after the one read (another window, while signing) is kept, and read again.
+      // A draft saved after the one read (another window, while signing) is kept, and read again —
+      // even one stamped the same millisecond.
       const newer = { ...mine, body: { findings: 'sinus rhythm, edited' }, updatedAt: at(5) };
       await repo.saveDraft(newer);
       await repo.discardDraft(mine);
       expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(newer);
+      const sameInstant = { ...newer, body: { findings: 'sinus rhythm, edited again' } };
+      await repo.saveDraft(sameInstant);
+      await repo.discardDraft(newer);
+      expect(await repo.getDraft('case-1', 'ecg-reader')).toEqual(sameInstant);
     });
 
     it('an upload is marked repaired once', async () => {
+      expect(await repo.isUploadRepaired('case-1', 0)).toBe(false);
       expect(await repo.markUploadRepaired('case-1', 0, at(1))).toBe(true);
+      expect(await repo.isUploadRepaired('case-1', 0)).toBe(true);
+      expect(await repo.isUploadRepaired('case-1', 1)).toBe(false);
       expect(await repo.markUploadRepaired('case-1', 0, at(2))).toBe(false);
       expect(await repo.markUploadRepaired('case-1', 1, at(2))).toBe(true);
       expect(await repo.markUploadRepaired('case-2', 0, at(2))).toBe(true);

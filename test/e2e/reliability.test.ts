@@ -174,6 +174,36 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
     expect(after.readEnqueuedAt).toBeTruthy();
   });
 
+  it('a repair job that could not be sent is sent by the next reconcile; one that was sent is not sent again', async () => {
+    const { deps } = srv.sys;
+    const bytes = ecg();
+    const sub = await createSubmission(deps, tech, { patient: { id: 'P-R11', name: 'Repair' }, consent: { obtained: true }, priority: 'stat', files: [{ name: 'ecg.dcm', size: bytes.length }] });
+    const key = uploadKey('clinic-a', sub.submissionId, 0);
+    // Stored, with no job and no notice: as after a crash between the two.
+    await deps.blobs.put(key, bytes);
+    const queue = deps.jobQueue;
+    const send = queue.send.bind(queue);
+    queue.send = async () => Promise.reject(Object.assign(new Error('queue unavailable'), { code: 'QUEUE.UNAVAILABLE' }));
+    try {
+      await expect(reconcileUploads(deps, 0)).rejects.toMatchObject({ code: 'QUEUE.UNAVAILABLE' });
+    } finally {
+      queue.send = send;
+    }
+    expect(await deps.cases.isUploadRepaired(sub.caseId, 0)).toBe(false);
+    const sent: unknown[] = [];
+    queue.send = async (q, body, o) => (sent.push(body), send(q, body, o));
+    try {
+      expect(await reconcileUploads(deps, 0)).toBe(1);
+      expect(await deps.cases.isUploadRepaired(sub.caseId, 0)).toBe(true);
+      // Sent once: the sweep does not send it again, whatever becomes of the job (a start would, once).
+      await reconcileUploads(deps, 0);
+      expect(sent).toEqual([{ type: 'ingest', key }]);
+    } finally {
+      queue.send = send;
+    }
+    await expect.poll(async () => (await deps.cases.get(sub.caseId))!.status).toBe('QUEUED');
+  });
+
   it('a QUEUED case whose read message was lost in a crash gets one at start-up, without waiting for the grace period', async () => {
     const { deps } = srv.sys;
     const t = await Api.login(srv.url, 'tech-a');

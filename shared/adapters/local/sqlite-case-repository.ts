@@ -66,6 +66,7 @@ export class SqliteCaseRepository implements CaseRepository {
     getDraft: Statement<[string, string], { doc: string }>;
     discardDraft: Statement<[string, string, string]>;
     markRepaired: Statement<[string, number, string]>;
+    isRepaired: Statement<[string, number], { n: number }>;
     insertReport: Statement<unknown[]>;
     getReport: Statement<[string, number], { doc: string }>;
     latestReport: Statement<[string], { doc: string }>;
@@ -110,8 +111,9 @@ export class SqliteCaseRepository implements CaseRepository {
          ON CONFLICT (case_id, author_id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc`,
       ),
       getDraft: db.prepare('SELECT doc FROM report_drafts_by_author WHERE case_id = ? AND author_id = ?'),
-      discardDraft: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ? AND author_id = ? AND updated_at = ?'),
+      discardDraft: db.prepare('DELETE FROM report_drafts_by_author WHERE case_id = ? AND author_id = ? AND doc = ?'),
       markRepaired: db.prepare('INSERT INTO upload_repairs (case_id, file_index, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      isRepaired: db.prepare('SELECT 1 AS n FROM upload_repairs WHERE case_id = ? AND file_index = ?'),
       insertReport: db.prepare('INSERT INTO signed_reports (case_id, version, signed_at, doc) VALUES (?, ?, ?, ?)'),
       getReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? AND version = ?'),
       latestReport: db.prepare('SELECT doc FROM signed_reports WHERE case_id = ? ORDER BY version DESC LIMIT 1'),
@@ -272,7 +274,13 @@ export class SqliteCaseRepository implements CaseRepository {
   }
 
   async discardDraft(d: ReportDraft): Promise<void> {
-    if (this.st.discardDraft.run(d.caseId, d.authorId, d.updatedAt).changes) await durable(this.db);
+    // The stored row as it was read (saveDraft writes JSON.stringify of the draft): a save since,
+    // even one stamped the same millisecond, differs and is kept.
+    if (this.st.discardDraft.run(d.caseId, d.authorId, JSON.stringify(d)).changes) await durable(this.db);
+  }
+
+  async isUploadRepaired(caseId: string, fileIndex: number): Promise<boolean> {
+    return this.st.isRepaired.get(caseId, fileIndex) !== undefined;
   }
 
   async markUploadRepaired(caseId: string, fileIndex: number, at: string): Promise<boolean> {

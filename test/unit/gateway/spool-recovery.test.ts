@@ -1,7 +1,8 @@
 /**
- * What a gateway finds in its spool after a crash: batch folders and files no C-STORE success was ever
- * answered for are removed (the device still has them and sends them again); a folder with instances
- * but no readable manifest is kept and listed by `gateway status`, never deleted.
+ * What a gateway finds in its spool after a crash: an empty batch folder goes; files its manifest does
+ * not list (no C-STORE success was answered for them) are set aside under orphans/; a batch already
+ * journalled as sent whose folder removal was cut short is removed, never sent again; a folder with
+ * instances but no readable manifest is kept in place. `gateway status` lists what was kept.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,15 +52,26 @@ describe('gateway spool after a crash', () => {
     writeFileSync(join(broken, 'b.dcm'), 'DICM');
     writeFileSync(join(broken, 'entry.json'), '{ not json');
 
+    // A batch journalled as sent whose folder removal was cut short (its entry.json already gone).
+    const sentBatch = join(studies, 'batch-sent');
+    mkdirSync(sentBatch);
+    writeFileSync(join(sentBatch, 'x.dcm'), 'DICM');
+    writeFileSync(join(dir, 'sent', 'batch-sent.json'), JSON.stringify({ entryId: 'batch-sent' }));
+
     const again = await Spool.open(dir);
     try {
       expect(again.list().map((e) => [e.entryId, e.instances.length])).toEqual([[entryId, 1]]);
       expect(readdirSync(join(studies, entryId)).sort()).toEqual(['entry.json', again.list()[0]!.instances[0]!.file].sort());
+      expect(readdirSync(join(dir, 'orphans', entryId))).toEqual(['unlisted.dcm']);
       expect(existsSync(emptyBatch)).toBe(false);
+      expect(existsSync(sentBatch)).toBe(false);
       expect(readdirSync(broken).sort()).toEqual(['a.dcm', 'b.dcm', 'entry.json']);
       const status = await readSpoolStatus(dir);
       expect(status.unreadable).toEqual([{ id: 'batch-broken', files: 2 }]);
-      expect(formatStatus(status, dir).join('\n')).toContain('studies/batch-broken  2 file(s)');
+      expect(status.orphans).toEqual([{ id: entryId, files: 1 }]);
+      const printed = formatStatus(status, dir).join('\n');
+      expect(printed).toContain('studies/batch-broken  2 file(s)');
+      expect(printed).toContain(`orphans/${entryId}  1 file(s)`);
     } finally {
       await again.close();
     }

@@ -25,8 +25,11 @@ function useSigningLock(): { locked: boolean; lock: (e: unknown) => void } {
 // double mount), so the lease is only given back when the reader really leaves.
 const pendingRelease = new Map<string, ReturnType<typeof setTimeout>>();
 
-/** Keeps the lease `leaseId` (null: none held) alive and gives it back when the reader leaves. */
-function useLease(caseId: string, leaseId: string | null, onLost: (e: unknown) => void, onBeat: (expiresAt: string) => void) {
+/**
+ * Keeps the lease `leaseId` (null: none held) alive and gives it back when the reader leaves.
+ * `initialExpiresAt`: the lease's end as the case view gave it.
+ */
+function useLease(caseId: string, leaseId: string | null, initialExpiresAt: string | null, onLost: (e: unknown) => void, onBeat: (expiresAt: string) => void) {
   const done = useRef(false);
   useEffect(() => {
     if (!leaseId) return;
@@ -35,8 +38,9 @@ function useLease(caseId: string, leaseId: string | null, onLost: (e: unknown) =
     pendingRelease.delete(caseId);
     let timer: ReturnType<typeof setTimeout>;
     let stopped = false;
-    // Until the first answer, as long as a lease lasts at least (the server's default is 5 minutes).
-    let expiresAt = Date.now() + 60_000;
+    // Until the first answer, the end the case view gave (a minute if it gave none).
+    const initial = Date.parse(initialExpiresAt ?? '');
+    let expiresAt = Number.isFinite(initial) ? initial : Date.now() + 60_000;
     const beat = async (delay: number) => {
       timer = setTimeout(async () => {
         if (stopped || done.current) return;
@@ -108,6 +112,7 @@ export function ReadingScreen({ caseId, session, readOnly = false }: { caseId: s
   const done = useLease(
     caseId,
     leaseId,
+    holding ? c.lease!.expiresAt : null,
     (e) => {
       if (signingLockEndsAt(e)) return void onHeartbeatLocked(e);
       // Nothing more is done under a lost lease (no save, no sign, no release); the text stays to copy.
@@ -602,9 +607,9 @@ function SignedReportPanel({ c, onAmended }: { c: CaseView; onAmended: () => voi
       setRep(r);
       const newer = d !== null && Date.parse(d.updatedAt) > Date.parse(r.report.signedAt);
       const src = newer ? d.body : r.report;
-      setFindings(src.findings);
-      setImpression(src.impression);
-      setCritical(src.critical);
+      setFindings(src.findings ?? '');
+      setImpression(src.impression ?? '');
+      setCritical(src.critical ?? false);
       setFromDraft(newer ? d.updatedAt : null);
       if (newer) setOpen(true);
     }, setError);
