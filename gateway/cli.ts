@@ -4,17 +4,19 @@
  *   teleread gateway --port 11112 --aet TELEREAD --api http://127.0.0.1:8080 --username tech-a --password … --spool DIR
  *                    [--stable-seconds 10] [--rules rules.json] [--config gateway.json]
  *   teleread gateway status --spool DIR
+ *   teleread gateway set-aside --spool DIR <batch id> --reason "…"   (the gateway stopped)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JsonLogger } from '../shared/adapters/local/json-logger.ts';
 import { GatewayConfigError, loadGatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
-import { readSpoolStatus, SpoolLockedError, type SpoolStatus } from './spool.ts';
+import { readSpoolStatus, Spool, SpoolLockedError, SpoolUsageError, type SpoolStatus } from './spool.ts';
 
 export const GATEWAY_USAGE =
   'teleread gateway --port 11112 --aet TELEREAD --api http://127.0.0.1:8080 --username tech-a --password … --spool DIR ' +
-  '[--stable-seconds 10] [--rules rules.json] [--config gateway.json]\n             teleread gateway status --spool DIR';
+  '[--stable-seconds 10] [--rules rules.json] [--config gateway.json]\n             teleread gateway status --spool DIR' +
+  '\n             teleread gateway set-aside --spool DIR <batch id> --reason "…"   (with the gateway stopped)';
 
 export interface GatewayIo {
   out: (line: string) => void;
@@ -33,6 +35,7 @@ export class GatewayUsageError extends Error {}
 
 export async function runGatewayCommand(args: string[], io: GatewayIo, env: GatewayEnv): Promise<number> {
   if (args[0] === 'status') return printStatus(args.slice(1), io);
+  if (args[0] === 'set-aside') return setAside(args.slice(1), io);
   let cfg;
   try {
     cfg = await loadGatewayConfig(args, env.password);
@@ -94,6 +97,10 @@ export function formatStatus(s: SpoolStatus, dir: string, now = Date.now()): str
     lines.push(`study folders without a readable entry.json (kept, not sent; compare with TeleRead before sending any of their .dcm files again): ${s.unreadable.length}`);
     for (const u of s.unreadable) lines.push(`  studies/${u.id}  ${u.files} file(s)`);
   }
+  if (s.setAside.length) {
+    lines.push(`set aside by an operator (not sent; to send one again, move it back under studies/ and restart): ${s.setAside.length}`);
+    for (const a of s.setAside) lines.push(`  set-aside/${a.id}  ${a.instances} instance(s)  ${a.at}  ${a.reason}`);
+  }
   if (s.orphans.length) {
     lines.push(`instance files set aside at start, not in their batch's manifest (kept; the device was not told they were stored, so it normally sends them again): ${s.orphans.length} batch(es)`);
     for (const o of s.orphans) lines.push(`  orphans/${o.id}  ${o.files} file(s)`);
@@ -123,4 +130,36 @@ async function printStatus(args: string[], io: GatewayIo): Promise<number> {
   }
   for (const l of formatStatus(s, dir)) io.out(l);
   return 0;
+}
+
+/** Takes a pending batch out of sending, with the operator's reason (the gateway must be stopped). */
+async function setAside(args: string[], io: GatewayIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { spool: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true });
+  if (!values.spool) throw new GatewayUsageError('gateway set-aside needs --spool DIR.');
+  if (positionals.length !== 1) throw new GatewayUsageError('gateway set-aside needs one batch id (gateway status lists them).');
+  const reason = values.reason?.trim();
+  if (!reason) throw new GatewayUsageError('gateway set-aside needs --reason "…" (why the batch is not to be sent; kept with it).');
+  let spool: Spool;
+  try {
+    spool = await Spool.open(resolve(values.spool));
+  } catch (e) {
+    if (e instanceof SpoolLockedError) {
+      io.err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    const e = await spool.setAside(positionals[0]!, reason);
+    io.out(`set aside batch ${e.entryId} (${e.instances.length} instance(s), study ${e.studyKey}): it will not be sent.`);
+    return 0;
+  } catch (e) {
+    if (e instanceof SpoolUsageError) {
+      io.err(e.message);
+      return 2;
+    }
+    throw e;
+  } finally {
+    await spool.close();
+  }
 }

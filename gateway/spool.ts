@@ -9,7 +9,8 @@
  *   SPOOL/quarantine/<id>/instance.dcm refused instances, kept (never deleted by the gateway)
  *   SPOOL/quarantine/<id>/reason.json  why (code, message), when, from which calling AE
  *   SPOOL/sent/<entryId>.json          journal of delivered batches (ids and counts only)
- *   SPOOL/orphans/<entryId>/<h>.dcm    files found in a batch folder but not in its manifest (set aside at start)
+ *   SPOOL/orphans/<entryId>/start-<time>/<h>.dcm  files found in a batch folder but not in its manifest (set aside at start)
+ *   SPOOL/set-aside/<entryId>/         batches an operator took out of sending (`gateway set-aside`), with set-aside.json
  *
  * At start, a batch journalled as sent whose folder removal was cut short is removed; an empty batch
  * folder goes; instance files a manifest does not list (never acknowledged, unless the disk lost a
@@ -22,7 +23,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { moveDurably, syncDir, writeFileAtomic } from './fs-atomic.ts';
@@ -105,6 +106,9 @@ const newId = () => `${Date.now().toString(36)}-${randomBytes(8).toString('hex')
 
 const held = new Set<string>();
 
+/** A spool operation asked of something the spool does not hold (the CLI prints it, exit 2). */
+export class SpoolUsageError extends Error {}
+
 export class SpoolLockedError extends Error {
   constructor(dir: string, pid: number) {
     super(`The spool ${dir} is in use by another gateway (pid ${pid}). Stop it first, or give this one another --spool.`);
@@ -131,12 +135,13 @@ export class Spool {
     // A .part was never acknowledged to the sender (no C-STORE success): the device still has it.
     for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f), { force: true });
     const journalled = new Set((await readdir(join(dir, 'sent'))).map((f) => f.replace(/\.json$/, '')));
+    const startStamp = `start-${s.now().toISOString().replace(/[:.]/g, '-')}`;
     for (const id of await readdir(join(dir, 'studies'))) {
       const entryDir = join(dir, 'studies', id);
       // Sent (journalled) but its folder's removal was cut short: finish it, never send it again.
       if (journalled.has(id)) {
-        await rm(entryDir, { recursive: true, force: true });
-        await syncDir(join(dir, 'studies'));
+        // (A folder that cannot be removed now is skipped: it is not loaded, so not sent.)
+        await rm(entryDir, { recursive: true, force: true }).then(() => syncDir(join(dir, 'studies')), () => undefined);
         continue;
       }
       let files: string[];
@@ -157,11 +162,15 @@ export class Spool {
       // C-STORE was never answered with success (unless the disk lost a write it claimed to have made),
       // so the device sends them again. Set aside under orphans/, listed by `gateway status`, not deleted;
       // stale temp files of the manifest go.
+      // Each start's under a folder of its own, so an orphan set aside before is never replaced. A file
+      // that cannot be moved now stays where it is (it is not in the manifest, so it is not sent).
+      // A set-aside note in a batch an operator moved back under studies/ goes: the batch is back.
       const listed = new Set(e.instances.map((i) => i.file));
+      const orphanDir = join(dir, 'orphans', id, startStamp);
       for (const f of files) {
         if (f === 'entry.json' || listed.has(f)) continue;
-        if (f.endsWith('.tmp')) await rm(join(entryDir, f), { force: true });
-        else await moveDurably(join(entryDir, f), join(dir, 'orphans', id, f));
+        if (f.endsWith('.tmp') || f === 'set-aside.json') await rm(join(entryDir, f), { force: true });
+        else await moveDurably(join(entryDir, f), join(orphanDir, f)).then(() => syncDir(join(dir, 'orphans', id)).then(() => syncDir(join(dir, 'orphans'))), () => undefined);
       }
       e.held = undefined;
       s.entries.set(e.entryId, e);
@@ -280,6 +289,27 @@ export class Spool {
     });
   }
 
+  /**
+   * An operator takes a batch out of sending (a study TeleRead holds already, a held batch they have
+   * dealt with): the folder moves whole to set-aside/<entryId>/ with their reason, nothing is deleted,
+   * and `gateway status` lists it. To send it again, move the folder back under studies/ and restart.
+   */
+  setAside(entryId: string, reason: string): Promise<SpoolEntry> {
+    return this.serial(async () => {
+      const e = this.entries.get(entryId);
+      if (!e) throw new SpoolUsageError(`No pending batch ${entryId} in ${this.dir} (gateway status lists them).`);
+      const to = join(this.dir, 'set-aside', entryId);
+      await mkdir(join(this.dir, 'set-aside'), { recursive: true });
+      await rename(this.entryDir(entryId), to);
+      await syncDir(join(this.dir, 'set-aside'));
+      await syncDir(join(this.dir, 'studies'));
+      await writeFileAtomic(join(to, 'set-aside.json'), JSON.stringify({ at: this.now().toISOString(), reason }, null, 2));
+      this.entries.delete(entryId);
+      if (this.open.get(e.studyKey) === entryId) this.open.delete(e.studyKey);
+      return structuredClone(e);
+    });
+  }
+
   private async persist(e: SpoolEntry) {
     await writeFileAtomic(join(this.entryDir(e.entryId), 'entry.json'), JSON.stringify(e, null, 2));
     this.entries.set(e.entryId, e);
@@ -346,6 +376,8 @@ export interface SpoolStatus {
   unreadable: { id: string; files: number }[];
   /** Instance files found in a batch folder but not in its manifest, set aside at start (orphans/<batch>/). */
   orphans: { id: string; files: number }[];
+  /** Batches an operator took out of sending (`gateway set-aside`). */
+  setAside: { id: string; at: string; reason: string; instances: number }[];
   quarantined: (QuarantineReason & { id: string })[];
   sent: { count: number; rejected: number; last?: SentRecord | undefined };
   lockedBy: number | null;
@@ -367,9 +399,19 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
       if (files.length) unreadable.push({ id, files: files.length });
     }
   }
+  const setAside: SpoolStatus['setAside'] = [];
+  for (const id of await readdir(join(dir, 'set-aside')).catch(() => [] as string[])) {
+    const e = await readEntry(join(dir, 'set-aside', id));
+    const why = await readFile(join(dir, 'set-aside', id, 'set-aside.json'), 'utf8').then((t) => JSON.parse(t) as { at?: string; reason?: string }, () => ({}) as { at?: string; reason?: string });
+    setAside.push({ id, at: why.at ?? '', reason: why.reason ?? '(no reason recorded)', instances: e?.instances.length ?? 0 });
+  }
+  setAside.sort((a, b) => a.at.localeCompare(b.at));
   const orphans: SpoolStatus['orphans'] = [];
   for (const id of await readdir(join(dir, 'orphans')).catch(() => [] as string[])) {
-    const files = (await readdir(join(dir, 'orphans', id)).catch(() => [] as string[])).length;
+    let files = 0;
+    for (const start of await readdir(join(dir, 'orphans', id)).catch(() => [] as string[])) {
+      files += (await readdir(join(dir, 'orphans', id, start)).catch(() => [] as string[])).length;
+    }
     if (files) orphans.push({ id, files });
   }
   pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -398,7 +440,7 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
     const pid = Number(lock.trim());
     lockedBy = Number.isSafeInteger(pid) && pid > 0 && alive(pid) ? pid : null;
   }
-  return { pending, unreadable, orphans, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
+  return { pending, unreadable, orphans, setAside, quarantined, sent: { count: sentFiles.length, rejected, last }, lockedBy };
 }
 
 /** Size of a file, or null when it is gone. */

@@ -290,13 +290,17 @@ export async function composeLocal(
         // One sweep at a time: a slow sweep must not pile up behind a short interval.
         if (sweeping) return;
         sweeping = true;
-        sweepLeases(deps)
-          .then(() => reconcileUploads(deps, settings.enqueueGraceSeconds))
-          .then(() => repairUnappliedSignatures(deps))
-          .then(() => sweepSla(deps))
-          .then(() => expireIncompleteSubmissions(deps))
-          .catch(fail)
-          .finally(() => (sweeping = false));
+        // Each step runs even if one before it failed (a store error in one must not stop the SLA clock).
+        const steps = [
+          () => sweepLeases(deps),
+          () => sweepSla(deps),
+          () => expireIncompleteSubmissions(deps),
+          () => reconcileUploads(deps, settings.enqueueGraceSeconds),
+          () => repairUnappliedSignatures(deps),
+        ];
+        void (async () => {
+          for (const step of steps) await step().catch(fail);
+        })().finally(() => (sweeping = false));
       }, cfg.TELEREAD_SWEEP_MS);
       sweeper.unref();
     },

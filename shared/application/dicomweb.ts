@@ -189,7 +189,7 @@ function checkValue(def: AttrDef, value: string): void {
     if (parts.length > 2 || parts.every((x) => x === '') || parts.some((x) => x !== '' && !re.test(x)))
       bad(def.vr === 'DA' ? 'use YYYYMMDD, or a range YYYYMMDD-YYYYMMDD (either end may be left open).' : 'use HHMMSS, or a range HHMMSS-HHMMSS.');
   }
-  if (def.vr === 'UI' && value.split(/[,\\]/).some((u) => !UID_RE.test(u.trim()) || u.trim().length > 64)) bad('a UID is digits separated by dots (several UIDs: separate them with commas).');
+  if (def.vr === 'UI' && value.split(/[,\\]/).some((u) => !UID_RE.test(u.trim()) || u.trim().length > 64)) bad('a UID is digits separated by dots, at most 64 characters (several UIDs: separate them with commas).');
   if (def.vr === 'IS' && !/^[+-]?\d{1,12}$/.test(value)) bad('a whole number is expected.');
   if (value.length > 256) bad('the value is too long.');
 }

@@ -102,6 +102,15 @@ describe('DynamoCaseRepository: drafts saved before they were kept per author', 
     await repo.discardDraft(newer);
     expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
     expect(await repo.getDraft('case-1', 'rad-reader')).toBeNull();
+    // An old function's `DRAFT` newer than the author's own item: signing that one empties both.
+    const own = { ...d, caseId: 'case-1', body: { findings: 'sinus rhythm, own' }, updatedAt: '2026-06-01T09:00:00.000Z' };
+    await repo.saveDraft(own);
+    const fromOldCode = { ...own, body: { findings: 'sinus rhythm, from the old code' }, updatedAt: '2026-06-01T09:01:00.000Z' };
+    await DynamoDBDocumentClient.from(c).send(new PutCommand({ TableName: t.name, Item: { pk: 'CASE#case-1', sk: 'DRAFT', doc: JSON.stringify(fromOldCode) } }));
+    const read = (await repo.getDraft('case-1', 'ecg-reader'))!;
+    expect(read).toEqual(fromOldCode);
+    await repo.discardDraft(read);
+    expect(await repo.getDraft('case-1', 'ecg-reader')).toBeNull();
     // No clinical text is left in the emptied items.
     const left = await DynamoDBDocumentClient.from(c).send(new QueryCommand({ TableName: t.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'CASE#case-1' } }));
     expect(JSON.stringify(left.Items)).not.toMatch(/sinus rhythm|theirs/);

@@ -190,17 +190,21 @@ describe('reliability: idempotent ingest, one lease, lease expiry', () => {
       queue.send = send;
     }
     expect(await deps.cases.isUploadRepaired(sub.caseId, 0)).toBe(false);
+    // Jobs are captured, not run, so the upload stays without an outcome throughout.
     const sent: unknown[] = [];
-    queue.send = async (q, body, o) => (sent.push(body), send(q, body, o));
+    queue.send = async (_q, body) => (sent.push(body), { messageId: `captured-${sent.length}` });
     try {
       expect(await reconcileUploads(deps, 0)).toBe(1);
       expect(await deps.cases.isUploadRepaired(sub.caseId, 0)).toBe(true);
-      // Sent once: the sweep does not send it again, whatever becomes of the job (a start would, once).
-      await reconcileUploads(deps, 0);
-      expect(sent).toEqual([{ type: 'ingest', key }]);
+      // Sent once: the sweep does not send it again, whatever became of the job; a start does, once more.
+      expect(await reconcileUploads(deps, 0)).toBe(0);
+      expect((await deps.cases.get(sub.caseId))!.status).toBe('AWAITING_FILES');
+      expect(await reconcileUploads(deps, 0, { resendRecorded: true })).toBe(1);
+      expect(sent).toEqual([{ type: 'ingest', key }, { type: 'ingest', key }]);
     } finally {
       queue.send = send;
     }
+    await queue.send('ingest', { type: 'ingest', key }, { deduplicationId: key });
     await expect.poll(async () => (await deps.cases.get(sub.caseId))!.status).toBe('QUEUED');
   });
 

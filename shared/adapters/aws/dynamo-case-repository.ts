@@ -313,26 +313,28 @@ export class DynamoCaseRepository implements CaseRepository {
   }
 
   async discardDraft(d: ReportDraft): Promise<void> {
-    // Emptied in place, not deleted: the functions' role may not delete items from the table. The
-    // author's item only as it was read (saveDraft writes JSON.stringify of the draft: a save since,
-    // even one stamped the same millisecond, differs and is kept); the old per-case `DRAFT` item when it
-    // is theirs and no newer.
-    const emptyIf = async (sk: string, seen: string) => {
-      try {
-        await this.doc.send(
-          new PutCommand({ TableName: this.table, Item: { pk: casePk(d.caseId), sk, discarded: true }, ConditionExpression: '#doc = :seen', ExpressionAttributeNames: { '#doc': 'doc' }, ExpressionAttributeValues: { ':seen': seen } }),
-        );
-      } catch (e) {
-        if (!isConditionFailed(e)) throw e;
-      }
-    };
-    const legacy = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: casePk(d.caseId), sk: 'DRAFT' }, ConsistentRead: true }));
-    const legacyDoc = legacy.Item?.['doc'];
-    const held = legacyDoc === undefined ? null : (JSON.parse(String(legacyDoc)) as ReportDraft);
-    await Promise.all([
-      emptyIf(`DRAFT#${d.authorId}`, JSON.stringify(d)),
-      held && held.authorId === d.authorId && iso(held.updatedAt) <= iso(d.updatedAt) ? emptyIf('DRAFT', String(legacyDoc)) : undefined,
-    ]);
+    // Emptied in place, not deleted: the functions' role may not delete items from the table. Each of
+    // the author's two items (their own, and the old per-case `DRAFT` an older function may have
+    // written) goes when it holds this draft exactly or an older one of theirs, conditional on what was
+    // read: a save since — even one stamped the same millisecond — is kept.
+    const seen = JSON.stringify(d);
+    await Promise.all(
+      [`DRAFT#${d.authorId}`, 'DRAFT'].map(async (sk) => {
+        const Key = { pk: casePk(d.caseId), sk };
+        const r = await this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
+        const doc = r.Item?.['doc'];
+        if (doc === undefined) return;
+        const held = JSON.parse(String(doc)) as ReportDraft;
+        if (!(String(doc) === seen || (held.authorId === d.authorId && iso(held.updatedAt) < iso(d.updatedAt)))) return;
+        try {
+          await this.doc.send(
+            new PutCommand({ TableName: this.table, Item: { ...Key, discarded: true }, ConditionExpression: '#doc = :seen', ExpressionAttributeNames: { '#doc': 'doc' }, ExpressionAttributeValues: { ':seen': doc } }),
+          );
+        } catch (e) {
+          if (!isConditionFailed(e)) throw e;
+        }
+      }),
+    );
   }
 
   async isUploadRepaired(caseId: string, fileIndex: number): Promise<boolean> {
