@@ -1,8 +1,9 @@
+import { OidcIssuer } from '../shared/adapters/oidc/issuer.ts';
 import { loadCjkFont } from '../shared/reports/font.ts';
 import { PdfReportRenderer } from '../shared/reports/pdf.ts';
 import { makeApiHandler } from './api.ts';
 import { composeAws } from './compose.ts';
-import { loadAwsConfig } from './config.ts';
+import { loadAwsConfig, oidcSettings } from './config.ts';
 import { fetchFontFile } from './font.ts';
 
 // Module scope: config, clients, adapters and the report font once per cold start.
@@ -18,4 +19,10 @@ const system = await composeAws(cfg, 'api', {
     });
   },
 });
-export const handler = makeApiHandler(system.deps, system.tokens, { objectUrl: system.objectUrl });
+// One issuer per cold start: its discovery document, when it must be read, is read once and kept.
+const oidc = oidcSettings(cfg);
+const issuer = oidc ? new OidcIssuer(oidc) : null;
+export const handler = makeApiHandler(system.deps, system.tokens, {
+  objectUrl: system.objectUrl,
+  oidcConfig: issuer ? () => issuer.authConfig() : undefined,
+});

@@ -2,18 +2,26 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, 
 import { handle } from 'hono/aws-lambda';
 import type { Deps } from '../shared/application/deps.ts';
 import type { VerifiedClaimsTokenService } from '../shared/adapters/aws/claims-token-service.ts';
+import type { AuthConfig } from '../shared/contracts/auth.ts';
 import { createApp } from '../shared/http/app.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
+export interface ApiHandlerOptions {
+  objectUrl?: (key: string) => Promise<string>;
+  /** How the web UI signs in (`GET /api/auth/config`): the OpenID Connect issuer's settings. */
+  oidcConfig?: () => Promise<AuthConfig>;
+}
+
 /**
  * The api function: the same hono app as the local server, behind API Gateway (HTTP API) with a
  * Cognito JWT authorizer. Each request runs with the claims the authorizer verified; there is no
- * password login and no upload receiver here (clients PUT to presigned S3 URLs).
+ * password login (the web UI signs in with the issuer, see `oidcConfig`) and no upload receiver here
+ * (clients PUT to presigned S3 URLs).
  */
-export function makeApiHandler(deps: Deps, tokens: VerifiedClaimsTokenService, opts: { objectUrl?: (key: string) => Promise<string> } = {}) {
-  const app = createApp(deps, { tokens, canonicalize: canonicalBytes, objectUrl: opts.objectUrl });
+export function makeApiHandler(deps: Deps, tokens: VerifiedClaimsTokenService, opts: ApiHandlerOptions = {}) {
+  const app = createApp(deps, { tokens, canonicalize: canonicalBytes, objectUrl: opts.objectUrl, oidcConfig: opts.oidcConfig });
   const h = handle(app);
   return async (event: ApiEvent, context: Context): Promise<APIGatewayProxyResultV2> => {
     const claims = event.requestContext?.authorizer?.jwt?.claims;

@@ -98,6 +98,12 @@ export const NAG_ACKNOWLEDGMENTS: readonly NagAcknowledgment[] = [
   ),
   {
     stack: 'app',
+    path: 'Api/GET--api--auth--config',
+    rule: 'AwsSolutions-APIG4',
+    reason: 'GET /api/auth/config tells the web UI how to sign in (issuer, public client id, scope, endpoints) before it holds a token; all of it is public OIDC metadata, no PHI.',
+  },
+  {
+    stack: 'app',
     path: 'WebDistribution',
     rule: 'AwsSolutions-CFR4',
     optional: true,

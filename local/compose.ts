@@ -24,6 +24,8 @@ import { SqliteJobQueue, SqliteQueue, SqliteReadQueue } from '../shared/adapters
 import { WebhookNotifier, WebhookWorker, type WebhookJob } from '../shared/reports/webhook.ts';
 import { SqliteSignerKeyStore } from '../shared/adapters/local/sqlite-signer-key-store.ts';
 import { SqliteUnitOfWork } from '../shared/adapters/local/sqlite-unit-of-work.ts';
+import { OidcIssuer } from '../shared/adapters/oidc/issuer.ts';
+import { JwksTokenService } from '../shared/adapters/oidc/jwks-token-service.ts';
 import type { LocalConfig } from '../shared/contracts/config.ts';
 import { buildParseWorkerCore, createDicomInspector } from '../shared/dicom/inspector.ts';
 import { createApp } from '../shared/http/app.ts';
@@ -248,9 +250,15 @@ export async function composeLocal(
     return { size: stored.size };
   };
 
+  // With the consortium's identity provider configured, its ID tokens are the only way in: the
+  // password sign-in (and the demo users' published password) is off.
+  const oidc = cfg.TELEREAD_OIDC_ISSUER
+    ? new OidcIssuer({ issuer: cfg.TELEREAD_OIDC_ISSUER, clientId: cfg.TELEREAD_OIDC_CLIENT_ID!, scope: cfg.TELEREAD_OIDC_SCOPE })
+    : null;
   const app = createApp(deps, {
-    tokens,
-    passwordLogin: { hasher, attempts: new MemoryAttemptLimiter() },
+    ...(oidc
+      ? { tokens: new JwksTokenService(oidc), oidcConfig: () => oidc.authConfig() }
+      : { tokens, passwordLogin: { hasher, attempts: new MemoryAttemptLimiter() } }),
     canonicalize: canonicalBytes,
     receiveUpload,
     staticPage: createStaticSite(WEB_DIST),

@@ -29,10 +29,17 @@ async function main() {
         `TeleRead is running at ${url}  (data: ${sys.dataDir})`,
         `Consortium: ${c.name}`,
         sys.createdDemo ? 'Created the demo consortium on this new data directory.' : '',
-        'Demo logins (username / password):',
-        ...c.users.map((u) => `  ${u.username.padEnd(11)} ${u.role.padEnd(10)} ${u.clinicId ?? (u.pools ?? []).join(',')}`),
-        // Only a new data directory's password is known for sure; later ones were set at its creation.
-        `  password: ${sys.createdDemo ? cfg.TELEREAD_DEMO_PASSWORD : '(as set when the data directory was created; default teleread-demo)'}`,
+        ...(cfg.TELEREAD_OIDC_ISSUER
+          ? [
+              `Sign-in: through ${cfg.TELEREAD_OIDC_ISSUER} (client ${cfg.TELEREAD_OIDC_CLIENT_ID}); password sign-in is off.`,
+              `  register ${url}/auth/callback as the client's redirect URI and ${url}/login as its post-logout URI`,
+            ]
+          : [
+              'Demo logins (username / password):',
+              ...c.users.map((u) => `  ${u.username.padEnd(11)} ${u.role.padEnd(10)} ${u.clinicId ?? (u.pools ?? []).join(',')}`),
+              // Only a new data directory's password is known for sure; later ones were set at its creation.
+              `  password: ${sys.createdDemo ? cfg.TELEREAD_DEMO_PASSWORD : '(as set when the data directory was created; default teleread-demo)'}`,
+            ]),
         `  readers' signing PIN: ${cfg.TELEREAD_DEMO_PIN}`,
         '',
       ]

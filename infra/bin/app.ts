@@ -22,8 +22,12 @@ buildTeleRead(app, {
   app: {
     webCountries: list('webCountries'),
     apiOrigins: list('apiOrigins'),
-    identity: ctx('oidcIssuer') ? { issuer: ctx('oidcIssuer')!, audience: list('oidcAudience') ?? [] } : undefined,
+    identity: ctx('oidcIssuer')
+      ? { issuer: ctx('oidcIssuer')!, audience: list('oidcAudience') ?? [], webClientId: ctx('oidcWebClientId'), scope: ctx('oidcScope') }
+      : undefined,
     web: ctx('web') === undefined ? undefined : ctx('web') === 'true',
+    webOrigins: list('webOrigins'),
+    signInDomainPrefix: ctx('signInDomainPrefix'),
   },
 });
 app.synth();

@@ -1,17 +1,22 @@
-import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
   AccountRecovery,
+  CfnManagedLoginBranding,
   CfnUserPoolGroup,
+  ClientAttributes,
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
+  OAuthScope,
   StandardThreatProtectionMode,
   StringAttribute,
   UserPool,
   UserPoolClient,
   type CfnUserPool,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import {
   AllowedMethods,
@@ -61,18 +66,73 @@ export interface AppStackProps extends StackProps {
    * China regions): its tokens carry `groups` (or `cognito:groups`), `clinicId`/`custom:clinicId` and
    * `pools`/`custom:pools`. Required in `cn-*` regions.
    */
-  identity?: { issuer: string; audience: string[] };
+  identity?: {
+    issuer: string;
+    /** Audiences the API's JWT authorizer accepts (`aud` of ID tokens). */
+    audience: string[];
+    /**
+     * The public client (authorization code + PKCE, no secret) the web UI signs in with; must be one
+     * of `audience`. Default `audience[0]`.
+     */
+    webClientId?: string;
+    /** Scopes the web UI asks for. Default `openid profile` (`preferred_username` is a profile claim). */
+    scope?: string;
+  };
   /**
    * Host the web UI on S3 + CloudFront with origin access control. Default true, except in `cn-*`
    * regions, where CloudFront OAC does not exist and CloudFront needs an ICP-filed domain.
    */
   web?: boolean;
+  /**
+   * Origins (`https://host[:port]`) the web UI is also served from, besides the CloudFront
+   * distribution: Cognito's sign-in returns to `<origin>/auth/callback` and its sign-out to
+   * `<origin>/login`. Needed when `web` is false. Without a distribution and without these, the user
+   * pool gets no hosted sign-in (an API-only deployment; synthesis warns).
+   */
+  webOrigins?: string[];
+  /**
+   * Prefix of the Cognito hosted sign-in domain, `https://<prefix>.auth.<region>.amazoncognito.com`:
+   * 1–63 lower-case letters, digits and dashes, unique in the region across all AWS accounts, and
+   * without "aws", "amazon" or "cognito". Default `teleread-<stage>-<8 hex digits of the stack id>`,
+   * unique per deployment and stable for the stack's life.
+   */
+  signInDomainPrefix?: string;
+}
+
+/** Paths of the web UI that Cognito redirects to (web/src/oidc.ts). */
+const WEB_CALLBACK_PATH = '/auth/callback';
+const WEB_SIGNED_OUT_PATH = '/login';
+/** The scopes the web UI asks for: Cognito's ID token needs nothing beyond openid (see the client). */
+const COGNITO_SCOPE = 'openid';
+/** Another issuer releases preferred_username with the profile scope (OIDC Core §5.4). */
+const EXTERNAL_SCOPE_DEFAULT = 'openid profile';
+
+/** Why a Cognito domain prefix would be refused (CreateUserPoolDomain's pattern and reserved words), or null. */
+function domainPrefixProblem(prefix: string): string | null {
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix)) return 'must be 1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit';
+  if (/aws|amazon|cognito/.test(prefix)) return 'must not contain "aws", "amazon" or "cognito"';
+  return null;
+}
+
+/** A web origin Cognito accepts in redirect URLs: https, or http only on localhost (for testing); no path. */
+function checkWebOrigin(origin: string): void {
+  if (Token.isUnresolved(origin)) return;
+  let u: URL | null = null;
+  try {
+    u = new URL(origin);
+  } catch {
+    // reported below
+  }
+  const local = u?.protocol === 'http:' && u.hostname === 'localhost';
+  if (!u || u.origin !== origin || !(u.protocol === 'https:' || local)) {
+    throw new Error(`webOrigins: ${JSON.stringify(origin)} is not an origin like https://teleread.example.cn (https, no path, no trailing slash)`);
+  }
 }
 
 /**
  * Code and edges, replaceable at will: the four functions (each with its own role), the HTTP API with
- * the Cognito JWT authorizer, the user pool and its role groups, the schedule of the sweeper, and the
- * web UI on S3 + CloudFront (origin access control).
+ * the Cognito JWT authorizer, the user pool with its role groups and hosted sign-in, the schedule of the
+ * sweeper, and the web UI on S3 + CloudFront (origin access control).
  */
 export class AppStack extends Stack {
   readonly api: HttpApi;
@@ -94,12 +154,21 @@ export class AppStack extends Stack {
     if (inChina && !props.identity) {
       throw new Error('Cognito user pools do not exist in the China regions: deploy with --context oidcIssuer=<https issuer> --context oidcAudience=<client id> (see docs/OPERATIONS.md).');
     }
-    let jwt: { issuer: string; audience: string[] };
+    const withWeb = props.web ?? !inChina;
+    const webOrigins = props.webOrigins ?? [];
+    webOrigins.forEach(checkWebOrigin);
+
+    // --- Who: Cognito user pool, one group per role, the clinic (and pools) as claims; or the given issuer.
+    let userPool: UserPool | null = null;
+    let signInDomain: UserPoolDomain | null = null;
     if (props.identity) {
-      jwt = props.identity;
+      const webClientId = props.identity.webClientId ?? props.identity.audience[0];
+      // The web UI's ID tokens carry its client id as `aud`: the authorizer must accept it.
+      if (!webClientId || !props.identity.audience.includes(webClientId)) {
+        throw new Error('identity.audience must list the web UI\'s client id (identity.webClientId, default audience[0]): --context oidcAudience=<client id>');
+      }
     } else {
-      // --- Who: Cognito user pool, one group per role, the clinic (and pools) as claims.
-      const userPool = new UserPool(this, 'Users', {
+      userPool = new UserPool(this, 'Users', {
         userPoolName: name('users'),
         selfSignUpEnabled: false,
         signInAliases: { username: true },
@@ -125,20 +194,19 @@ export class AppStack extends Stack {
           description: `TeleRead ${role}s`,
         });
       }
-      const userPoolClient = userPool.addClient('WebClient', {
-        userPoolClientName: name('web'),
-        generateSecret: false,
-        authFlows: { userSrp: true },
-        preventUserExistenceErrors: true,
-        idTokenValidity: Duration.hours(1),
-        accessTokenValidity: Duration.hours(1),
-        refreshTokenValidity: Duration.hours(12),
-        readAttributes: undefined,
-        writeAttributes: undefined,
-      });
-      this.userPool = userPool;
-      this.userPoolClient = userPoolClient;
-      jwt = { issuer: `https://${userPool.userPoolProviderUrl}`, audience: [userPoolClient.userPoolClientId] };
+      if (withWeb || webOrigins.length) {
+        signInDomain = userPool.addDomain('SignInDomain', {
+          cognitoDomain: { domainPrefix: this.signInDomainPrefix(props) },
+          // The newer managed login, not the classic hosted UI: only it lets a new user enrol the
+          // TOTP authenticator this pool requires at first sign-in.
+          managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+        });
+      } else {
+        Annotations.of(this).addWarningV2(
+          'teleread:no-web-sign-in',
+          'No web UI origin (web is false and webOrigins is empty): the user pool gets no hosted sign-in, so the web UI cannot sign in to this deployment. Pass --context webOrigins=https://<web origin> to enable it.',
+        );
+      }
     }
 
     // --- Failed asynchronous invocations (the sweeper's schedule) land here, alarmed like the rest.
@@ -235,7 +303,7 @@ export class AppStack extends Stack {
       targets: [new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, deadLetterQueue: asyncFailures.queue })],
     });
 
-    // --- HTTP API: Cognito JWT authorizer on everything but the public routes.
+    // --- HTTP API (its JWT authorizer and routes follow the sign-in client, below).
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { encryptionKey: s.logsKey, retention, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new HttpApi(this, 'Api', {
       apiName: name('api'),
@@ -266,22 +334,7 @@ export class AppStack extends Stack {
     };
     stage.defaultRouteSettings = { throttlingBurstLimit: 100, throttlingRateLimit: 50 };
     const integration = new HttpLambdaIntegration('ApiIntegration', this.functions.api.fn);
-    const authorizer = new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience });
-    for (const path of ['/api/health', '/api/keys', '/api/openapi.json']) {
-      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
-    }
-    this.api.addRoutes({
-      path: '/api/{proxy+}',
-      methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT],
-      integration,
-      authorizer,
-    });
-    // DICOMweb reading (QIDO/WADO) for viewers and county PACS, same tokens; multipart answers over
-    // Lambda's payload cap are refused with a pointer to the instance links. STOW-RS is not routed on
-    // AWS yet (docs/OPERATIONS.md): its staging needs S3 rights and bodies above 6 MB need another door.
-    this.api.addRoutes({ path: '/dicomweb/{proxy+}', methods: [HttpMethod.GET], integration, authorizer });
 
-    const withWeb = props.web ?? !inChina;
     if (withWeb) {
       // --- Web UI: private bucket, CloudFront with origin access control.
       const webKey = new Key(this, 'WebKey', { description: 'TeleRead web UI bucket', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
@@ -346,6 +399,82 @@ export class AppStack extends Stack {
       this.distribution = distribution;
     }
 
+    // --- Sign-in of the web UI. The Cognito client comes after the distribution because its redirect
+    // URLs name the distribution's domain; the distribution needs only the API's id, and the
+    // authorizer and the api function's environment need the client: no cycle.
+    let jwt: { issuer: string; audience: string[] };
+    let oidcEnv: Record<string, string> = {};
+    if (userPool) {
+      const origins = [...(this.distribution ? [`https://${this.distribution.distributionDomainName}`] : []), ...webOrigins];
+      const client = userPool.addClient('WebClient', {
+        userPoolClientName: name('web'),
+        generateSecret: false,
+        authFlows: { userSrp: true },
+        preventUserExistenceErrors: true,
+        idTokenValidity: Duration.hours(1),
+        accessTokenValidity: Duration.hours(1),
+        refreshTokenValidity: Duration.hours(12),
+        // An ID token holds only the attributes its client may read (cognito:groups and
+        // cognito:username always): the clinic and the pools must be readable, nothing else need be.
+        readAttributes: new ClientAttributes().withCustomAttributes('clinicId', 'pools'),
+        writeAttributes: undefined,
+        ...(signInDomain
+          ? {
+              oAuth: {
+                // Code + PKCE only: the implicit grant would put tokens in URLs and browser history.
+                flows: { authorizationCodeGrant: true },
+                // openid alone puts every readable attribute in the ID token; no access to Cognito's user API.
+                scopes: [OAuthScope.OPENID],
+                callbackUrls: origins.map((o) => `${o}${WEB_CALLBACK_PATH}`),
+                logoutUrls: origins.map((o) => `${o}${WEB_SIGNED_OUT_PATH}`),
+              },
+            }
+          : { disableOAuth: true }),
+      });
+      jwt = { issuer: `https://${userPool.userPoolProviderUrl}`, audience: [client.userPoolClientId] };
+      if (signInDomain) {
+        // Managed login shows an error page to a client without a style: Cognito's own look will do.
+        new CfnManagedLoginBranding(this, 'SignInStyle', { userPoolId: userPool.userPoolId, clientId: client.userPoolClientId, useCognitoProvidedValues: true });
+        const base = signInDomain.baseUrl();
+        oidcEnv = {
+          TELEREAD_OIDC_ISSUER: jwt.issuer,
+          TELEREAD_OIDC_CLIENT_ID: client.userPoolClientId,
+          TELEREAD_OIDC_SCOPE: COGNITO_SCOPE,
+          // Named here so the api function fetches no discovery document at cold start. Cognito's
+          // /logout wants client_id and logout_uri rather than RP-initiated logout's parameters.
+          TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: `${base}/oauth2/authorize`,
+          TELEREAD_OIDC_TOKEN_ENDPOINT: `${base}/oauth2/token`,
+          TELEREAD_OIDC_END_SESSION_ENDPOINT: `${base}/logout`,
+        };
+        new CfnOutput(this, 'SignInDomainUrl', { value: base });
+      }
+      this.userPool = userPool;
+      this.userPoolClient = client;
+    } else {
+      const id = props.identity!;
+      jwt = { issuer: id.issuer, audience: id.audience };
+      // Endpoints come from the issuer's discovery document, read once per cold start.
+      oidcEnv = { TELEREAD_OIDC_ISSUER: id.issuer, TELEREAD_OIDC_CLIENT_ID: id.webClientId ?? id.audience[0]!, TELEREAD_OIDC_SCOPE: id.scope ?? EXTERNAL_SCOPE_DEFAULT };
+    }
+    // Only the api function answers GET /api/auth/config.
+    for (const [k, v] of Object.entries(oidcEnv)) this.functions.api.fn.addEnvironment(k, v);
+
+    const authorizer = new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience });
+    // Public: liveness, the signers' JWKS, the API description, and how to sign in (asked before any token exists).
+    for (const path of ['/api/health', '/api/keys', '/api/openapi.json', '/api/auth/config']) {
+      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
+    }
+    this.api.addRoutes({
+      path: '/api/{proxy+}',
+      methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT],
+      integration,
+      authorizer,
+    });
+    // DICOMweb reading (QIDO/WADO) for viewers and county PACS, same tokens; multipart answers over
+    // Lambda's payload cap are refused with a pointer to the instance links. STOW-RS is not routed on
+    // AWS yet (docs/OPERATIONS.md): its staging needs S3 rights and bodies above 6 MB need another door.
+    this.api.addRoutes({ path: '/dicomweb/{proxy+}', methods: [HttpMethod.GET], integration, authorizer });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     if (this.distribution && this.web) {
       new CfnOutput(this, 'WebUrl', { value: `https://${this.distribution.distributionDomainName}` });
@@ -355,5 +484,21 @@ export class AppStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
     }
+  }
+
+  /** The hosted sign-in domain's prefix: the one given, else one unique to this deployment. */
+  private signInDomainPrefix(props: AppStackProps): string {
+    if (props.signInDomainPrefix !== undefined) {
+      const problem = Token.isUnresolved(props.signInDomainPrefix) ? null : domainPrefixProblem(props.signInDomainPrefix);
+      if (problem) throw new Error(`signInDomainPrefix ${JSON.stringify(props.signInDomainPrefix)} ${problem}.`);
+      return props.signInDomainPrefix;
+    }
+    const stem = `teleread-${props.stage}`;
+    const problem = domainPrefixProblem(`${stem}-0a1b2c3d`);
+    if (problem) throw new Error(`The default sign-in domain prefix ${stem}-<id> ${problem}: choose one with --context signInDomainPrefix=<prefix>.`);
+    // Prefixes are unique per region across all accounts, so the stage alone would collide with other
+    // consortia's TeleReads; the stack id (arn:…:stack/<name>/<uuid>) is fixed for the stack's life.
+    const uuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    return `${stem}-${Fn.select(0, Fn.split('-', uuid))}`;
   }
 }

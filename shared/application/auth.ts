@@ -38,6 +38,21 @@ export async function login(deps: Deps, hasher: PasswordHasher, tokens: TokenSer
   };
 }
 
+/**
+ * The signed-in user as the web UI shows it, for a token issued elsewhere (an OpenID Connect issuer):
+ * role, clinic and pools are the token's; the name is the directory's when it knows the user.
+ */
+export async function sessionUser(deps: Deps, p: Principal) {
+  const u = await deps.directory.getUser(p.userId);
+  return {
+    id: p.userId,
+    role: p.role,
+    displayName: u?.displayName ?? p.userId,
+    ...(p.clinicId ? { clinicId: p.clinicId } : {}),
+    ...(p.pools ? { pools: p.pools } : {}),
+  };
+}
+
 /** AUTH.LOCKED (429): the same for every username, existing or not. */
 function signInLocked(lockedUntil: string, now: Date): AppError {
   const retryAfterSeconds = secondsUntil(lockedUntil, now);

@@ -14,7 +14,7 @@ import {
 import type { Case, CriticalResult } from '../domain/case.ts';
 import { transition } from '../domain/case.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
-import type { SignedReportRecord } from '../ports/case-repository.ts';
+import type { ReportDraft, SignedReportRecord } from '../ports/case-repository.ts';
 import type { ReportSigner } from '../ports/signer.ts';
 import { assertCanSee, assertLeaseHolder, requireRole } from './authorize.ts';
 import { giveBackLocked } from './reads.ts';
@@ -215,13 +215,21 @@ export async function signReport(deps: Deps, canonicalize: Canonicalize, p: Prin
     // The signed version holds what the draft said. Left behind, a draft is only clinical text kept
     // twice: no reason to fail a signature that stands.
     if (draftSigned) {
-      await deps.cases.discardDraft(draft).catch((e: unknown) =>
-        deps.log.warn('the signed draft was not discarded', { caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
-      );
+      await discardServedDraft(deps, draft, 'signed');
     }
     deps.log.info('report signed', { caseId, version, readerId: p.userId });
     return signedVersion;
   }, REPLAYABLE);
+}
+
+/**
+ * Discard a draft whose words a signed version now holds. Left behind it is only clinical text kept
+ * twice, so a failure is logged and never fails the signature that stands.
+ */
+async function discardServedDraft(deps: Deps, draft: ReportDraft, how: 'signed' | 'amended'): Promise<void> {
+  await deps.cases.discardDraft(draft).catch((e: unknown) =>
+    deps.log.warn(`the ${how} draft was not discarded`, { caseId: draft.caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
+  );
 }
 
 /** Whether a signed version says what a draft says (the reader's words and choices; not who or when). */
@@ -315,9 +323,7 @@ export async function amendReport(deps: Deps, canonicalize: Canonicalize, p: Pri
     const kept = await deps.cases.getDraft(caseId, p.userId);
     const k = kept?.body as ReportBody | undefined;
     if (kept && k && k.findings === content.findings && k.impression === content.impression && (k.critical ?? false) === content.critical) {
-      await deps.cases.discardDraft(kept).catch((e: unknown) =>
-        deps.log.warn('the amended draft was not discarded', { caseId, code: (e as { code?: string })?.code, error: (e as Error)?.name }),
-      );
+      await discardServedDraft(deps, kept, 'amended');
     }
     deps.log.info('report amended', { caseId, version, supersedes: prevVersion, readerId: p.userId });
     return { version, report, jws, warnings };

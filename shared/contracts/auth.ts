@@ -34,3 +34,40 @@ export const LoginResponseSchema = z.object({
     pools: z.array(z.string()).optional(),
   }),
 });
+
+/**
+ * Sign-in through an OpenID Connect issuer (Cognito's hosted sign-in on AWS, the consortium's own
+ * identity provider elsewhere): what the server knows of it. Endpoints left out are read from the
+ * issuer's discovery document (`<issuer>/.well-known/openid-configuration`).
+ */
+export const OidcSettingsSchema = z.object({
+  issuer: z.string().url(),
+  /** The public client (no secret) the web UI signs in with; ID tokens carry it as `aud`. */
+  clientId: z.string().min(1),
+  scope: z.string().min(1).default('openid'),
+  authorizationEndpoint: z.string().url().optional(),
+  tokenEndpoint: z.string().url().optional(),
+  /** RP-initiated logout (OIDC `end_session_endpoint`, or Cognito's `/logout`). */
+  endSessionEndpoint: z.string().url().optional(),
+});
+export type OidcSettings = z.infer<typeof OidcSettingsSchema>;
+
+/** `GET /api/auth/config` (public): how a client signs in to this TeleRead. */
+export const AuthConfigSchema = z.discriminatedUnion('mode', [
+  /** `POST /api/auth/login` with a username and password (one machine, its own users). */
+  z.object({ mode: z.literal('password') }),
+  /** Authorization code + PKCE against the issuer; the ID token is the bearer token. */
+  z.object({
+    mode: z.literal('oidc'),
+    issuer: z.string().url(),
+    clientId: z.string(),
+    scope: z.string(),
+    authorizationEndpoint: z.string().url(),
+    tokenEndpoint: z.string().url(),
+    endSessionEndpoint: z.string().url().optional(),
+  }),
+]);
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;
+
+/** The signed-in user as the web UI shows it (`POST /api/auth/login`'s `user`, `GET /api/auth/session`). */
+export const SessionUserSchema = LoginResponseSchema.shape.user;

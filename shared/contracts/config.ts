@@ -34,11 +34,23 @@ export const LocalConfigSchema = z.object({
   TELEREAD_TIME_START: z.string().datetime().optional(),
   /** scrypt cost exponent for sealing signer keys (2^N). Lower only in tests. */
   TELEREAD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
+  /**
+   * Sign in through the consortium's OpenID Connect identity provider instead of TeleRead's own
+   * passwords: its issuer URL and the public client (PKCE, no secret) registered there for this
+   * TeleRead. With them, password sign-in is off.
+   */
+  TELEREAD_OIDC_ISSUER: z.string().url().optional(),
+  TELEREAD_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  TELEREAD_OIDC_SCOPE: z.string().min(1).default('openid'),
 });
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
 export function loadLocalConfig(env: Record<string, string | undefined>): LocalConfig {
   const r = LocalConfigSchema.safeParse(env);
   if (!r.success) throw new Error(`Invalid configuration: ${describeIssues(r.error)}`);
+  // Checked here rather than by a refinement: the admin commands pick their few settings from the schema.
+  if ((r.data.TELEREAD_OIDC_ISSUER === undefined) !== (r.data.TELEREAD_OIDC_CLIENT_ID === undefined)) {
+    throw new Error('Invalid configuration: TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both to sign in through an identity provider, or neither');
+  }
   return r.data;
 }

@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'gone' // 410: an expired upload URL or lease
   | 'unprocessable' // 422: the content itself was refused (a rejected study)
   | 'rate_limited' // 429: too many attempts; details.retryAfterSeconds says when to try again
+  | 'unavailable' // 503: a service TeleRead depends on cannot be reached; try again later
   | 'internal'; // 500: says nothing internal
 
 export class AppError extends Error {

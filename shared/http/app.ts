@@ -8,10 +8,10 @@ import {
   ListCasesQuerySchema,
   NextReadSchema,
 } from '../contracts/api.ts';
-import { LoginRequestSchema, LoginResponseSchema } from '../contracts/auth.ts';
+import { AuthConfigSchema, LoginRequestSchema, LoginResponseSchema, SessionUserSchema, type AuthConfig } from '../contracts/auth.ts';
 import { acknowledge, consortiumView, getCase, getInstance, getWaveform, listCases, toView } from '../application/cases.ts';
 import { WaveformResponseSchema, type WaveformResponse } from '../contracts/ecg.ts';
-import { login } from '../application/auth.ts';
+import { login, sessionUser } from '../application/auth.ts';
 import type { Deps } from '../application/deps.ts';
 import { claimNextRead, heartbeat, release } from '../application/reads.ts';
 import type { Canonicalize } from '../application/reports.ts';
@@ -36,6 +36,11 @@ export interface HttpExtras {
    * `attempts` counts wrong passwords per username (SIGN_IN_POLICY).
    */
   passwordLogin?: { hasher: PasswordHasher; attempts: AttemptLimiter };
+  /**
+   * Sign-in through an OpenID Connect issuer (AWS: Cognito's hosted sign-in; one machine: the
+   * consortium's identity provider, when configured): what `GET /api/auth/config` answers.
+   */
+  oidcConfig?: () => Promise<AuthConfig>;
   /** Receives bytes for a signed local upload URL (one machine); on AWS, clients PUT to S3 directly. */
   receiveUpload?: (token: string, body: AsyncIterable<Uint8Array>, contentLength: number | null) => Promise<{ size: number }>;
   /** A short-lived URL to fetch a stored object directly (AWS: presigned S3 GET); without it, bytes stream through the app. */
@@ -87,6 +92,20 @@ export function createApp(deps: Deps, x: HttpExtras) {
     });
   }
 
+  app.get('/api/auth/config', async (c) => {
+    if (x.oidcConfig) return c.json(await x.oidcConfig());
+    if (x.passwordLogin) return c.json({ mode: 'password' } satisfies AuthConfig);
+    throw new AppError('AUTH.NOT_CONFIGURED', 'not_found', 'This TeleRead has no way to sign in configured; tell its administrator.');
+  });
+  doc({
+    method: 'get',
+    path: '/api/auth/config',
+    summary: 'How to sign in: a password (POST /api/auth/login), or an OpenID Connect issuer (authorization code + PKCE; the ID token is the bearer token)',
+    roles: 'anyone',
+    response: AuthConfigSchema,
+    responses: { '503': 'AUTH.ISSUER_UNREACHABLE: the identity provider cannot be reached' },
+  });
+
   if (x.receiveUpload) {
     const receive = x.receiveUpload;
     app.put('/api/uploads/:token', async (c) => {
@@ -120,12 +139,15 @@ export function createApp(deps: Deps, x: HttpExtras) {
   app.use('/api/reads/*', auth);
   app.use('/api/notifications', auth);
   app.use('/api/me', auth);
+  app.use('/api/auth/session', auth);
   app.use('/api/metrics/*', auth);
   // DICOMweb (PS3.18) answers the same bearer tokens and scoping as /api.
   app.use('/dicomweb', auth);
   app.use('/dicomweb/*', auth);
 
   app.get('/api/me', (c) => c.json(me(c)));
+  app.get('/api/auth/session', async (c) => c.json(await sessionUser(deps, me(c))));
+  doc({ method: 'get', path: '/api/auth/session', summary: 'The signed-in user as the web UI shows it (after an OpenID Connect sign-in)', roles: 'all', response: SessionUserSchema });
 
   app.use('/api/consortium', auth);
   app.get('/api/consortium', (c) => c.json(consortiumView(deps, me(c))));

@@ -4,7 +4,7 @@ import { describeIssues } from '../contracts/describe.ts';
 import { AppError, type ErrorKind } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 
-const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 415 | 422 | 429 | 500> = {
+const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -16,6 +16,7 @@ const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 406 | 409 | 410 | 413 | 
   not_acceptable: 406,
   unprocessable: 422,
   rate_limited: 429,
+  unavailable: 503,
   internal: 500,
 };
 

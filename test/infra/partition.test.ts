@@ -45,4 +45,22 @@ describe('the aws-cn partition', () => {
       JwtConfiguration: { Issuer: identity.issuer, Audience: identity.audience },
     });
   });
+
+  it('in China, the api function names the issuer, the web client (default: the first audience) and the scope; endpoints come from discovery', () => {
+    const apiEnv = (s: ReturnType<typeof synth>) => {
+      const r = (s.app.toJSON() as { Resources: Record<string, { Type: string; Properties: { Environment: { Variables: Record<string, unknown> } } }> }).Resources;
+      const vars = Object.entries(r).find(([id, x]) => id.startsWith('ApiFunction') && x.Type === 'AWS::Lambda::Function')![1].Properties.Environment.Variables;
+      return Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('TELEREAD_OIDC_')));
+    };
+    expect(apiEnv(synth({ env: CN, app: { identity } }))).toEqual({
+      TELEREAD_OIDC_ISSUER: identity.issuer,
+      TELEREAD_OIDC_CLIENT_ID: 'teleread-web',
+      TELEREAD_OIDC_SCOPE: 'openid profile',
+    });
+    const two = { ...identity, audience: ['teleread-gateway', 'teleread-web'], webClientId: 'teleread-web', scope: 'openid profile groups' };
+    expect(apiEnv(synth({ env: CN, app: { identity: two } }))).toMatchObject({ TELEREAD_OIDC_CLIENT_ID: 'teleread-web', TELEREAD_OIDC_SCOPE: 'openid profile groups' });
+    // The web UI's ID tokens carry its client id as aud: the authorizer must accept it.
+    expect(() => synth({ env: CN, app: { identity: { ...identity, webClientId: 'elsewhere' } } })).toThrow(/identity.audience must list the web UI's client id/);
+    expect(() => synth({ env: CN, app: { identity: { ...identity, audience: [] } } })).toThrow(/oidcAudience/);
+  });
 });

@@ -1,4 +1,5 @@
 /** Acceptance 3: template assertions on the stateful and app stacks. */
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_INDEXES } from '../../shared/adapters/aws/dynamo-schema.ts';
 import { DEFAULT_POOLS, PRIORITIES } from '../../infra/settings.ts';
@@ -209,6 +210,7 @@ describe('TeleRead stacks', () => {
       'GET /api/health': 'NONE',
       'GET /api/keys': 'NONE',
       'GET /api/openapi.json': 'NONE',
+      'GET /api/auth/config': 'NONE',
       'GET /api/{proxy+}': 'JWT',
       'POST /api/{proxy+}': 'JWT',
       'PUT /api/{proxy+}': 'JWT',
@@ -227,5 +229,172 @@ describe('TeleRead stacks', () => {
     // The API rides on the UI's origin under /api/*, uncached, HTTPS only.
     const api = (dist.CacheBehaviors as { PathPattern: string; ViewerProtocolPolicy: string }[]).find((b) => b.PathPattern === '/api/*');
     expect(api?.ViewerProtocolPolicy).toBe('https-only');
+  });
+});
+
+/** Logical ids each resource refers to (Ref, Fn::GetAtt, ${…} of Fn::Sub, DependsOn), inside this template. */
+function references(r: Record<string, Res & { DependsOn?: string | string[] }>): Map<string, Set<string>> {
+  const walk = (n: unknown, out: Set<string>): void => {
+    if (Array.isArray(n)) return n.forEach((x) => walk(x, out));
+    if (!n || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n)) {
+      if (k === 'Ref' && typeof v === 'string') out.add(v);
+      else if (k === 'Fn::GetAtt') out.add((v as [string])[0]);
+      else {
+        if (k === 'Fn::Sub') for (const m of JSON.stringify(v).matchAll(/\$\{([A-Za-z0-9]+)/g)) out.add(m[1]!);
+        walk(v, out);
+      }
+    }
+  };
+  const refs = new Map<string, Set<string>>();
+  for (const [id, x] of Object.entries(r)) {
+    const out = new Set<string>([x.DependsOn ?? []].flat());
+    walk(x.Properties, out);
+    refs.set(id, new Set([...out].filter((d) => d in r)));
+  }
+  return refs;
+}
+
+/** A dependency cycle among the resources, as a path, or null. */
+function cycleOf(r: Record<string, Res>): string[] | null {
+  const refs = references(r);
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | null => {
+    if (state.get(id) === 'done') return null;
+    if (state.get(id) === 'open') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'open');
+    path.push(id);
+    for (const d of refs.get(id) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return null;
+  };
+  for (const id of refs.keys()) {
+    const c = visit(id);
+    if (c) return c;
+  }
+  return null;
+}
+
+describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', () => {
+  let s: Synth;
+  let ap: Record<string, Res>;
+  const one = (type: string) => {
+    const found = ofType(ap, type);
+    expect(found.length, type).toBe(1);
+    return found[0]!;
+  };
+  const apiEnv = (r: Record<string, Res>) =>
+    ofType(r, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1].Properties!['Environment'].Variables as Record<string, unknown>;
+  const OIDC_KEYS = ['TELEREAD_OIDC_ISSUER', 'TELEREAD_OIDC_CLIENT_ID', 'TELEREAD_OIDC_SCOPE', 'TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT'];
+  beforeAll(() => {
+    s = synth({ nag: false });
+    ap = resources(s.app);
+  });
+
+  it('the user pool has a hosted domain on managed login, its prefix teleread-<stage>-<stack id> unless one is given', () => {
+    const [, domain] = one('AWS::Cognito::UserPoolDomain');
+    expect(domain.Properties!['UserPoolId']).toEqual({ Ref: 'UserPool' });
+    expect(domain.Properties!['ManagedLoginVersion']).toBe(2);
+    expect(domain.Properties!['CustomDomainConfig']).toBeUndefined();
+    const prefix = JSON.stringify(domain.Properties!['Domain']);
+    expect(prefix).toContain('"teleread-test-"');
+    expect(prefix).toContain('AWS::StackId');
+    // Managed login needs a style for the client, else it shows an error page.
+    const [, style] = one('AWS::Cognito::ManagedLoginBranding');
+    expect(style.Properties).toMatchObject({ UserPoolId: { Ref: 'UserPool' }, UseCognitoProvidedValues: true });
+    expect(style.Properties!['ClientId']).toEqual({ Ref: one('AWS::Cognito::UserPoolClient')[0] });
+
+    const given = synth({ nag: false, app: { signInDomainPrefix: 'county-teleread-prod' } });
+    given.app.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'county-teleread-prod' });
+  });
+
+  it('refuses prefixes Cognito refuses: reserved words, upper case, and a stage that makes the default one invalid', () => {
+    expect(() => synth({ nag: false, app: { signInDomainPrefix: 'teleread-aws' } })).toThrow(/signInDomainPrefix "teleread-aws" must not contain "aws"/);
+    expect(() => synth({ nag: false, app: { signInDomainPrefix: 'TeleRead' } })).toThrow(/lower-case/);
+    expect(() => synth({ nag: false, stage: 'cognito' })).toThrow(/default sign-in domain prefix teleread-cognito-<id> must not contain.*signInDomainPrefix/);
+  });
+
+  it('the web client: code grant only, scope openid, redirects to the distribution, reads the clinic and pools, SRP kept', () => {
+    const [, client] = one('AWS::Cognito::UserPoolClient');
+    const [distId] = one('AWS::CloudFront::Distribution');
+    const onDistribution = (path: string) => ({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distId, 'DomainName'] }, path]] });
+    expect(client.Properties).toMatchObject({
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid'],
+      CallbackURLs: [onDistribution('/auth/callback')],
+      LogoutURLs: [onDistribution('/login')],
+      GenerateSecret: false,
+      SupportedIdentityProviders: ['COGNITO'],
+      ReadAttributes: ['custom:clinicId', 'custom:pools'],
+    });
+    expect(client.Properties!['ExplicitAuthFlows']).toContain('ALLOW_USER_SRP_AUTH');
+    expect(client.Properties!['WriteAttributes']).toBeUndefined();
+    // The JWT authorizer accepts exactly this client's ID tokens.
+    s.app.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Audience: [{ Ref: one('AWS::Cognito::UserPoolClient')[0] }], Issuer: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['UserPool', 'ProviderURL'] }]] } },
+    });
+  });
+
+  it('the api function (only it) has the issuer, the client, the scope and the hosted domain\'s endpoints', () => {
+    const [clientId] = one('AWS::Cognito::UserPoolClient');
+    const [domainId] = one('AWS::Cognito::UserPoolDomain');
+    const hosted = (path: string) => ({ 'Fn::Join': ['', ['https://', { Ref: domainId }, `.auth.ap-southeast-1.amazoncognito.com${path}`]] });
+    expect(apiEnv(ap)).toMatchObject({
+      TELEREAD_OIDC_ISSUER: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['UserPool', 'ProviderURL'] }]] },
+      TELEREAD_OIDC_CLIENT_ID: { Ref: clientId },
+      TELEREAD_OIDC_SCOPE: 'openid',
+      TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: hosted('/oauth2/authorize'),
+      TELEREAD_OIDC_TOKEN_ENDPOINT: hosted('/oauth2/token'),
+      TELEREAD_OIDC_END_SESSION_ENDPOINT: hosted('/logout'),
+    });
+    for (const [id, f] of ofType(ap, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('ApiFunction'))) {
+      expect(Object.keys(f.Properties!['Environment'].Variables).filter((k) => k.startsWith('TELEREAD_OIDC_')), id).toEqual([]);
+    }
+    expect(outputs(s.app)['SignInDomainUrl']?.Value).toEqual(hosted(''));
+  });
+
+  it('client → distribution → API, authorizer and api function → client: no circular dependency', () => {
+    expect(cycleOf(ap)).toBeNull();
+    // The check finds a cycle when there is one.
+    expect(cycleOf({ A: { Type: 'X', Properties: { v: { Ref: 'B' } } }, B: { Type: 'X', Properties: { v: { 'Fn::GetAtt': ['A', 'Arn'] } } } })).toEqual(['A', 'B', 'A']);
+    const refs = references(ap);
+    const [clientId] = one('AWS::Cognito::UserPoolClient');
+    const [distId] = one('AWS::CloudFront::Distribution');
+    expect(refs.get(clientId)).toContain(distId);
+  });
+
+  it('web: false with webOrigins: the redirects name those origins only', () => {
+    const t = synth({ nag: false, app: { web: false, webOrigins: ['https://teleread.county.example.cn', 'http://localhost:5173'] } });
+    const r = resources(t.app);
+    expect(ofType(r, 'AWS::CloudFront::Distribution')).toEqual([]);
+    t.app.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      CallbackURLs: ['https://teleread.county.example.cn/auth/callback', 'http://localhost:5173/auth/callback'],
+      LogoutURLs: ['https://teleread.county.example.cn/login', 'http://localhost:5173/login'],
+    });
+    expect(Object.keys(apiEnv(r)).filter((k) => k.startsWith('TELEREAD_OIDC_')).sort()).toEqual([...OIDC_KEYS].sort());
+    expect(() => synth({ nag: false, app: { web: false, webOrigins: ['https://teleread.example/'] } })).toThrow(/webOrigins: .* is not an origin/);
+    expect(() => synth({ nag: false, app: { web: false, webOrigins: ['http://teleread.example'] } })).toThrow(/webOrigins/);
+  });
+
+  it('web: false and no webOrigins: an API-only deployment (no hosted domain, OAuth off, no OIDC settings) and a warning', () => {
+    const t = synth({ nag: false, app: { web: false } });
+    const r = resources(t.app);
+    expect(ofType(r, 'AWS::Cognito::UserPoolDomain')).toEqual([]);
+    expect(ofType(r, 'AWS::Cognito::ManagedLoginBranding')).toEqual([]);
+    t.app.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlowsUserPoolClient: false,
+      AllowedOAuthFlows: Match.absent(),
+      CallbackURLs: Match.absent(),
+    });
+    expect(Object.keys(apiEnv(r)).filter((k) => k.startsWith('TELEREAD_OIDC_'))).toEqual([]);
+    const warnings = t.stacks.app.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringMatching(/no hosted sign-in.*--context webOrigins=/)]);
   });
 });

@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next';
 import { loadSession, saveSession, setUnauthorizedHandler, type Session } from './api.ts';
 import { LANGS, setLanguage, type Lang } from './i18n.ts';
 import { match, navigate, usePath } from './router.ts';
-import { Login } from './pages/Login.tsx';
+import { Login, SignInCallback } from './pages/Login.tsx';
+import { authConfig, CALLBACK_PATH, renewSession, signOutUrl } from './oidc.ts';
 import { TechnicianHome, TechnicianCase } from './pages/Technician.tsx';
 import { ReaderHome } from './pages/Reader.tsx';
 import { ReadingScreen } from './pages/Reading.tsx';
@@ -18,12 +19,58 @@ export function App() {
   const path = usePath();
   const [session, setSession] = useState<Session | null>(loadSession);
 
-  const logout = useCallback(() => {
+  // An expired or refused token: back to the sign-in page (the identity provider's session, if
+  // any, stays, so signing in again there is one click).
+  const expire = useCallback(() => {
     saveSession(null);
     setSession(null);
     navigate('/login', true);
   }, []);
-  useEffect(() => setUnauthorizedHandler(logout), [logout]);
+  useEffect(() => setUnauthorizedHandler(expire), [expire]);
+  // Signing out on purpose also ends the identity provider's session: on a shared clinic PC the
+  // next person must not be signed straight back in as this user.
+  const logout = useCallback(() => {
+    const token = loadSession()?.token;
+    expire();
+    if (!token) return;
+    authConfig().then(
+      (c) => {
+        const url = signOutUrl(c, token);
+        if (url) location.assign(url);
+      },
+      () => {},
+    );
+  }, [expire]);
+
+  // An identity provider's ID token is renewed before it expires (retried every 30 s until it is),
+  // so a reader is not sent to the sign-in page in the middle of a report. Only the stored session
+  // changes (API calls read the token from there): the pages keep their state.
+  const renewable = session?.renewal !== undefined;
+  useEffect(() => {
+    if (!renewable) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const schedule = (at: number) => (timer = setTimeout(run, Math.max(0, at - Date.now())));
+    const run = () => {
+      const current = loadSession();
+      if (!current?.renewal) return;
+      authConfig()
+        .then((c) => renewSession(c, current))
+        .then(
+          (next) => {
+            if (!live || !next) return;
+            saveSession(next);
+            if (next.renewal) schedule(next.renewal.at);
+          },
+          () => live && schedule(Date.now() + 30_000),
+        );
+    };
+    schedule(loadSession()?.renewal?.at ?? Date.now());
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [renewable, session?.user.id]);
 
   useEffect(() => {
     document.title = t('app.title');
@@ -43,16 +90,22 @@ export function App() {
       </Shell>
     );
 
+  const signedIn = (s: Session) => {
+    saveSession(s);
+    setSession(s);
+    navigate(HOME[s.user.role], true);
+  };
+  if (!session && path === CALLBACK_PATH) {
+    return (
+      <Shell session={null} onLogout={logout}>
+        <SignInCallback onLogin={signedIn} />
+      </Shell>
+    );
+  }
   if (!session) {
     return (
       <Shell session={null} onLogout={logout}>
-        <Login
-          onLogin={(s) => {
-            saveSession(s);
-            setSession(s);
-            navigate(HOME[s.user.role], true);
-          }}
-        />
+        <Login onLogin={signedIn} />
       </Shell>
     );
   }

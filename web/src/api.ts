@@ -32,6 +32,8 @@ export interface Consortium {
 export interface Session {
   token: string;
   user: User;
+  /** Signed in through an identity provider: how to renew the ID token, and when (this computer's clock, ms). */
+  renewal?: { refreshToken: string; at: number; sub: string };
 }
 
 export interface UploadTarget {
@@ -106,8 +108,8 @@ function token(): string | undefined {
   return loadSession()?.token;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown, opts: { keepalive?: boolean } = {}): Promise<T> {
-  const t = token();
+export async function call<T>(method: string, path: string, body?: unknown, opts: { keepalive?: boolean; bearer?: string } = {}): Promise<T> {
+  const t = opts.bearer ?? token();
   const r = await fetch(path, {
     method,
     headers: {
@@ -127,7 +129,8 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
   }
   if (!r.ok) {
     const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-    if (r.status === 401 && !path.endsWith('/auth/login')) onUnauthorized();
+    // A refused sign-in (wrong password, a token the server does not take) is the sign-in page's to show.
+    if (r.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
     throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`, e?.details ?? {});
   }
   return json as T;
