@@ -46,6 +46,8 @@ export const AwsConfigSchema = z.object({
   TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: HttpsUrl.optional(),
   TELEREAD_OIDC_TOKEN_ENDPOINT: HttpsUrl.optional(),
   TELEREAD_OIDC_END_SESSION_ENDPOINT: HttpsUrl.optional(),
+  /** Where the web UI revokes its refresh token at sign-out (RFC 7009; Cognito's /oauth2/revoke). */
+  TELEREAD_OIDC_REVOCATION_ENDPOINT: HttpsUrl.optional(),
 }).superRefine((c, ctx) => {
   if ((c.TELEREAD_OIDC_ISSUER === undefined) !== (c.TELEREAD_OIDC_CLIENT_ID === undefined)) {
     ctx.addIssue({
@@ -55,7 +57,7 @@ export const AwsConfigSchema = z.object({
     });
   }
   if (c.TELEREAD_OIDC_ISSUER !== undefined) return;
-  for (const k of ['TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT'] as const) {
+  for (const k of ['TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT', 'TELEREAD_OIDC_REVOCATION_ENDPOINT'] as const) {
     if (c[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'an endpoint needs its issuer: set TELEREAD_OIDC_ISSUER too' });
   }
 });
@@ -71,6 +73,7 @@ export function oidcSettings(cfg: AwsConfig): OidcSettings | null {
     authorizationEndpoint: cfg.TELEREAD_OIDC_AUTHORIZATION_ENDPOINT,
     tokenEndpoint: cfg.TELEREAD_OIDC_TOKEN_ENDPOINT,
     endSessionEndpoint: cfg.TELEREAD_OIDC_END_SESSION_ENDPOINT,
+    revocationEndpoint: cfg.TELEREAD_OIDC_REVOCATION_ENDPOINT,
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { admitListedUsers } from '../shared/application/auth.ts';
 import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
 import { deliverReport, repairUnappliedSignatures } from '../shared/application/reports.ts';
 import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
@@ -257,7 +258,7 @@ export async function composeLocal(
     : null;
   const app = createApp(deps, {
     ...(oidc
-      ? { tokens: new JwksTokenService(oidc), oidcConfig: () => oidc.authConfig() }
+      ? { tokens: new JwksTokenService(oidc, { admit: admitListedUsers(deps) }), oidcConfig: () => oidc.authConfig() }
       : { tokens, passwordLogin: { hasher, attempts: new MemoryAttemptLimiter() } }),
     canonicalize: canonicalBytes,
     receiveUpload,

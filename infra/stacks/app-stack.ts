@@ -445,6 +445,7 @@ export class AppStack extends Stack {
           TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: `${base}/oauth2/authorize`,
           TELEREAD_OIDC_TOKEN_ENDPOINT: `${base}/oauth2/token`,
           TELEREAD_OIDC_END_SESSION_ENDPOINT: `${base}/logout`,
+          TELEREAD_OIDC_REVOCATION_ENDPOINT: `${base}/oauth2/revoke`,
         };
         new CfnOutput(this, 'SignInDomainUrl', { value: base });
       }

@@ -49,6 +49,8 @@ export const OidcSettingsSchema = z.object({
   tokenEndpoint: z.string().url().optional(),
   /** RP-initiated logout (OIDC `end_session_endpoint`, or Cognito's `/logout`). */
   endSessionEndpoint: z.string().url().optional(),
+  /** Refresh-token revocation (RFC 7009), used at sign-out. */
+  revocationEndpoint: z.string().url().optional(),
 });
 export type OidcSettings = z.infer<typeof OidcSettingsSchema>;
 
@@ -65,6 +67,7 @@ export const AuthConfigSchema = z.discriminatedUnion('mode', [
     authorizationEndpoint: z.string().url(),
     tokenEndpoint: z.string().url(),
     endSessionEndpoint: z.string().url().optional(),
+    revocationEndpoint: z.string().url().optional(),
   }),
 ]);
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;

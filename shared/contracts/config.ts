@@ -48,9 +48,30 @@ export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 export function loadLocalConfig(env: Record<string, string | undefined>): LocalConfig {
   const r = LocalConfigSchema.safeParse(env);
   if (!r.success) throw new Error(`Invalid configuration: ${describeIssues(r.error)}`);
-  // Checked here rather than by a refinement: the admin commands pick their few settings from the schema.
-  if ((r.data.TELEREAD_OIDC_ISSUER === undefined) !== (r.data.TELEREAD_OIDC_CLIENT_ID === undefined)) {
-    throw new Error('Invalid configuration: TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both to sign in through an identity provider, or neither');
-  }
+  // Checked here rather than by refinements: the admin commands pick their few settings from the schema.
+  const problem = oidcProblem(r.data);
+  if (problem) throw new Error(`Invalid configuration: ${problem}`);
   return r.data;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Why the identity-provider settings cannot work, or null. */
+function oidcProblem(c: LocalConfig): string | null {
+  if ((c.TELEREAD_OIDC_ISSUER === undefined) !== (c.TELEREAD_OIDC_CLIENT_ID === undefined)) {
+    return 'TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both to sign in through an identity provider, or neither';
+  }
+  if (!c.TELEREAD_OIDC_ISSUER) return null;
+  const issuer = new URL(c.TELEREAD_OIDC_ISSUER);
+  // The provider's signing keys are fetched from it: over plain http anyone on the way could swap them.
+  if (issuer.protocol !== 'https:' && !LOOPBACK.has(issuer.hostname)) {
+    return 'TELEREAD_OIDC_ISSUER must be an https URL (the provider\'s signing keys are fetched from it); plain http is accepted only on this computer (127.0.0.1, localhost)';
+  }
+  // Browsers give a page the cryptography of the PKCE sign-in only over https (or on the computer itself).
+  const origin = c.TELEREAD_PUBLIC_URL ? new URL(c.TELEREAD_PUBLIC_URL) : null;
+  const browserSafe = origin ? origin.protocol === 'https:' || LOOPBACK.has(origin.hostname) : LOOPBACK.has(c.HOST);
+  if (!browserSafe) {
+    return 'signing in through an identity provider needs the web UI on https: put TeleRead behind an https reverse proxy and set TELEREAD_PUBLIC_URL=https://… (browsers refuse the sign-in\'s cryptography to plain-http pages on other computers)';
+  }
+  return null;
 }

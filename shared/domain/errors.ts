@@ -23,8 +23,10 @@ export class AppError extends Error {
     readonly kind: ErrorKind,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** What went wrong underneath (logged by the HTTP layer by class and code only; never answered). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'AppError';
   }
 }

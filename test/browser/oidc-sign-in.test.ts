@@ -70,8 +70,11 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
     // The code and state do not stay in the address bar or the history's current entry.
     expect(page.url()).not.toContain('code=');
 
+    // The round trip through the provider's sign-out page, back to TeleRead's sign-in page.
+    const endSession = page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/session/end`));
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${srv.url}/login`);
+    await endSession;
+    await page.waitForURL(`${srv.url}/login`, { waitUntil: 'load' });
     await page.getByRole('button', { name: 'Sign in with your consortium account' }).waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('teleread.session'))).toBeNull();
     // The provider's session ended too: signing in again asks for the username again.
@@ -103,8 +106,24 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
     expect(page.url()).toBe(`${srv.url}/tech`);
     expect(await typed.inputValue()).toBe('typed before the renewal');
     expect((await new Api(srv.url, second.token).call('GET', '/api/cases')).status).toBe(200);
+
+    // A token the API refuses (as after a computer slept past its expiry) is renewed once and the call
+    // made again, instead of sending the user to the sign-in page.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('teleread.session')!) as { token: string; renewal: { at: number } };
+      s.token = 'expired-while-asleep';
+      s.renewal.at = Date.now() + 3600_000;
+      sessionStorage.setItem('teleread.session', JSON.stringify(s));
+    });
+    await page.reload();
+    await expect.poll(async () => (await stored())?.token.split('.').length, { timeout: 10_000 }).toBe(3);
+    expect(page.url()).toBe(`${srv.url}/tech`);
+    expect(claims((await stored())!.token).sub).toBe('tech-a');
+
+    const endSession = page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/session/end`));
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${srv.url}/login`);
+    await endSession;
+    await page.waitForURL(`${srv.url}/login`, { waitUntil: 'load' });
     await page.close();
   });
 
@@ -118,6 +137,15 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
     await alert.waitFor();
     expect(await alert.innerText()).toContain('no single TeleRead role');
     expect(await page.evaluate(() => sessionStorage.getItem('teleread.session'))).toBeNull();
+    // The provider still holds the refused account's session: the way out asks it for its form again.
+    await page.getByRole('button', { name: 'Sign in as someone else' }).click();
+    await page.locator('input[name=login]').fill('tech-a');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${srv.url}/tech`);
+    const endSession = page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/session/end`));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await endSession;
+    await page.waitForURL(`${srv.url}/login`, { waitUntil: 'load' });
     await page.close();
   });
 

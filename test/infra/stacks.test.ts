@@ -290,7 +290,7 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
   };
   const apiEnv = (r: Record<string, Res>) =>
     ofType(r, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1].Properties!['Environment'].Variables as Record<string, unknown>;
-  const OIDC_KEYS = ['TELEREAD_OIDC_ISSUER', 'TELEREAD_OIDC_CLIENT_ID', 'TELEREAD_OIDC_SCOPE', 'TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT'];
+  const OIDC_KEYS = ['TELEREAD_OIDC_ISSUER', 'TELEREAD_OIDC_CLIENT_ID', 'TELEREAD_OIDC_SCOPE', 'TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT', 'TELEREAD_OIDC_REVOCATION_ENDPOINT'];
   beforeAll(() => {
     s = synth({ nag: false });
     ap = resources(s.app);
@@ -352,6 +352,7 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
       TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: hosted('/oauth2/authorize'),
       TELEREAD_OIDC_TOKEN_ENDPOINT: hosted('/oauth2/token'),
       TELEREAD_OIDC_END_SESSION_ENDPOINT: hosted('/logout'),
+      TELEREAD_OIDC_REVOCATION_ENDPOINT: hosted('/oauth2/revoke'),
     });
     for (const [id, f] of ofType(ap, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('ApiFunction'))) {
       expect(Object.keys(f.Properties!['Environment'].Variables).filter((k) => k.startsWith('TELEREAD_OIDC_')), id).toEqual([]);

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { loadSession, saveSession, setUnauthorizedHandler, type Session } from './api.ts';
+import { loadSession, saveSession, setRenewer, setUnauthorizedHandler, type Session } from './api.ts';
 import { LANGS, setLanguage, type Lang } from './i18n.ts';
 import { match, navigate, usePath } from './router.ts';
 import { Login, SignInCallback } from './pages/Login.tsx';
-import { authConfig, CALLBACK_PATH, renewSession, signOutUrl } from './oidc.ts';
+import { authConfig, CALLBACK_PATH, renewStoredSession, signOutAtIssuer } from './oidc.ts';
 import { TechnicianHome, TechnicianCase } from './pages/Technician.tsx';
 import { ReaderHome } from './pages/Reader.tsx';
 import { ReadingScreen } from './pages/Reading.tsx';
@@ -30,45 +30,48 @@ export function App() {
   // Signing out on purpose also ends the identity provider's session: on a shared clinic PC the
   // next person must not be signed straight back in as this user.
   const logout = useCallback(() => {
-    const token = loadSession()?.token;
+    const s = loadSession();
     expire();
-    if (!token) return;
-    authConfig().then(
-      (c) => {
-        const url = signOutUrl(c, token);
-        if (url) location.assign(url);
-      },
-      () => {},
-    );
+    if (!s) return;
+    authConfig()
+      .then((c) => signOutAtIssuer(c, s))
+      .then(
+        (url) => url && location.assign(url),
+        () => {},
+      );
   }, [expire]);
 
-  // An identity provider's ID token is renewed before it expires (retried every 30 s until it is),
-  // so a reader is not sent to the sign-in page in the middle of a report. Only the stored session
-  // changes (API calls read the token from there): the pages keep their state.
+  // An identity provider's ID token is renewed before it expires (retried every 30 s while the
+  // provider cannot be reached), and at once when the API refuses an expired one (a computer that
+  // slept); only the stored session changes (API calls read the token from there), so the pages keep
+  // their state.
   const renewable = session?.renewal !== undefined;
   useEffect(() => {
     if (!renewable) return;
+    setRenewer(renewStoredSession);
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const schedule = (at: number) => (timer = setTimeout(run, Math.max(0, at - Date.now())));
-    const run = () => {
-      const current = loadSession();
-      if (!current?.renewal) return;
-      authConfig()
-        .then((c) => renewSession(c, current))
-        .then(
-          (next) => {
-            if (!live || !next) return;
-            saveSession(next);
-            if (next.renewal) schedule(next.renewal.at);
-          },
-          () => live && schedule(Date.now() + 30_000),
-        );
+    const schedule = () => {
+      clearTimeout(timer);
+      const at = loadSession()?.renewal?.at;
+      if (live && at !== undefined) timer = setTimeout(run, Math.max(0, at - Date.now()));
     };
-    schedule(loadSession()?.renewal?.at ?? Date.now());
+    const run = () =>
+      renewStoredSession().then(schedule, () => {
+        if (live) timer = setTimeout(run, 30_000);
+      });
+    // Timers do not run while a laptop sleeps: look again when the page is shown.
+    const onVisible = () => {
+      const at = loadSession()?.renewal?.at;
+      if (document.visibilityState === 'visible' && at !== undefined && at <= Date.now()) run();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    schedule();
     return () => {
       live = false;
       clearTimeout(timer);
+      setRenewer(null);
+      document.removeEventListener('visibilitychange', onVisible);
     };
   }, [renewable, session?.user.id]);
 

@@ -33,7 +33,7 @@ export interface Session {
   token: string;
   user: User;
   /** Signed in through an identity provider: how to renew the ID token, and when (this computer's clock, ms). */
-  renewal?: { refreshToken: string; at: number; sub: string };
+  renewal?: { refreshToken: string; at: number; sub: string; until: number };
 }
 
 export interface UploadTarget {
@@ -104,21 +104,35 @@ export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
 }
 
+/** Renews the session's token (identity-provider sessions); true when a new token is stored. */
+let renewer: (() => Promise<boolean>) | null = null;
+export function setRenewer(f: (() => Promise<boolean>) | null): void {
+  renewer = f;
+}
+
 function token(): string | undefined {
   return loadSession()?.token;
 }
 
 export async function call<T>(method: string, path: string, body?: unknown, opts: { keepalive?: boolean; bearer?: string } = {}): Promise<T> {
-  const t = opts.bearer ?? token();
-  const r = await fetch(path, {
-    method,
-    headers: {
-      ...(t ? { authorization: `Bearer ${t}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    keepalive: opts.keepalive,
-  });
+  const send = (t: string | undefined) =>
+    fetch(path, {
+      method,
+      headers: {
+        ...(t ? { authorization: `Bearer ${t}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive: opts.keepalive,
+    });
+  const sentWith = opts.bearer ?? token();
+  let r = await send(sentWith);
+  // A token that expired while the computer slept (or the tab was closed) is renewed once, and the
+  // call made again, before anyone is sent to the sign-in page.
+  if (r.status === 401 && !opts.bearer && !path.startsWith('/api/auth/') && renewer) {
+    const renewed = token() !== sentWith || (await renewer().catch(() => false));
+    if (renewed) r = await send(token());
+  }
   if (r.status === 204) return null as T;
   const text = await r.text();
   let json: unknown = null;

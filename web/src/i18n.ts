@@ -6,7 +6,7 @@ const zh = {
   login: {
     title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败：{{msg}}',
     loading: '正在读取登录方式…', retry: '重试', viaIssuer: '本系统使用医共体的统一身份认证登录。',
-    withIssuer: '使用统一身份认证登录', completing: '正在完成登录…', again: '重新登录', noIssuer: '本系统未配置统一身份认证',
+    withIssuer: '使用统一身份认证登录', completing: '正在完成登录…', again: '重新登录', otherUser: '使用其他账号登录', noIssuer: '本系统未配置统一身份认证',
   },
   role: { technician: '技师', reader: '诊断医师', admin: '管理员' },
   priority: { stat: '危急', urgent: '加急', routine: '常规' },
@@ -82,7 +82,7 @@ const en: typeof zh = {
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {{msg}}',
     loading: 'Finding out how to sign in…', retry: 'Try again', viaIssuer: 'This TeleRead signs you in with your consortium account.',
-    withIssuer: 'Sign in with your consortium account', completing: 'Completing sign-in…', again: 'Sign in again', noIssuer: 'This TeleRead has no identity provider configured',
+    withIssuer: 'Sign in with your consortium account', completing: 'Completing sign-in…', again: 'Sign in again', otherUser: 'Sign in as someone else', noIssuer: 'This TeleRead has no identity provider configured',
   },
   role: { technician: 'Technician', reader: 'Reader', admin: 'Administrator' },
   priority: { stat: 'STAT', urgent: 'Urgent', routine: 'Routine' },

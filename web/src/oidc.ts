@@ -4,7 +4,7 @@
  * bearer token; the server verifies it (signature, issuer, audience, expiry) on every request.
  */
 import * as oauth from 'oauth4webapi';
-import { call, type Session, type User } from './api.ts';
+import { ApiError, call, loadSession, saveSession, type Session, type User } from './api.ts';
 
 export type AuthConfig =
   | { mode: 'password' }
@@ -16,6 +16,7 @@ export type AuthConfig =
       authorizationEndpoint: string;
       tokenEndpoint: string;
       endSessionEndpoint?: string;
+      revocationEndpoint?: string;
     };
 type OidcConfig = Extract<AuthConfig, { mode: 'oidc' }>;
 
@@ -24,14 +25,28 @@ const PENDING = 'teleread.oidc.pending';
 /** Where the issuer sends the browser back (registered with the issuer as the redirect URI). */
 export const CALLBACK_PATH = '/auth/callback';
 const SIGNED_OUT_PATH = '/login';
+/** However often it is renewed, a session ends this long after its sign-in (an unattended clinic PC). */
+const SESSION_MAX_MS = 12 * 3600_000;
 
 /** Asymmetric algorithms only: a public client has no secret an HMAC could use. */
 const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** How far this computer's clock is behind the server's (seconds; from the answer's Date header). */
+let clockSkew = 0;
 let config: Promise<AuthConfig> | null = null;
 /** How this TeleRead signs in (asked once per page load; a failure is asked again next time). */
 export function authConfig(): Promise<AuthConfig> {
-  config ??= call<AuthConfig>('GET', '/api/auth/config').catch((e: unknown) => {
+  config ??= (async () => {
+    const sent = Date.now();
+    const r = await fetch('/api/auth/config');
+    const json = (await r.json().catch(() => null)) as (AuthConfig & { error?: { code?: string; message?: string } }) | null;
+    if (!r.ok) throw new ApiError(r.status, json?.error?.code ?? `HTTP.${r.status}`, json?.error?.message ?? `${r.status} ${r.statusText}`);
+    // A clinic PC's clock may be hours off (a hardware clock kept in local time): the ID token's
+    // times are checked against the server's clock instead, as the server checks them again anyway.
+    const date = Date.parse(r.headers.get('date') ?? '');
+    if (Number.isFinite(date)) clockSkew = Math.round((date - (sent + Date.now()) / 2) / 1000);
+    return json as AuthConfig;
+  })().catch((e: unknown) => {
     config = null;
     throw e;
   });
@@ -45,8 +60,13 @@ function server(c: OidcConfig): oauth.AuthorizationServer {
     issuer: c.issuer,
     authorization_endpoint: c.authorizationEndpoint,
     token_endpoint: c.tokenEndpoint,
+    ...(c.revocationEndpoint ? { revocation_endpoint: c.revocationEndpoint } : {}),
     id_token_signing_alg_values_supported: ALGS,
   };
+}
+
+function client(c: OidcConfig): oauth.Client {
+  return { client_id: c.clientId, [oauth.clockSkew]: clockSkew };
 }
 
 /** Plain http is accepted only for an issuer on this very computer (tests, a demo); never across a network. */
@@ -54,9 +74,27 @@ function insecureAllowed(url: string): boolean {
   const u = new URL(url);
   return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
 }
+const requestOptions = (c: OidcConfig) => ({ [oauth.allowInsecureRequests]: insecureAllowed(c.tokenEndpoint) });
 
-/** Leave for the issuer's sign-in page. */
-export async function beginSignIn(c: OidcConfig): Promise<void> {
+/** Why a sign-in through the issuer did not work; `code` picks the message shown in the user's language. */
+export class SignInError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Leave for the issuer's sign-in page. `switchUser` asks it to show its sign-in form even when it
+ * still holds someone's session (a shared clinic PC; an account TeleRead refused).
+ */
+export async function beginSignIn(c: OidcConfig, opts: { switchUser?: boolean; language?: string } = {}): Promise<void> {
+  // PKCE needs WebCrypto, which browsers give only to https pages (and pages of this computer).
+  if (!globalThis.isSecureContext || !crypto.subtle) {
+    throw new SignInError('AUTH.NEEDS_HTTPS', 'Signing in needs this page on https; ask the administrator for the https address of TeleRead.');
+  }
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
@@ -70,88 +108,127 @@ export async function beginSignIn(c: OidcConfig): Promise<void> {
   u.searchParams.set('nonce', nonce);
   u.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
   u.searchParams.set('code_challenge_method', 'S256');
+  if (opts.switchUser) u.searchParams.set('prompt', 'login');
+  if (opts.language) u.searchParams.set('ui_locales', opts.language);
   location.assign(u.href);
 }
 
-/** Why a return from the issuer did not sign in; `code` is shown to the user with the message. */
-export class SignInError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** One completion per arrival at the callback, however many times the page asks (React's StrictMode runs effects twice). */
+let completing: { url: string; result: Promise<Session> } | null = null;
 
 /**
  * Back from the issuer at CALLBACK_PATH: check the answer belongs to the sign-in this tab started
  * (state), trade the code for tokens (PKCE verifier; the ID token's issuer, audience, expiry and
  * nonce are checked), then ask TeleRead who that is.
  */
-export async function completeSignIn(c: OidcConfig, here: URL): Promise<Session> {
+export function completeSignIn(c: OidcConfig, here: URL): Promise<Session> {
+  if (completing?.url !== here.href) completing = { url: here.href, result: complete(c, here) };
+  return completing.result;
+}
+
+async function complete(c: OidcConfig, here: URL): Promise<Session> {
   const raw = sessionStorage.getItem(PENDING);
   sessionStorage.removeItem(PENDING);
   if (!raw) throw new SignInError('AUTH.NO_PENDING_SIGN_IN', 'This page was opened without a sign-in started here (an old link, or another tab). Sign in again.');
   const pending = JSON.parse(raw) as { verifier: string; state: string; nonce: string };
   const as = server(c);
-  const client: oauth.Client = { client_id: c.clientId };
-  const insecure = { [oauth.allowInsecureRequests]: insecureAllowed(c.tokenEndpoint) };
   let result: oauth.TokenEndpointResponse;
   try {
-    const params = oauth.validateAuthResponse(as, client, here, pending.state);
-    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri(), pending.verifier, insecure);
-    result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pending.nonce, requireIdToken: true });
+    const params = oauth.validateAuthResponse(as, client(c), here, pending.state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client(c), oauth.None(), params, redirectUri(), pending.verifier, requestOptions(c));
+    result = await oauth.processAuthorizationCodeResponse(as, client(c), response, { expectedNonce: pending.nonce, requireIdToken: true });
   } catch (e) {
     // The issuer's own refusal (e.g. access_denied) says what happened; anything else is a broken round trip.
-    if (e instanceof oauth.AuthorizationResponseError) {
-      throw new SignInError(`OIDC.${e.error.toUpperCase()}`, e.error_description ?? e.error);
-    }
+    if (e instanceof oauth.AuthorizationResponseError) throw new SignInError(`OIDC.${e.error.toUpperCase()}`, e.error_description ?? e.error);
     throw new SignInError('OIDC.FAILED', e instanceof Error ? e.message : String(e));
   }
   const idToken = result.id_token;
   if (!idToken) throw new SignInError('OIDC.FAILED', 'The identity provider gave no ID token.');
   const user = await call<User>('GET', '/api/auth/session', undefined, { bearer: idToken });
-  return { token: idToken, user, ...renewalOf(result, undefined) };
+  const renewal = renewalOf(result, undefined, Date.now() + SESSION_MAX_MS);
+  return { token: idToken, user, ...(renewal ? { renewal } : {}) };
 }
 
 /**
  * When to renew: after 80 % of the ID token's lifetime, counted on this computer's clock from now
- * (the token's own times are the issuer's clock, which a clinic PC's need not match).
+ * (the token's own times are the issuer's clock).
  */
-function renewalOf(result: oauth.TokenEndpointResponse, previous: string | undefined): Pick<Session, 'renewal'> {
+function renewalOf(result: oauth.TokenEndpointResponse, previous: string | undefined, until: number): Session['renewal'] {
   const refreshToken = result.refresh_token ?? previous;
   const claims = oauth.getValidatedIdTokenClaims(result);
-  if (!refreshToken || !claims) return {};
+  if (!refreshToken || !claims) return undefined;
   const lifetimeMs = Math.max(0, (claims.exp - claims.iat) * 1000);
-  return { renewal: { refreshToken, at: Date.now() + lifetimeMs * 0.8, sub: claims.sub } };
+  return { refreshToken, at: Date.now() + lifetimeMs * 0.8, sub: claims.sub, until };
+}
+
+let renewing: Promise<boolean> | null = null;
+
+/**
+ * Renew the stored session's ID token with its refresh token, so a reader is not sent to the sign-in
+ * page in the middle of a report. One renewal at a time for the tab (a refresh token may be good for
+ * one use only). True when the stored session now holds a new token; false when it cannot be renewed
+ * (none to renew, past the session's end, or the issuer refused: then it is not tried again). Throws
+ * when the issuer could not be reached (worth trying again).
+ */
+export function renewStoredSession(): Promise<boolean> {
+  renewing ??= renew().finally(() => {
+    renewing = null;
+  });
+  return renewing;
+}
+
+/** This session is not renewed again: the token in hand lasts until it expires, then the sign-in page. */
+function stopRenewing(s: Session): false {
+  const { renewal: _dropped, ...rest } = s;
+  if (loadSession()?.token === s.token) saveSession(rest);
+  return false;
+}
+
+async function renew(): Promise<boolean> {
+  const s = loadSession();
+  if (!s?.renewal) return false;
+  if (Date.now() >= s.renewal.until) return stopRenewing(s);
+  const c = await authConfig();
+  if (c.mode !== 'oidc') return stopRenewing(s);
+  const as = server(c);
+  let result: oauth.TokenEndpointResponse;
+  try {
+    const response = await oauth.refreshTokenGrantRequest(as, client(c), oauth.None(), s.renewal.refreshToken, requestOptions(c));
+    result = await oauth.processRefreshTokenResponse(as, client(c), response);
+  } catch (e) {
+    // The issuer refused the refresh token (expired, revoked, used elsewhere): not worth asking again.
+    if (e instanceof oauth.ResponseBodyError) return stopRenewing(s);
+    throw e;
+  }
+  // The same person: a renewed token for someone else (a provider bug, a mixed-up session) is not taken.
+  if (!result.id_token || oauth.getValidatedIdTokenClaims(result)?.sub !== s.renewal.sub) return stopRenewing(s);
+  // Signed out (or in as someone else) while the renewal was on its way: keep out of that session.
+  if (loadSession()?.token !== s.token) return false;
+  const renewal = renewalOf(result, s.renewal.refreshToken, s.renewal.until);
+  saveSession({ ...s, token: result.id_token, ...(renewal ? { renewal } : { renewal: undefined }) });
+  return true;
 }
 
 /**
- * A new ID token for a session signed in through the issuer (its refresh token), so a reader is
- * not sent back to the sign-in page in the middle of a report when the first token expires. Null
- * when the session cannot be renewed (no refresh token, or the issuer gave no ID token); throws when
- * the issuer refused or could not be reached.
+ * Sign out at the issuer too: its refresh token is revoked (no one can renew this session from a
+ * copy), then the issuer's sign-out page ends its own session, so the next person at a shared
+ * clinic PC is not signed straight back in. Returns where to go, or null when the issuer has no
+ * sign-out page.
  */
-export async function renewSession(c: AuthConfig, s: Session): Promise<Session | null> {
-  if (c.mode !== 'oidc' || !s.renewal) return null;
-  const as = server(c);
-  const client: oauth.Client = { client_id: c.clientId };
-  const insecure = { [oauth.allowInsecureRequests]: insecureAllowed(c.tokenEndpoint) };
-  const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), s.renewal.refreshToken, insecure);
-  const result = await oauth.processRefreshTokenResponse(as, client, response);
-  if (!result.id_token) return null;
-  // The same person: a renewed token for someone else (a provider bug, a mixed-up session) is not taken.
-  if (oauth.getValidatedIdTokenClaims(result)?.sub !== s.renewal.sub) return null;
-  return { ...s, token: result.id_token, ...renewalOf(result, s.renewal.refreshToken) };
-}
-
-/** The issuer's sign-out page (so its own session ends too), when it has one; else null. */
-export function signOutUrl(c: AuthConfig, idToken: string): string | null {
-  if (c.mode !== 'oidc' || !c.endSessionEndpoint) return null;
+export async function signOutAtIssuer(c: AuthConfig, s: Session): Promise<string | null> {
+  if (c.mode !== 'oidc') return null;
+  if (s.renewal && c.revocationEndpoint) {
+    const revoke = oauth
+      .revocationRequest(server(c), client(c), oauth.None(), s.renewal.refreshToken, requestOptions(c))
+      .then((r) => r.body?.cancel())
+      .catch(() => {});
+    await Promise.race([revoke, new Promise((r) => setTimeout(r, 2000))]);
+  }
+  if (!c.endSessionEndpoint) return null;
   const u = new URL(c.endSessionEndpoint);
   const back = `${location.origin}${SIGNED_OUT_PATH}`;
   u.searchParams.set('client_id', c.clientId);
-  u.searchParams.set('id_token_hint', idToken);
+  u.searchParams.set('id_token_hint', s.token);
   u.searchParams.set('post_logout_redirect_uri', back);
   // Cognito's /logout names the same thing logout_uri.
   u.searchParams.set('logout_uri', back);

@@ -9,11 +9,15 @@ const DiscoverySchema = z.object({
   token_endpoint: z.string().url(),
   jwks_uri: z.string().url(),
   end_session_endpoint: z.string().url().optional(),
+  revocation_endpoint: z.string().url().optional(),
 });
 export type OidcMetadata = z.infer<typeof DiscoverySchema>;
 
-const unreachable = () =>
-  new AppError('AUTH.ISSUER_UNREACHABLE', 'unavailable', 'The sign-in service (identity provider) cannot be reached just now; try again in a minute.');
+/** AUTH.ISSUER_UNREACHABLE (503), keeping why (`cause`: logged by class, code and status, never sent). */
+export const issuerUnreachable = (cause?: unknown) =>
+  new AppError('AUTH.ISSUER_UNREACHABLE', 'unavailable', 'The sign-in service (identity provider) cannot be reached just now; try again in a minute.', {
+    retryAfterSeconds: 30,
+  }, cause);
 
 /**
  * One OpenID Connect issuer: its discovery document, read once and kept (a failed read is tried
@@ -32,7 +36,7 @@ export class OidcIssuer {
   /** The discovery document; AUTH.ISSUER_UNREACHABLE when it cannot be read or is not the issuer's. */
   metadata(): Promise<OidcMetadata> {
     const now = (this.opts.now ?? Date.now)();
-    if (!this.cached && now - this.failedAt < (this.opts.retryAfterMs ?? 5000)) return Promise.reject(unreachable());
+    if (!this.cached && now - this.failedAt < (this.opts.retryAfterMs ?? 5000)) return Promise.reject(issuerUnreachable(new Error('asked again too soon after a failure')));
     this.cached ??= this.discover().catch((e: unknown) => {
       this.cached = null;
       this.failedAt = (this.opts.now ?? Date.now)();
@@ -46,6 +50,7 @@ export class OidcIssuer {
     const named = s.authorizationEndpoint && s.tokenEndpoint;
     const m = named ? null : await this.metadata();
     const endSession = s.endSessionEndpoint ?? m?.end_session_endpoint;
+    const revocation = s.revocationEndpoint ?? m?.revocation_endpoint;
     return {
       mode: 'oidc',
       issuer: s.issuer,
@@ -54,6 +59,7 @@ export class OidcIssuer {
       authorizationEndpoint: s.authorizationEndpoint ?? m!.authorization_endpoint,
       tokenEndpoint: s.tokenEndpoint ?? m!.token_endpoint,
       ...(endSession ? { endSessionEndpoint: endSession } : {}),
+      ...(revocation ? { revocationEndpoint: revocation } : {}),
     };
   }
 
@@ -62,15 +68,15 @@ export class OidcIssuer {
     let body: unknown;
     try {
       const r = await (this.opts.fetch ?? fetch)(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000), headers: { accept: 'application/json' } });
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
       body = await r.json();
-    } catch {
-      throw unreachable();
+    } catch (e) {
+      throw issuerUnreachable(e);
     }
     const d = DiscoverySchema.safeParse(body);
     // The document must name the very issuer configured (OIDC Discovery §4.3): tokens are checked against it.
     if (!d.success || d.data.issuer !== this.settings.issuer) {
-      throw new AppError('AUTH.ISSUER_MISCONFIGURED', 'unavailable', 'The sign-in service is not configured correctly; tell the TeleRead administrator.');
+      throw new AppError('AUTH.ISSUER_MISCONFIGURED', 'unavailable', 'The sign-in service is not configured correctly; tell the TeleRead administrator.', undefined, new Error(d.success ? 'the discovery document names another issuer' : 'the discovery document lacks an endpoint'));
     }
     return d.data;
   }

@@ -1,24 +1,49 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../../contracts/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { TokenService } from '../../ports/auth.ts';
 import { principalFromClaims, type VerifiedClaims } from './claims.ts';
-import type { OidcIssuer } from './issuer.ts';
+import { issuerUnreachable, type OidcIssuer } from './issuer.ts';
 
 /** What an identity provider signs ID tokens with; never `none` or a symmetric key (the client has no secret). */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+const invalid = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+
+interface KeySet {
+  keys: JWTVerifyGetKey;
+  kids: Set<string>;
+  fetchedAt: number;
+}
+
 /**
  * TokenService for ID tokens of an OpenID Connect issuer, where no gateway in front has verified
- * them (the one-machine runtime): signature by the issuer's published keys (fetched from its
- * `jwks_uri`, refreshed when an unknown key id appears), issuer, audience = this TeleRead's client,
- * expiry (60 s leeway for clock drift); then the same claim mapping as on AWS. Tokens are issued
- * by the identity provider, never here.
+ * them (the one-machine runtime): signature by the issuer's published keys, issuer, audience and
+ * authorized party = this TeleRead's client, expiry (60 s leeway for clock drift); then the same
+ * claim mapping as on AWS, and `admit` (the one machine: the user must be in its consortium file).
+ *
+ * The keys are kept once fetched and fetched again only for a key id not seen yet (rotation; at
+ * most every `refetchAfterMs`) or after `maxAgeMs`; a failed fetch keeps the keys already held, so
+ * an outage of the provider does not sign anyone out. A token is refused (401) only when it does
+ * not check out against keys the provider did publish; when the keys cannot be had, the answer is
+ * AUTH.ISSUER_UNREACHABLE (503). Tokens are issued by the identity provider, never here.
  */
 export class JwksTokenService implements TokenService {
-  private keys: JWTVerifyGetKey | null = null;
+  private set: KeySet | null = null;
+  private fetching: Promise<KeySet> | null = null;
+  private lastAttempt = -Infinity;
 
-  constructor(private readonly issuer: OidcIssuer) {}
+  constructor(
+    private readonly issuer: OidcIssuer,
+    private readonly opts: {
+      admit?: (p: Principal) => Promise<Principal>;
+      fetch?: typeof fetch;
+      now?: () => number;
+      refetchAfterMs?: number;
+      maxAgeMs?: number;
+      timeoutMs?: number;
+    } = {},
+  ) {}
 
   async issue(): Promise<string> {
     throw new AppError('AUTH.NOT_SUPPORTED', 'invalid', 'Sign in through the identity provider (GET /api/auth/config says where).');
@@ -26,25 +51,78 @@ export class JwksTokenService implements TokenService {
 
   async verify(token: string): Promise<Principal> {
     const { issuer, clientId } = this.issuer.settings;
-    if (!this.keys) this.keys = createRemoteJWKSet(new URL((await this.issuer.metadata()).jwks_uri));
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw invalid();
+    }
+    const keys = await this.keysFor(kid);
     let payload: VerifiedClaims;
     try {
-      ({ payload } = (await jwtVerify(token, this.keys, { issuer, audience: clientId, algorithms: ALGORITHMS, clockTolerance: 60 })) as {
-        payload: VerifiedClaims;
-      });
+      ({ payload } = (await jwtVerify(token, keys, { issuer, audience: clientId, algorithms: ALGORITHMS, clockTolerance: 60 })) as { payload: VerifiedClaims });
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new AppError('AUTH.TOKEN_EXPIRED', 'unauthenticated', 'Your sign-in has expired: sign in again.');
-      // The keys could not be fetched: the provider is down, not the caller's token wrong.
-      if (e instanceof errors.JWKSTimeout || (e instanceof Error && !(e instanceof errors.JOSEError))) {
-        throw new AppError('AUTH.ISSUER_UNREACHABLE', 'unavailable', 'The sign-in service (identity provider) cannot be reached just now; try again in a minute.');
-      }
-      throw new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+      throw invalid();
     }
-    // An ID token with several audiences is for this client only if it names it as `azp` (OIDC Core §3.1.3.7).
+    // The party the token was issued to must be this client (OIDC Core §3.1.3.7): a token of another
+    // application of the same provider that merely lists this client among its audiences is not ours.
     const aud = payload['aud'];
-    if (Array.isArray(aud) && aud.length > 1 && payload['azp'] !== clientId) {
-      throw new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+    const azp = payload['azp'];
+    if ((azp !== undefined && azp !== clientId) || (Array.isArray(aud) && aud.length > 1 && azp === undefined)) throw invalid();
+    const p = principalFromClaims(payload);
+    return this.opts.admit ? this.opts.admit(p) : p;
+  }
+
+  /** The key set to check a token signed with `kid` against. */
+  private async keysFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+    const now = (this.opts.now ?? Date.now)();
+    const held = this.set;
+    const stale = held !== null && now - held.fetchedAt > (this.opts.maxAgeMs ?? 3600_000);
+    const unknownKid = held !== null && kid !== undefined && !held.kids.has(kid);
+    const mayRefetch = now - this.lastAttempt > (this.opts.refetchAfterMs ?? 30_000);
+    if (held && !(stale || unknownKid)) return held.keys;
+    if (held && !mayRefetch) {
+      // Not asking the provider again so soon: a token under a key it did not publish is simply invalid.
+      return held.keys;
     }
-    return principalFromClaims(payload);
+    try {
+      this.set = await this.fetchKeys();
+      return this.set.keys;
+    } catch (e) {
+      // Keep what is held: a token under a known key still checks out while the provider is down.
+      if (held && !unknownKid) return held.keys;
+      throw e;
+    }
+  }
+
+  private fetchKeys(): Promise<KeySet> {
+    this.fetching ??= (async () => {
+      this.lastAttempt = (this.opts.now ?? Date.now)();
+      const { jwks_uri } = await this.issuer.metadata();
+      let body: unknown;
+      try {
+        const r = await (this.opts.fetch ?? fetch)(jwks_uri, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000), headers: { accept: 'application/json' }, redirect: 'error' });
+        if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
+        body = await r.json();
+      } catch (e) {
+        throw issuerUnreachable(e);
+      }
+      const ks = body as JSONWebKeySet;
+      let keys: JWTVerifyGetKey;
+      try {
+        keys = createLocalJWKSet(ks);
+      } catch (e) {
+        throw issuerUnreachable(e);
+      }
+      return {
+        keys,
+        kids: new Set(ks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')),
+        fetchedAt: (this.opts.now ?? Date.now)(),
+      };
+    })().finally(() => {
+      this.fetching = null;
+    });
+    return this.fetching;
   }
 }

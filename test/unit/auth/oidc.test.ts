@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcIssuer } from '../../../shared/adapters/oidc/issuer.ts';
 import { JwksTokenService } from '../../../shared/adapters/oidc/jwks-token-service.ts';
+import { loadLocalConfig } from '../../../shared/contracts/config.ts';
 import { startTestServer, type TestServer } from '../../support/local-server.ts';
 
 /**
@@ -19,12 +20,16 @@ let otherKey: CryptoKey;
 let jwk: JWK;
 let requests: string[] = [];
 let down = false;
+/** What the JWKS endpoint answers: the published keys, or an HTTP error status. */
+let jwksStatus = 200;
+let published: JWK[] = [];
 
 beforeAll(async () => {
   const pair = await generateKeyPair('ES256');
   signKey = pair.privateKey as CryptoKey;
   otherKey = (await generateKeyPair('ES256')).privateKey as CryptoKey;
   jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  published = [jwk];
   server = createServer((req, res) => {
     requests.push(req.url ?? '');
     if (down) return res.destroy();
@@ -41,7 +46,13 @@ beforeAll(async () => {
         end_session_endpoint: `${issuer}/session/end`,
       });
     }
-    if (req.url === '/jwks') return send({ keys: [jwk] });
+    if (req.url === '/jwks') {
+      if (jwksStatus !== 200) {
+        res.statusCode = jwksStatus;
+        return res.end('<html>maintenance</html>');
+      }
+      return send({ keys: published });
+    }
     res.statusCode = 404;
     res.end();
   });
@@ -167,6 +178,46 @@ describe('JwksTokenService', () => {
     }
   });
 
+  it('a provider answering its keys with an error page is down (503), not the token invalid', async () => {
+    jwksStatus = 502;
+    try {
+      await expect(svc().verify(await idToken())).rejects.toMatchObject({ code: 'AUTH.ISSUER_UNREACHABLE', kind: 'unavailable' });
+    } finally {
+      jwksStatus = 200;
+    }
+  });
+
+  it('keeps the keys it holds while the provider is down, and fetches again for a new key id', async () => {
+    let t = 0;
+    const s = new JwksTokenService(new OidcIssuer(settings()), { now: () => t, maxAgeMs: 60_000, refetchAfterMs: 1000 });
+    expect((await s.verify(await idToken())).userId).toBe('tech-a');
+    // Long past the keys' age, the provider answering errors: a token under a held key still checks out.
+    t = 10 * 60_000;
+    jwksStatus = 503;
+    try {
+      expect((await s.verify(await idToken())).userId).toBe('tech-a');
+      // A key it has not published yet cannot be checked while it is down: 503, not 401.
+      t += 5000;
+      await expect(s.verify(await idToken(technician, { key: otherKey, kid: 'k2' }))).rejects.toMatchObject({ code: 'AUTH.ISSUER_UNREACHABLE' });
+    } finally {
+      jwksStatus = 200;
+    }
+    // The provider rotates to a new key: the new key id is fetched and tokens under it check out.
+    const rotated = await generateKeyPair('ES256');
+    published = [jwk, { ...(await exportJWK(rotated.publicKey)), kid: 'k3', alg: 'ES256', use: 'sig' }];
+    try {
+      t += 5000;
+      expect((await s.verify(await idToken(technician, { key: rotated.privateKey as CryptoKey, kid: 'k3' }))).userId).toBe('tech-a');
+    } finally {
+      published = [jwk];
+    }
+  });
+
+  it('refuses a token issued to another client that lists this one as its audience (azp)', async () => {
+    await expect(svc().verify(await idToken({ ...technician, azp: 'other-app' }))).rejects.toMatchObject({ code: 'AUTH.INVALID_TOKEN' });
+    expect((await svc().verify(await idToken({ ...technician, azp: CLIENT }, { aud: [CLIENT, 'other-app'] }))).userId).toBe('tech-a');
+  });
+
   it('never issues tokens itself', async () => {
     await expect(svc().issue()).rejects.toMatchObject({ code: 'AUTH.NOT_SUPPORTED' });
   });
@@ -207,7 +258,28 @@ describe('one machine signing in through the consortium identity provider', () =
     expect((await bad.json()).error.code).toBe('AUTH.INVALID_TOKEN');
   });
 
-  it('refuses TELEREAD_OIDC_ISSUER without a client id at start', async () => {
-    await expect(startTestServer({ env: { TELEREAD_OIDC_ISSUER: issuer } })).rejects.toThrow(/TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together/);
+  it('lets in only the consortium file\'s users, in the file\'s role, with the file\'s clinic', async () => {
+    const get = async (claims: Record<string, unknown>) => {
+      const r = await fetch(`${t.url}/api/auth/session`, { headers: { authorization: `Bearer ${await idToken(claims)}` } });
+      return { status: r.status, body: (await r.json()) as { id?: string; clinicId?: string; error?: { code: string } } };
+    };
+    // A provider account not in the file, even in a TeleRead group.
+    expect(await get({ groups: ['technician'], clinicId: 'clinic-a', preferred_username: 'someone-else' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.UNKNOWN_USER' } } });
+    // A listed user in another group of the provider (a hospital-wide "admin").
+    expect(await get({ groups: ['admin'], preferred_username: 'tech-a' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.UNKNOWN_USER' } } });
+    // The clinic is the file's, whatever the token says.
+    expect(await get({ groups: ['technician'], clinicId: 'clinic-b', preferred_username: 'tech-a' })).toMatchObject({ status: 200, body: { id: 'tech-a', clinicId: 'clinic-a' } });
+  });
+
+  it('refuses settings that cannot work, at start', () => {
+    const load = (env: Record<string, string>) => () => loadLocalConfig({ TELEREAD_DATA_DIR: '/nonexistent', ...env });
+    expect(load({ TELEREAD_OIDC_ISSUER: issuer })).toThrow(/TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together/);
+    expect(load({ TELEREAD_OIDC_CLIENT_ID: CLIENT })).toThrow(/go together/);
+    // Keys fetched over plain http from another computer could be swapped on the way.
+    expect(load({ TELEREAD_OIDC_ISSUER: 'http://idp.example.cn/realms/x', TELEREAD_OIDC_CLIENT_ID: CLIENT })).toThrow(/must be an https URL/);
+    // Browsers on other computers give a plain-http page no WebCrypto for PKCE.
+    expect(load({ TELEREAD_OIDC_ISSUER: issuer, TELEREAD_OIDC_CLIENT_ID: CLIENT, HOST: '0.0.0.0' })).toThrow(/needs the web UI on https/);
+    expect(load({ TELEREAD_OIDC_ISSUER: issuer, TELEREAD_OIDC_CLIENT_ID: CLIENT, TELEREAD_PUBLIC_URL: 'http://192.0.2.10:8080' })).toThrow(/needs the web UI on https/);
+    expect(load({ TELEREAD_OIDC_ISSUER: 'https://idp.example.cn/realms/x', TELEREAD_OIDC_CLIENT_ID: CLIENT, HOST: '0.0.0.0', TELEREAD_PUBLIC_URL: 'https://teleread.example.cn' })).not.toThrow();
   });
 });

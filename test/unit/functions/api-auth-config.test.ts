@@ -25,6 +25,7 @@ const COGNITO = {
   TELEREAD_OIDC_AUTHORIZATION_ENDPOINT: `${HOSTED}/oauth2/authorize`,
   TELEREAD_OIDC_TOKEN_ENDPOINT: `${HOSTED}/oauth2/token`,
   TELEREAD_OIDC_END_SESSION_ENDPOINT: `${HOSTED}/logout`,
+  TELEREAD_OIDC_REVOCATION_ENDPOINT: `${HOSTED}/oauth2/revoke`,
 };
 
 describe('functions/config.ts: the OIDC settings', () => {
@@ -41,6 +42,7 @@ describe('functions/config.ts: the OIDC settings', () => {
       authorizationEndpoint: COGNITO.TELEREAD_OIDC_AUTHORIZATION_ENDPOINT,
       tokenEndpoint: COGNITO.TELEREAD_OIDC_TOKEN_ENDPOINT,
       endSessionEndpoint: COGNITO.TELEREAD_OIDC_END_SESSION_ENDPOINT,
+      revocationEndpoint: COGNITO.TELEREAD_OIDC_REVOCATION_ENDPOINT,
     });
     // An external issuer: endpoints left to its discovery document.
     const external = oidcSettings(loadAwsConfig({ ...BASE, TELEREAD_OIDC_ISSUER: 'https://idp.example.cn/realms/teleread', TELEREAD_OIDC_CLIENT_ID: 'teleread-web' }));
@@ -115,6 +117,7 @@ describe('the api handler: how to sign in', () => {
         authorizationEndpoint: `${HOSTED}/oauth2/authorize`,
         tokenEndpoint: `${HOSTED}/oauth2/token`,
         endSessionEndpoint: `${HOSTED}/logout`,
+        revocationEndpoint: `${HOSTED}/oauth2/revoke`,
       },
     });
     expect(fetched).toEqual([]);

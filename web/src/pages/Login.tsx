@@ -63,7 +63,7 @@ function IssuerSignIn({ config }: { config: Extract<AuthConfig, { mode: 'oidc' }
         onClick={async () => {
           setBusy(true);
           try {
-            await beginSignIn(config);
+            await beginSignIn(config, { language: i18n.language });
           } catch (e) {
             setError(errorMessage(e, i18n.language));
             setBusy(false);
@@ -80,11 +80,13 @@ function IssuerSignIn({ config }: { config: Extract<AuthConfig, { mode: 'oidc' }
 export function SignInCallback({ onLogin }: { onLogin: (s: Session) => void }) {
   const { t, i18n } = useTranslation();
   const [error, setError] = useState<string | null>(null);
+  const [config, setConfig] = useState<Extract<AuthConfig, { mode: 'oidc' }> | null>(null);
   useEffect(() => {
     let live = true;
     (async () => {
       const c = await authConfig();
       if (c.mode !== 'oidc') throw new Error(t('login.noIssuer'));
+      if (live) setConfig(c);
       return completeSignIn(c, new URL(location.href));
     })().then(
       (s) => live && onLogin(s),
@@ -103,7 +105,19 @@ export function SignInCallback({ onLogin }: { onLogin: (s: Session) => void }) {
           <p role="alert" className="error">
             {t('login.failed', { msg: error })}
           </p>
-          <a href="/login">{t('login.again')}</a>
+          <p className="actions">
+            <a href="/login">{t('login.again')}</a>{' '}
+            {config && (
+              // The provider may still hold the session of the account just refused (or of the last
+              // person at this PC): its sign-in form is asked for explicitly.
+              <button
+                type="button"
+                onClick={() => beginSignIn(config, { switchUser: true, language: i18n.language }).catch((e: unknown) => setError(errorMessage(e, i18n.language)))}
+              >
+                {t('login.otherUser')}
+              </button>
+            )}
+          </p>
         </>
       ) : (
         <p aria-busy="true">{t('login.completing')}</p>
