@@ -56,6 +56,9 @@ export const AwsConfigSchema = z.object({
       message: 'TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both, or neither',
     });
   }
+  if (!c.TELEREAD_OIDC_SCOPE.split(/\s+/).includes('openid')) {
+    ctx.addIssue({ code: 'custom', path: ['TELEREAD_OIDC_SCOPE'], message: 'the scope must include openid (without it the provider gives no ID token)' });
+  }
   if (c.TELEREAD_OIDC_ISSUER !== undefined) return;
   for (const k of ['TELEREAD_OIDC_AUTHORIZATION_ENDPOINT', 'TELEREAD_OIDC_TOKEN_ENDPOINT', 'TELEREAD_OIDC_END_SESSION_ENDPOINT', 'TELEREAD_OIDC_REVOCATION_ENDPOINT'] as const) {
     if (c[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'an endpoint needs its issuer: set TELEREAD_OIDC_ISSUER too' });

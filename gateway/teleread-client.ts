@@ -99,9 +99,22 @@ export class TeleReadClient {
     const left = this.signInPausedUntil - performance.now();
     if (left > 0 && this.signInRefusal) {
       const r = this.signInRefusal;
-      throw new TeleReadError(`${r.message}; not signing in again for ${Math.ceil(left / 1000)} s (check the gateway's username and password)`, r.status, r.code, true);
+      const hint = r.code === 'AUTH.NO_PASSWORD_SIGN_IN' ? '' : " (check the gateway's username and password)";
+      throw new TeleReadError(`${r.message}; not signing in again for ${Math.ceil(left / 1000)} s${hint}`, r.status, r.code, true);
     }
     const res = await this.raw('POST', '/api/auth/login', { username: this.username, password: this.password });
+    if (res.status === 404) {
+      // A TeleRead that signs in through an identity provider (AWS, or TELEREAD_OIDC_ISSUER) has no
+      // password sign-in: asking again every few seconds would change nothing.
+      this.signInRefusal = new TeleReadError(
+        'this TeleRead has no password sign-in (its users sign in through an identity provider), so the gateway cannot send to it yet',
+        404,
+        'AUTH.NO_PASSWORD_SIGN_IN',
+        true,
+      );
+      this.signInPausedUntil = performance.now() + REFUSED_SIGN_IN_PAUSE_MS;
+      throw this.signInRefusal;
+    }
     if (res.status === 401 || res.status === 429) {
       const retryAfter = Number(res.headers.get('retry-after'));
       const pause = res.status === 429 && retryAfter > 0 ? retryAfter * 1000 : REFUSED_SIGN_IN_PAUSE_MS;

@@ -30,6 +30,10 @@ import {
   CacheHeaderBehavior,
   CacheQueryStringBehavior,
   OriginRequestPolicy,
+  Function as CloudFrontFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -99,6 +103,18 @@ export interface AppStackProps extends StackProps {
   signInDomainPrefix?: string;
 }
 
+/**
+ * CloudFront Function (viewer request) of the web UI's default behaviour: a path without a file
+ * extension is one of the single page's routes, so index.html answers it. Distribution-wide error
+ * pages would do the same but also turn the API's 403/404 answers into the page.
+ */
+const SPA_ROUTES_FUNCTION = `function handler(event) {
+  var r = event.request;
+  var last = r.uri.split('/').pop();
+  if (last.indexOf('.') === -1) r.uri = '/index.html';
+  return r;
+}`;
+
 /** Paths of the web UI that Cognito redirects to (web/src/oidc.ts). */
 const WEB_CALLBACK_PATH = '/auth/callback';
 const WEB_SIGNED_OUT_PATH = '/login';
@@ -115,7 +131,7 @@ function domainPrefixProblem(prefix: string): string | null {
 }
 
 /** A web origin Cognito accepts in redirect URLs: https, or http only on localhost (for testing); no path. */
-function checkWebOrigin(origin: string): void {
+function checkWebOrigin(origin: string, stage: string): void {
   if (Token.isUnresolved(origin)) return;
   let u: URL | null = null;
   try {
@@ -127,6 +143,8 @@ function checkWebOrigin(origin: string): void {
   if (!u || u.origin !== origin || !(u.protocol === 'https:' || local)) {
     throw new Error(`webOrigins: ${JSON.stringify(origin)} is not an origin like https://teleread.example.cn (https, no path, no trailing slash)`);
   }
+  // A sign-in that returns to http://localhost hands codes to whatever listens there on a user's PC.
+  if (local && stage === 'prod') throw new Error(`webOrigins: ${JSON.stringify(origin)} is for testing; the prod stage accepts https origins only`);
 }
 
 /**
@@ -156,7 +174,7 @@ export class AppStack extends Stack {
     }
     const withWeb = props.web ?? !inChina;
     const webOrigins = props.webOrigins ?? [];
-    webOrigins.forEach(checkWebOrigin);
+    for (const o of webOrigins) checkWebOrigin(o, props.stage);
 
     // --- Who: Cognito user pool, one group per role, the clinic (and pools) as claims; or the given issuer.
     let userPool: UserPool | null = null;
@@ -164,6 +182,9 @@ export class AppStack extends Stack {
     if (props.identity) {
       const webClientId = props.identity.webClientId ?? props.identity.audience[0];
       // The web UI's ID tokens carry its client id as `aud`: the authorizer must accept it.
+      if (props.identity.scope !== undefined && !props.identity.scope.split(/\s+/).includes('openid')) {
+        throw new Error('identity.scope must include openid (without it the provider gives no ID token): --context oidcScope="openid …"');
+      }
       if (!webClientId || !props.identity.audience.includes(webClientId)) {
         throw new Error('identity.audience must list the web UI\'s client id (identity.webClientId, default audience[0]): --context oidcAudience=<client id>');
       }
@@ -197,8 +218,8 @@ export class AppStack extends Stack {
       if (withWeb || webOrigins.length) {
         signInDomain = userPool.addDomain('SignInDomain', {
           cognitoDomain: { domainPrefix: this.signInDomainPrefix(props) },
-          // The newer managed login, not the classic hosted UI: only it lets a new user enrol the
-          // TOTP authenticator this pool requires at first sign-in.
+          // The newer managed login (Cognito's current sign-in pages, which walk a new user through
+          // the password and the TOTP authenticator this pool requires).
           managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
         });
       } else {
@@ -350,6 +371,11 @@ export class AppStack extends Stack {
         removalPolicy: RemovalPolicy.DESTROY,
       });
       const webOrigin = S3BucketOrigin.withOriginAccessControl(webBucket);
+      const webRoutes = new CloudFrontFunction(this, 'WebRoutes', {
+        comment: 'TeleRead web UI: paths without a file extension are the single page',
+        runtime: FunctionRuntime.JS_2_0,
+        code: FunctionCode.fromInline(SPA_ROUTES_FUNCTION),
+      });
       const distribution = new Distribution(this, 'WebDistribution', {
         comment: `TeleRead ${props.stage} web UI`,
         defaultRootObject: 'index.html',
@@ -357,6 +383,9 @@ export class AppStack extends Stack {
           origin: webOrigin,
           viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+          // The UI's own routes (/login, /auth/callback, /reader/…) are the one page; only here, so an
+          // API's 403/404 (AUTH.NO_ROLE, CASE.NOT_FOUND) reaches the UI as what it is.
+          functionAssociations: [{ function: webRoutes, eventType: FunctionEventType.VIEWER_REQUEST }],
         },
         // The API on the UI's own origin: no CORS, and the UI's relative /api/* URLs work as on one machine.
         additionalBehaviors: {
@@ -378,10 +407,6 @@ export class AppStack extends Stack {
             originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           },
         },
-        errorResponses: [
-          { httpStatus: 403, responseHttpStatus: 200, responsePagePath: '/index.html' },
-          { httpStatus: 404, responseHttpStatus: 200, responsePagePath: '/index.html' },
-        ],
         geoRestriction: GeoRestriction.allowlist(...(props.webCountries ?? ['CN'])),
         httpVersion: HttpVersion.HTTP2_AND_3,
         priceClass: PriceClass.PRICE_CLASS_ALL,
@@ -409,7 +434,9 @@ export class AppStack extends Stack {
       const client = userPool.addClient('WebClient', {
         userPoolClientName: name('web'),
         generateSecret: false,
-        authFlows: { userSrp: true },
+        // Only the hosted sign-in (code + PKCE) and its refresh: no direct InitiateAuth, whose tokens
+        // could call Cognito's self-service user API.
+        authFlows: { userSrp: false },
         preventUserExistenceErrors: true,
         idTokenValidity: Duration.hours(1),
         accessTokenValidity: Duration.hours(1),

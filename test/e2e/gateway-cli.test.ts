@@ -138,6 +138,18 @@ describe('sender details', () => {
     expect(logins).toHaveLength(3);
   });
 
+  it('a TeleRead without password sign-in (identity provider) is said so plainly, and not asked again every few seconds', async () => {
+    const logins: string[] = [];
+    const fake = (async (url: URL) => {
+      logins.push(url.pathname);
+      return new Response(JSON.stringify({ error: { code: 'ROUTE.NOT_FOUND', message: 'No route POST /api/auth/login.' } }), { status: 404 });
+    }) as unknown as typeof fetch;
+    const c = new TeleReadClient('http://teleread.test', 'tech-a', 'pw', fake);
+    await expect(c.login()).rejects.toMatchObject({ status: 404, code: 'AUTH.NO_PASSWORD_SIGN_IN', message: expect.stringMatching(/no password sign-in/) });
+    await expect(c.login()).rejects.toMatchObject({ code: 'AUTH.NO_PASSWORD_SIGN_IN', message: expect.stringMatching(/not signing in again for \d+ s/) });
+    expect(logins).toEqual(['/api/auth/login']);
+  });
+
   it('a send pass that fails (the spool disk full) is logged and retried, never an unhandled rejection', async () => {
     const errors: string[] = [];
     let calls = 0;

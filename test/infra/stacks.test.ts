@@ -319,7 +319,26 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
     expect(() => synth({ nag: false, stage: 'cognito' })).toThrow(/default sign-in domain prefix teleread-cognito-<id> must not contain.*signInDomainPrefix/);
   });
 
-  it('the web client: code grant only, scope openid, redirects to the distribution, reads the clinic and pools, SRP kept', () => {
+  it('the web UI\'s routes are its page by a viewer-request function on the default behaviour only: no distribution-wide error pages hiding the API\'s 403/404', () => {
+    const [, dist] = one('AWS::CloudFront::Distribution');
+    const cfg = dist.Properties!['DistributionConfig'];
+    expect(cfg['CustomErrorResponses']).toBeUndefined();
+    const assoc = cfg['DefaultCacheBehavior']['FunctionAssociations'];
+    expect(assoc).toHaveLength(1);
+    expect(assoc[0].EventType).toBe('viewer-request');
+    for (const b of cfg['CacheBehaviors'] ?? []) expect(b['FunctionAssociations'], b['PathPattern']).toBeUndefined();
+    // The function itself, run on CloudFront's event shape.
+    const [, fn] = one('AWS::CloudFront::Function');
+    const handler = new Function(`${fn.Properties!['FunctionCode']}; return handler;`)() as (e: { request: { uri: string } }) => { uri: string };
+    const uri = (u: string) => handler({ request: { uri: u } }).uri;
+    expect(uri('/auth/callback')).toBe('/index.html');
+    expect(uri('/reader/read/case-1')).toBe('/index.html');
+    expect(uri('/')).toBe('/index.html');
+    expect(uri('/assets/index-abc.js')).toBe('/assets/index-abc.js');
+    expect(uri('/favicon.svg')).toBe('/favicon.svg');
+  });
+
+  it('the web client: code grant only, scope openid, redirects to the distribution, reads the clinic and pools, no direct sign-in flows', () => {
     const [, client] = one('AWS::Cognito::UserPoolClient');
     const [distId] = one('AWS::CloudFront::Distribution');
     const onDistribution = (path: string) => ({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distId, 'DomainName'] }, path]] });
@@ -333,7 +352,8 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
       SupportedIdentityProviders: ['COGNITO'],
       ReadAttributes: ['custom:clinicId', 'custom:pools'],
     });
-    expect(client.Properties!['ExplicitAuthFlows']).toContain('ALLOW_USER_SRP_AUTH');
+    // Only the hosted sign-in and its refresh: no InitiateAuth flow whose tokens reach Cognito's user API.
+    expect(client.Properties!['ExplicitAuthFlows']).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']);
     expect(client.Properties!['WriteAttributes']).toBeUndefined();
     // The JWT authorizer accepts exactly this client's ID tokens.
     s.app.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -382,6 +402,8 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
     expect(Object.keys(apiEnv(r)).filter((k) => k.startsWith('TELEREAD_OIDC_')).sort()).toEqual([...OIDC_KEYS].sort());
     expect(() => synth({ nag: false, app: { web: false, webOrigins: ['https://teleread.example/'] } })).toThrow(/webOrigins: .* is not an origin/);
     expect(() => synth({ nag: false, app: { web: false, webOrigins: ['http://teleread.example'] } })).toThrow(/webOrigins/);
+    // localhost is for testing: not on the prod stage.
+    expect(() => synth({ nag: false, stage: 'prod', app: { web: false, webOrigins: ['http://localhost:5173'] } })).toThrow(/prod stage accepts https origins only/);
   });
 
   it('web: false and no webOrigins: an API-only deployment (no hosted domain, OAuth off, no OIDC settings) and a warning', () => {

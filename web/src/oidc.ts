@@ -87,10 +87,11 @@ export class SignInError extends Error {
 }
 
 /**
- * Leave for the issuer's sign-in page. `switchUser` asks it to show its sign-in form even when it
- * still holds someone's session (a shared clinic PC; an account TeleRead refused).
+ * Leave for the issuer's sign-in page. It is asked for its sign-in form every time (`prompt=login`),
+ * even when it still holds someone's session: at a shared clinic PC, whoever left without signing
+ * out must not be who the next person becomes (and a refused account can be swapped for another).
  */
-export async function beginSignIn(c: OidcConfig, opts: { switchUser?: boolean; language?: string } = {}): Promise<void> {
+export async function beginSignIn(c: OidcConfig, opts: { language?: string } = {}): Promise<void> {
   // PKCE needs WebCrypto, which browsers give only to https pages (and pages of this computer).
   if (!globalThis.isSecureContext || !crypto.subtle) {
     throw new SignInError('AUTH.NEEDS_HTTPS', 'Signing in needs this page on https; ask the administrator for the https address of TeleRead.');
@@ -108,7 +109,7 @@ export async function beginSignIn(c: OidcConfig, opts: { switchUser?: boolean; l
   u.searchParams.set('nonce', nonce);
   u.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
   u.searchParams.set('code_challenge_method', 'S256');
-  if (opts.switchUser) u.searchParams.set('prompt', 'login');
+  u.searchParams.set('prompt', 'login');
   if (opts.language) u.searchParams.set('ui_locales', opts.language);
   location.assign(u.href);
 }
@@ -227,8 +228,9 @@ export async function signOutAtIssuer(c: AuthConfig, s: Session): Promise<string
   if (!c.endSessionEndpoint) return null;
   const u = new URL(c.endSessionEndpoint);
   const back = `${location.origin}${SIGNED_OUT_PATH}`;
+  // client_id rather than id_token_hint: the ID token is the API's bearer token, and a URL lands in
+  // the browser's history on a shared clinic PC.
   u.searchParams.set('client_id', c.clientId);
-  u.searchParams.set('id_token_hint', s.token);
   u.searchParams.set('post_logout_redirect_uri', back);
   // Cognito's /logout names the same thing logout_uri.
   u.searchParams.set('logout_uri', back);

@@ -275,6 +275,7 @@ describe('one machine signing in through the consortium identity provider', () =
     const load = (env: Record<string, string>) => () => loadLocalConfig({ TELEREAD_DATA_DIR: '/nonexistent', ...env });
     expect(load({ TELEREAD_OIDC_ISSUER: issuer })).toThrow(/TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together/);
     expect(load({ TELEREAD_OIDC_CLIENT_ID: CLIENT })).toThrow(/go together/);
+    expect(load({ TELEREAD_OIDC_ISSUER: issuer, TELEREAD_OIDC_CLIENT_ID: CLIENT, TELEREAD_OIDC_SCOPE: 'profile email' })).toThrow(/must include openid/);
     // Keys fetched over plain http from another computer could be swapped on the way.
     expect(load({ TELEREAD_OIDC_ISSUER: 'http://idp.example.cn/realms/x', TELEREAD_OIDC_CLIENT_ID: CLIENT })).toThrow(/must be an https URL/);
     // Browsers on other computers give a plain-http page no WebCrypto for PKCE.

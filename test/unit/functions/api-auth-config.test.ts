@@ -52,6 +52,7 @@ describe('functions/config.ts: the OIDC settings', () => {
   it('refuse an issuer without a client id and a client id without an issuer', () => {
     expect(() => loadAwsConfig({ ...BASE, TELEREAD_OIDC_ISSUER: COGNITO.TELEREAD_OIDC_ISSUER })).toThrow(/TELEREAD_OIDC_CLIENT_ID: .*go together/);
     expect(() => loadAwsConfig({ ...BASE, TELEREAD_OIDC_CLIENT_ID: 'x' })).toThrow(/TELEREAD_OIDC_ISSUER: .*go together/);
+    expect(() => loadAwsConfig({ ...BASE, ...COGNITO, TELEREAD_OIDC_SCOPE: 'profile' })).toThrow(/TELEREAD_OIDC_SCOPE: the scope must include openid/);
   });
 
   it('refuse URLs that are not https URLs, and endpoints without an issuer', () => {

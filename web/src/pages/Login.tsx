@@ -108,11 +108,10 @@ export function SignInCallback({ onLogin }: { onLogin: (s: Session) => void }) {
           <p className="actions">
             <a href="/login">{t('login.again')}</a>{' '}
             {config && (
-              // The provider may still hold the session of the account just refused (or of the last
-              // person at this PC): its sign-in form is asked for explicitly.
+              // The provider asks for the account again (prompt=login), so another can be given.
               <button
                 type="button"
-                onClick={() => beginSignIn(config, { switchUser: true, language: i18n.language }).catch((e: unknown) => setError(errorMessage(e, i18n.language)))}
+                onClick={() => beginSignIn(config, { language: i18n.language }).catch((e: unknown) => setError(errorMessage(e, i18n.language)))}
               >
                 {t('login.otherUser')}
               </button>
