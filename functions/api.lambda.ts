@@ -1,9 +1,8 @@
-import { OidcIssuer } from '../shared/adapters/oidc/issuer.ts';
 import { loadCjkFont } from '../shared/reports/font.ts';
 import { PdfReportRenderer } from '../shared/reports/pdf.ts';
-import { makeApiHandler } from './api.ts';
+import { makeApiHandler, oidcConfigFrom } from './api.ts';
 import { composeAws } from './compose.ts';
-import { loadAwsConfig, oidcSettings } from './config.ts';
+import { loadAwsConfig } from './config.ts';
 import { fetchFontFile } from './font.ts';
 
 // Module scope: config, clients, adapters and the report font once per cold start.
@@ -19,10 +18,4 @@ const system = await composeAws(cfg, 'api', {
     });
   },
 });
-// One issuer per cold start: its discovery document, when it must be read, is read once and kept.
-const oidc = oidcSettings(cfg);
-const issuer = oidc ? new OidcIssuer(oidc) : null;
-export const handler = makeApiHandler(system.deps, system.tokens, {
-  objectUrl: system.objectUrl,
-  oidcConfig: issuer ? () => issuer.authConfig() : undefined,
-});
+export const handler = makeApiHandler(system.deps, system.tokens, { objectUrl: system.objectUrl, oidcConfig: oidcConfigFrom(cfg) });

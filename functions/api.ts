@@ -3,6 +3,8 @@ import { handle } from 'hono/aws-lambda';
 import type { Deps } from '../shared/application/deps.ts';
 import type { VerifiedClaimsTokenService } from '../shared/adapters/aws/claims-token-service.ts';
 import type { AuthConfig } from '../shared/contracts/auth.ts';
+import { oidcSettings, type AwsConfig } from './config.ts';
+import { OidcIssuer } from '../shared/adapters/oidc/issuer.ts';
 import { createApp } from '../shared/http/app.ts';
 import { canonicalBytes } from '../shared/signing/canonical.ts';
 
@@ -12,6 +14,17 @@ export interface ApiHandlerOptions {
   objectUrl?: (key: string) => Promise<string>;
   /** How the web UI signs in (`GET /api/auth/config`): the OpenID Connect issuer's settings. */
   oidcConfig?: () => Promise<AuthConfig>;
+}
+
+/**
+ * `GET /api/auth/config` of the configured issuer (undefined without one): one issuer per cold start,
+ * so its discovery document, when it must be read at all, is read once and kept.
+ */
+export function oidcConfigFrom(cfg: AwsConfig): ApiHandlerOptions['oidcConfig'] {
+  const settings = oidcSettings(cfg);
+  if (!settings) return undefined;
+  const issuer = new OidcIssuer(settings);
+  return () => issuer.authConfig();
 }
 
 /**

@@ -57,14 +57,14 @@ export async function sessionUser(deps: Deps, p: Principal) {
  * Who an identity provider's token may be on a machine whose consortium file lists its users: one of
  * them, in the role the file gives (a provider's group of the same name held by others, e.g. a
  * hospital-wide "admin", does not make a TeleRead administrator); the clinic and pools are the
- * file's. Anyone else is refused with AUTH.UNKNOWN_USER.
+ * file's. Anyone else is refused with AUTH.NOT_LISTED.
  */
 export function admitListedUsers(deps: Pick<Deps, 'directory'>): (p: Principal) => Promise<Principal> {
   return async (p) => {
     const u = await deps.directory.getUser(p.userId);
     if (!u || u.role !== p.role) {
       throw new AppError(
-        'AUTH.UNKNOWN_USER',
+        'AUTH.NOT_LISTED',
         'forbidden',
         'Your account is not a TeleRead user with this role here; ask the administrator to add you to the consortium file.',
       );

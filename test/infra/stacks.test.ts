@@ -301,9 +301,18 @@ describe('web UI sign-in (Cognito hosted sign-in, OpenID Connect code + PKCE)', 
     expect(domain.Properties!['UserPoolId']).toEqual({ Ref: 'UserPool' });
     expect(domain.Properties!['ManagedLoginVersion']).toBe(2);
     expect(domain.Properties!['CustomDomainConfig']).toBeUndefined();
-    const prefix = JSON.stringify(domain.Properties!['Domain']);
-    expect(prefix).toContain('"teleread-test-"');
-    expect(prefix).toContain('AWS::StackId');
+    // Evaluated the way CloudFormation will, on a real stack id: a valid Cognito prefix.
+    const stackId = 'arn:aws:cloudformation:ap-southeast-1:123456789012:stack/TeleRead-test-App/5f2c1d3e-9a8b-11ee-b9d1-0242ac120002';
+    const evaluate = (v: unknown): unknown => {
+      if (typeof v === 'string') return v;
+      const o = v as Record<string, unknown[]>;
+      if (o['Ref'] === ('AWS::StackId' as unknown)) return stackId;
+      if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(evaluate).join(o['Fn::Join'][0] as string);
+      if (o['Fn::Split']) return (evaluate(o['Fn::Split'][1]) as string).split(o['Fn::Split'][0] as string);
+      if (o['Fn::Select']) return (evaluate(o['Fn::Select'][1]) as unknown[])[o['Fn::Select'][0] as number];
+      throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
+    };
+    expect(evaluate(domain.Properties!['Domain'])).toBe('teleread-test-5f2c1d3e');
     // Managed login needs a style for the client, else it shows an error page.
     const [, style] = one('AWS::Cognito::ManagedLoginBranding');
     expect(style.Properties).toMatchObject({ UserPoolId: { Ref: 'UserPool' }, UseCognitoProvidedValues: true });

@@ -129,7 +129,12 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
   let r = await send(sentWith);
   // A token that expired while the computer slept (or the tab was closed) is renewed once, and the
   // call made again, before anyone is sent to the sign-in page.
-  if (r.status === 401 && !opts.bearer && !path.startsWith('/api/auth/') && renewer) {
+  // Only a refusal of the token itself: it comes before any route runs, so the call did nothing yet.
+  const tokenRefused = async () => {
+    const code = ((await r.clone().json().catch(() => null)) as { error?: { code?: string } } | null)?.error?.code;
+    return code === 'AUTH.TOKEN_EXPIRED' || code === 'AUTH.INVALID_TOKEN';
+  };
+  if (r.status === 401 && !opts.bearer && !path.startsWith('/api/auth/') && renewer && (await tokenRefused())) {
     const renewed = token() !== sentWith || (await renewer().catch(() => false));
     if (renewed) r = await send(token());
   }

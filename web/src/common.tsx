@@ -90,7 +90,7 @@ const ERROR_ZH: Record<string, string> = {
   'OIDC.FAILED': '统一身份认证登录未完成，请重新登录',
   'OIDC.ACCESS_DENIED': '统一身份认证拒绝了登录',
   'AUTH.NOT_CONFIGURED': '本系统尚未配置登录方式，请联系管理员',
-  'AUTH.UNKNOWN_USER': '您的账号不是本系统此角色的用户，请联系管理员将您加入医共体配置',
+  'AUTH.NOT_LISTED': '您的账号不是本系统此角色的用户，请联系管理员将您加入医共体配置',
   'AUTH.NEEDS_HTTPS': '登录需要通过 https 地址访问本系统，请向管理员索取 https 地址',
   'SIGN.BAD_PIN': '签名 PIN 不正确',
   'SIGN.PIN_LOCKED': '签名 PIN 连续错误次数过多，签名已暂时锁定',

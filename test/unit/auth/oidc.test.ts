@@ -264,9 +264,9 @@ describe('one machine signing in through the consortium identity provider', () =
       return { status: r.status, body: (await r.json()) as { id?: string; clinicId?: string; error?: { code: string } } };
     };
     // A provider account not in the file, even in a TeleRead group.
-    expect(await get({ groups: ['technician'], clinicId: 'clinic-a', preferred_username: 'someone-else' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.UNKNOWN_USER' } } });
+    expect(await get({ groups: ['technician'], clinicId: 'clinic-a', preferred_username: 'someone-else' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.NOT_LISTED' } } });
     // A listed user in another group of the provider (a hospital-wide "admin").
-    expect(await get({ groups: ['admin'], preferred_username: 'tech-a' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.UNKNOWN_USER' } } });
+    expect(await get({ groups: ['admin'], preferred_username: 'tech-a' })).toMatchObject({ status: 403, body: { error: { code: 'AUTH.NOT_LISTED' } } });
     // The clinic is the file's, whatever the token says.
     expect(await get({ groups: ['technician'], clinicId: 'clinic-b', preferred_username: 'tech-a' })).toMatchObject({ status: 200, body: { id: 'tech-a', clinicId: 'clinic-a' } });
   });

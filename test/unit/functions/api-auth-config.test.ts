@@ -4,11 +4,10 @@
  * the endpoints named explicitly so no discovery document is fetched.
  */
 import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VerifiedClaimsTokenService } from '../../../shared/adapters/aws/claims-token-service.ts';
-import { OidcIssuer } from '../../../shared/adapters/oidc/issuer.ts';
 import type { Deps } from '../../../shared/application/deps.ts';
-import { makeApiHandler, type ApiEvent } from '../../../functions/api.ts';
+import { makeApiHandler, oidcConfigFrom, type ApiEvent } from '../../../functions/api.ts';
 import { loadAwsConfig, oidcSettings } from '../../../functions/config.ts';
 
 const BASE = {
@@ -99,15 +98,9 @@ describe('the api handler: how to sign in', () => {
   };
 
   it('answers GET /api/auth/config without a token with the configured issuer, client and endpoints (no discovery fetch)', async () => {
-    const settings = oidcSettings(loadAwsConfig({ ...BASE, ...COGNITO }))!;
-    const fetched: string[] = [];
-    const issuer = new OidcIssuer(settings, {
-      fetch: async (url) => {
-        fetched.push(String(url));
-        throw new Error('no network in this test');
-      },
-    });
-    const h = makeApiHandler(deps, new VerifiedClaimsTokenService(), { oidcConfig: () => issuer.authConfig() });
+    // The entry point's own wiring (functions/api.lambda.ts): settings → issuer → the route.
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const h = makeApiHandler(deps, new VerifiedClaimsTokenService(), { oidcConfig: oidcConfigFrom(loadAwsConfig({ ...BASE, ...COGNITO })) });
     expect(await call(h, '/api/auth/config')).toEqual({
       status: 200,
       body: {
@@ -121,7 +114,12 @@ describe('the api handler: how to sign in', () => {
         revocationEndpoint: `${HOSTED}/oauth2/revoke`,
       },
     });
-    expect(fetched).toEqual([]);
+    expect(fetchSpy).not.toHaveBeenCalled();
+    fetchSpy.mockRestore();
+    // Without OIDC settings there is no way to sign in to say.
+    expect(oidcConfigFrom(loadAwsConfig(BASE))).toBeUndefined();
+    const none = await call(makeApiHandler(deps, new VerifiedClaimsTokenService(), { oidcConfig: oidcConfigFrom(loadAwsConfig(BASE)) }), '/api/auth/config');
+    expect(none).toMatchObject({ status: 404, body: { error: { code: 'AUTH.NOT_CONFIGURED' } } });
 
     // The session behind it needs the authorizer's claims.
     expect((await call(h, '/api/auth/session')).status).toBe(401);
