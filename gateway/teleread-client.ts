@@ -103,9 +103,13 @@ export class TeleReadClient {
       throw new TeleReadError(`${r.message}; not signing in again for ${Math.ceil(left / 1000)} s${hint}`, r.status, r.code, true);
     }
     const res = await this.raw('POST', '/api/auth/login', { username: this.username, password: this.password });
-    if (res.status === 404) {
-      // A TeleRead that signs in through an identity provider (AWS, or TELEREAD_OIDC_ISSUER) has no
-      // password sign-in: asking again every few seconds would change nothing.
+    const body = res.status === 404 || res.status === 401 ? ((await res.clone().json().catch(() => null)) as { error?: { code?: string }; message?: string } | null) : null;
+    // A TeleRead that signs in through an identity provider has no password sign-in: one machine with
+    // TELEREAD_OIDC_ISSUER has no such route; on AWS, API Gateway's JWT authorizer refuses the request
+    // before any function runs. Asking again every few seconds would change nothing.
+    const noPasswordSignIn =
+      (res.status === 404 && body?.error?.code === 'ROUTE.NOT_FOUND') || (res.status === 401 && body?.error === undefined && body?.message === 'Unauthorized');
+    if (noPasswordSignIn) {
       this.signInRefusal = new TeleReadError(
         'this TeleRead has no password sign-in (its users sign in through an identity provider), so the gateway cannot send to it yet',
         404,

@@ -148,6 +148,10 @@ describe('sender details', () => {
     await expect(c.login()).rejects.toMatchObject({ status: 404, code: 'AUTH.NO_PASSWORD_SIGN_IN', message: expect.stringMatching(/no password sign-in/) });
     await expect(c.login()).rejects.toMatchObject({ code: 'AUTH.NO_PASSWORD_SIGN_IN', message: expect.stringMatching(/not signing in again for \d+ s/) });
     expect(logins).toEqual(['/api/auth/login']);
+    // On AWS the JWT authorizer answers first, with its own body.
+    const aws = new TeleReadClient('http://teleread.test', 'tech-a', 'pw', (async () =>
+      new Response(JSON.stringify({ message: 'Unauthorized' }), { status: 401 })) as unknown as typeof fetch);
+    await expect(aws.login()).rejects.toMatchObject({ code: 'AUTH.NO_PASSWORD_SIGN_IN' });
   });
 
   it('a send pass that fails (the spool disk full) is logged and retried, never an unhandled rejection', async () => {

@@ -56,10 +56,23 @@ export function App() {
       const at = loadSession()?.renewal?.at;
       if (live && at !== undefined) timer = setTimeout(run, Math.max(0, at - Date.now()));
     };
-    const run = () =>
-      renewStoredSession().then(schedule, () => {
-        if (live) timer = setTimeout(run, 30_000);
-      });
+    // One chain of attempts: a page shown again while one is on its way or scheduled adds none.
+    let running = false;
+    const run = () => {
+      clearTimeout(timer);
+      if (running) return;
+      running = true;
+      renewStoredSession().then(
+        () => {
+          running = false;
+          schedule();
+        },
+        () => {
+          running = false;
+          if (live) timer = setTimeout(run, 30_000);
+        },
+      );
+    };
     // Timers do not run while a laptop sleeps: look again when the page is shown.
     const onVisible = () => {
       const at = loadSession()?.renewal?.at;

@@ -128,14 +128,23 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
   const sentWith = opts.bearer ?? token();
   let r = await send(sentWith);
   // A token that expired while the computer slept (or the tab was closed) is renewed once, and the
-  // call made again, before anyone is sent to the sign-in page.
-  // Only a refusal of the token itself: it comes before any route runs, so the call did nothing yet.
+  // call made again, before anyone is sent to the sign-in page. Only a refusal of the token itself,
+  // which comes before any route runs (the call did nothing yet): TeleRead's AUTH.TOKEN_EXPIRED /
+  // AUTH.INVALID_TOKEN, or API Gateway's JWT authorizer on AWS ({"message":"Unauthorized"}, no code).
   const tokenRefused = async () => {
-    const code = ((await r.clone().json().catch(() => null)) as { error?: { code?: string } } | null)?.error?.code;
-    return code === 'AUTH.TOKEN_EXPIRED' || code === 'AUTH.INVALID_TOKEN';
+    const j = (await r.clone().json().catch(() => null)) as { error?: { code?: string }; message?: string } | null;
+    const code = j?.error?.code;
+    return code === 'AUTH.TOKEN_EXPIRED' || code === 'AUTH.INVALID_TOKEN' || (j?.error === undefined && j?.message === 'Unauthorized');
   };
   if (r.status === 401 && !opts.bearer && !path.startsWith('/api/auth/') && renewer && (await tokenRefused())) {
-    const renewed = token() !== sentWith || (await renewer().catch(() => false));
+    let renewed: boolean;
+    try {
+      renewed = token() !== sentWith || (await renewer());
+    } catch {
+      // The identity provider cannot be reached just now: the session may still be renewed later, so
+      // the page stays (and keeps what was typed) instead of going to a sign-in that cannot load either.
+      throw new ApiError(503, 'AUTH.ISSUER_UNREACHABLE', 'The sign-in service cannot be reached just now to renew your session; try again in a minute.');
+    }
     if (renewed) r = await send(token());
   }
   if (r.status === 204) return null as T;

@@ -188,7 +188,8 @@ function stopRenewing(s: Session): false {
 async function renew(): Promise<boolean> {
   const s = loadSession();
   if (!s?.renewal) return false;
-  if (Date.now() >= s.renewal.until) return stopRenewing(s);
+  // (A session saved without an end is treated as ended: the cap must hold for every session.)
+  if (!(Date.now() < s.renewal.until)) return stopRenewing(s);
   const c = await authConfig();
   if (c.mode !== 'oidc') return stopRenewing(s);
   const as = server(c);

@@ -23,8 +23,9 @@ interface KeySet {
  * claim mapping as on AWS, and `admit` (the one machine: the user must be in its consortium file).
  *
  * The keys are kept once fetched and fetched again only for a key id not seen yet (rotation; at
- * most every `refetchAfterMs`) or after `maxAgeMs`; a failed fetch keeps the keys already held, so
- * an outage of the provider does not sign anyone out. A token is refused (401) only when it does
+ * most every `refetchAfterMs`) or after `maxAgeMs`; a failed fetch keeps the keys already held (for
+ * up to `holdMs`, 24 h, after the last good fetch), so an outage of the provider does not sign
+ * anyone out. A token is refused (401) only when it does
  * not check out against keys the provider did publish; when the keys cannot be had, the answer is
  * AUTH.ISSUER_UNREACHABLE (503). Tokens are issued by the identity provider, never here.
  */
@@ -41,6 +42,8 @@ export class JwksTokenService implements TokenService {
       now?: () => number;
       refetchAfterMs?: number;
       maxAgeMs?: number;
+      /** How long keys are still used after the last successful fetch while the provider cannot be reached. */
+      holdMs?: number;
       timeoutMs?: number;
     } = {},
   ) {}
@@ -76,24 +79,32 @@ export class JwksTokenService implements TokenService {
 
   /** The key set to check a token signed with `kid` against. */
   private async keysFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+    // A fetch on its way (another request met a new key id): wait for it rather than judge by the old keys.
+    if (this.fetching) await this.fetching.catch(() => {});
     const now = (this.opts.now ?? Date.now)();
     const held = this.set;
-    const stale = held !== null && now - held.fetchedAt > (this.opts.maxAgeMs ?? 3600_000);
+    const age = held ? now - held.fetchedAt : Infinity;
+    const stale = age > (this.opts.maxAgeMs ?? 3600_000);
     const unknownKid = held !== null && kid !== undefined && !held.kids.has(kid);
-    const mayRefetch = now - this.lastAttempt > (this.opts.refetchAfterMs ?? 30_000);
-    if (held && !(stale || unknownKid)) return held.keys;
-    if (held && !mayRefetch) {
-      // Not asking the provider again so soon: a token under a key it did not publish is simply invalid.
-      return held.keys;
+    if (held && !stale && !unknownKid) return held.keys;
+    // Not asking the provider again so soon: a token under a key it did not publish is simply invalid.
+    if (held && now - this.lastAttempt <= (this.opts.refetchAfterMs ?? 30_000)) {
+      if (age <= this.holdMs()) return held.keys;
+      throw issuerUnreachable(new Error('the keys held are too old to trust and the provider was just asked'));
     }
     try {
       this.set = await this.fetchKeys();
       return this.set.keys;
     } catch (e) {
-      // Keep what is held: a token under a known key still checks out while the provider is down.
-      if (held && !unknownKid) return held.keys;
+      // Keep what is held while the provider is down, so no one is signed out by its outage; but not
+      // for ever: a key it has withdrawn (compromised) must not stay good for as long as it is unreachable.
+      if (held && !unknownKid && age <= this.holdMs()) return held.keys;
       throw e;
     }
+  }
+
+  private holdMs(): number {
+    return this.opts.holdMs ?? 24 * 3600_000;
   }
 
   private fetchKeys(): Promise<KeySet> {

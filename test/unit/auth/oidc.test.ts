@@ -213,6 +213,37 @@ describe('JwksTokenService', () => {
     }
   });
 
+  it('no longer trusts held keys a day after the last good fetch while the provider stays unreachable', async () => {
+    let t = 0;
+    const s = new JwksTokenService(new OidcIssuer(settings()), { now: () => t, holdMs: 24 * 3600_000 });
+    expect((await s.verify(await idToken())).userId).toBe('tech-a');
+    jwksStatus = 503;
+    try {
+      t = 23 * 3600_000;
+      expect((await s.verify(await idToken())).userId).toBe('tech-a');
+      t = 25 * 3600_000;
+      await expect(s.verify(await idToken())).rejects.toMatchObject({ code: 'AUTH.ISSUER_UNREACHABLE' });
+    } finally {
+      jwksStatus = 200;
+    }
+  });
+
+  it('requests arriving while a new key id is being fetched wait for it instead of being refused', async () => {
+    let t = 0;
+    const s = new JwksTokenService(new OidcIssuer(settings()), { now: () => t });
+    expect((await s.verify(await idToken())).userId).toBe('tech-a');
+    const rotated = await generateKeyPair('ES256');
+    published = [jwk, { ...(await exportJWK(rotated.publicKey)), kid: 'k4', alg: 'ES256', use: 'sig' }];
+    t = 60_000;
+    try {
+      const token = await idToken(technician, { key: rotated.privateKey as CryptoKey, kid: 'k4' });
+      const all = await Promise.allSettled(Array.from({ length: 5 }, () => s.verify(token)));
+      expect(all.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+    } finally {
+      published = [jwk];
+    }
+  });
+
   it('refuses a token issued to another client that lists this one as its audience (azp)', async () => {
     await expect(svc().verify(await idToken({ ...technician, azp: 'other-app' }))).rejects.toMatchObject({ code: 'AUTH.INVALID_TOKEN' });
     expect((await svc().verify(await idToken({ ...technician, azp: CLIENT }, { aud: [CLIENT, 'other-app'] }))).userId).toBe('tech-a');
