@@ -9,9 +9,26 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidcIssuer, type TestOidcIssuer } from '../support/oidc-issuer.ts';
 import { Api, startTestServer, type TestServer } from '../support/local-server.ts';
+import type { Page } from 'playwright-core';
 import { ensureWebBuilt, launch, type BrowserSession } from './support.ts';
 
 const CLIENT = 'teleread-web';
+
+/** From TeleRead's sign-in page through the provider's form, as `username`. */
+async function signInAtProvider(page: Page, base: string, username: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByRole('button', { name: 'Sign in with your consortium account' }).click();
+  await page.locator('input[name=login]').fill(username);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Sign out, through the provider's sign-out page, back to TeleRead's sign-in page. */
+async function signOutThroughProvider(page: Page, base: string, issuer: string): Promise<void> {
+  const endSession = page.waitForRequest((r) => r.url().startsWith(`${issuer}/session/end`));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await endSession;
+  await page.waitForURL(`${base}/login`, { waitUntil: 'load' });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -85,10 +102,7 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
 
   it('renews the ID token before it expires, without leaving the page or losing what was typed', async () => {
     const page = await browser.ctx.newPage();
-    await page.goto(`${srv.url}/login`);
-    await page.getByRole('button', { name: 'Sign in with your consortium account' }).click();
-    await page.locator('input[name=login]').fill('tech-a');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtProvider(page, srv.url, 'tech-a');
     await page.waitForURL(`${srv.url}/tech`);
     const stored = () => page.evaluate(() => JSON.parse(sessionStorage.getItem('teleread.session') ?? 'null') as { token: string; renewal?: { at: number } } | null);
     const first = (await stored())!;
@@ -120,19 +134,13 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
     expect(page.url()).toBe(`${srv.url}/tech`);
     expect(claims((await stored())!.token).sub).toBe('tech-a');
 
-    const endSession = page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/session/end`));
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await endSession;
-    await page.waitForURL(`${srv.url}/login`, { waitUntil: 'load' });
+    await signOutThroughProvider(page, srv.url, idp.issuer);
     await page.close();
   });
 
   it('an account without a TeleRead role is told so and stays out', async () => {
     const page = await browser.ctx.newPage();
-    await page.goto(`${srv.url}/login`);
-    await page.getByRole('button', { name: 'Sign in with your consortium account' }).click();
-    await page.locator('input[name=login]').fill('visitor');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAtProvider(page, srv.url, 'visitor');
     const alert = page.locator('[role=alert]');
     await alert.waitFor();
     expect(await alert.innerText()).toContain('no single TeleRead role');
@@ -142,10 +150,7 @@ describe('sign-in through an OpenID Connect provider (browser)', { timeout: 120_
     await page.locator('input[name=login]').fill('tech-a');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${srv.url}/tech`);
-    const endSession = page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/session/end`));
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await endSession;
-    await page.waitForURL(`${srv.url}/login`, { waitUntil: 'load' });
+    await signOutThroughProvider(page, srv.url, idp.issuer);
     await page.close();
   });
 

@@ -25,6 +25,18 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   if (config?.mode === 'password') return <PasswordForm onLogin={onLogin} />;
   if (config?.mode === 'oidc') return <IssuerSignIn config={config} />;
   return (
+    <SignInStatus error={error} waiting={t('login.loading')}>
+      <button type="button" onClick={() => setAttempt((n) => n + 1)}>
+        {t('login.retry')}
+      </button>
+    </SignInStatus>
+  );
+}
+
+/** A sign-in step under way, or why it failed with what the user can do next (`children`). */
+function SignInStatus({ error, waiting, children }: { error: string | null; waiting: string; children: React.ReactNode }) {
+  const { t } = useTranslation();
+  return (
     <div className="card login">
       <h1>{t('login.title')}</h1>
       {error ? (
@@ -32,12 +44,10 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           <p role="alert" className="error">
             {t('login.failed', { msg: error })}
           </p>
-          <button type="button" onClick={() => setAttempt((n) => n + 1)}>
-            {t('login.retry')}
-          </button>
+          {children}
         </>
       ) : (
-        <p aria-busy="true">{t('login.loading')}</p>
+        <p aria-busy="true">{waiting}</p>
       )}
     </div>
   );
@@ -98,30 +108,20 @@ export function SignInCallback({ onLogin }: { onLogin: (s: Session) => void }) {
     // Once per arrival: the code in the URL can be traded only once.
   }, []);
   return (
-    <div className="card login">
-      <h1>{t('login.title')}</h1>
-      {error ? (
-        <>
-          <p role="alert" className="error">
-            {t('login.failed', { msg: error })}
-          </p>
-          <p className="actions">
-            <a href="/login">{t('login.again')}</a>{' '}
-            {config && (
-              // The provider asks for the account again (prompt=login), so another can be given.
-              <button
-                type="button"
-                onClick={() => beginSignIn(config, { language: i18n.language }).catch((e: unknown) => setError(errorMessage(e, i18n.language)))}
-              >
-                {t('login.otherUser')}
-              </button>
-            )}
-          </p>
-        </>
-      ) : (
-        <p aria-busy="true">{t('login.completing')}</p>
-      )}
-    </div>
+    <SignInStatus error={error} waiting={t('login.completing')}>
+      <p className="actions">
+        <a href="/login">{t('login.again')}</a>{' '}
+        {config && (
+          // The provider asks for the account again (prompt=login), so another can be given.
+          <button
+            type="button"
+            onClick={() => beginSignIn(config, { language: i18n.language }).catch((e: unknown) => setError(errorMessage(e, i18n.language)))}
+          >
+            {t('login.otherUser')}
+          </button>
+        )}
+      </p>
+    </SignInStatus>
   );
 }
 
