@@ -163,6 +163,8 @@ function renewalOf(result: oauth.TokenEndpointResponse, previous: string | undef
 }
 
 let renewing: Promise<boolean> | null = null;
+/** When renewals began to fail without an answer (this computer's clock), or null. */
+let failingSince: number | null = null;
 
 /**
  * Renew the stored session's ID token with its refresh token, so a reader is not sent to the sign-in
@@ -200,8 +202,17 @@ async function renew(): Promise<boolean> {
   } catch (e) {
     // The issuer refused the refresh token (expired, revoked, used elsewhere): not worth asking again.
     if (e instanceof oauth.ResponseBodyError) return stopRenewing(s);
+    // Unreachable, or a refusal the browser cannot read (Cognito's token endpoint sends its error
+    // answers without CORS headers): tried again, but after 5 minutes of failures it counts as refused,
+    // so no one is left on a page whose every call fails.
+    failingSince ??= Date.now();
+    if (Date.now() - failingSince > 5 * 60_000) {
+      failingSince = null;
+      return stopRenewing(s);
+    }
     throw e;
   }
+  failingSince = null;
   // The same person: a renewed token for someone else (a provider bug, a mixed-up session) is not taken.
   if (!result.id_token || oauth.getValidatedIdTokenClaims(result)?.sub !== s.renewal.sub) return stopRenewing(s);
   // Signed out (or in as someone else) while the renewal was on its way: keep out of that session.
