@@ -4,9 +4,8 @@ import { join, resolve } from 'node:path';
 import { admitListedUsers } from '../shared/application/auth.ts';
 import { DEFAULT_SETTINGS, type Deps, type WorkflowSettings } from '../shared/application/deps.ts';
 import { deliverReport, repairUnappliedSignatures } from '../shared/application/reports.ts';
-import { expireIncompleteSubmissions, ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
-import { sweepLeases } from '../shared/application/reads.ts';
-import { sweepSla } from '../shared/application/sla.ts';
+import { ingestObject, reconcileUploads, repairUnconfirmedReads } from '../shared/application/ingest.ts';
+import { runSweep } from '../shared/application/sweep.ts';
 import { removeStaleStowStaging } from '../shared/application/stow.ts';
 import { Argon2Hasher } from '../shared/adapters/local/argon2-hasher.ts';
 import { FileDirectory } from '../shared/adapters/local/file-directory.ts';
@@ -299,17 +298,9 @@ export async function composeLocal(
         // One sweep at a time: a slow sweep must not pile up behind a short interval.
         if (sweeping) return;
         sweeping = true;
-        // Each step runs even if one before it failed (a store error in one must not stop the SLA clock).
-        const steps = [
-          () => sweepLeases(deps),
-          () => sweepSla(deps),
-          () => expireIncompleteSubmissions(deps),
-          () => reconcileUploads(deps, settings.enqueueGraceSeconds),
-          () => repairUnappliedSignatures(deps),
-        ];
-        void (async () => {
-          for (const step of steps) await step().catch(fail);
-        })().finally(() => (sweeping = false));
+        runSweep(deps, settings.enqueueGraceSeconds)
+          .catch(fail)
+          .finally(() => (sweeping = false));
       }, cfg.TELEREAD_SWEEP_MS);
       sweeper.unref();
     },
