@@ -134,7 +134,7 @@ export class Spool {
     const s = new Spool(dir, now);
     // A .part was never acknowledged to the sender (no C-STORE success): the device still has it.
     for (const f of await readdir(join(dir, 'incoming'))) await rm(join(dir, 'incoming', f), { force: true });
-    const journalled = new Set((await readdir(join(dir, 'sent'))).map((f) => f.replace(/\.json$/, '')));
+    const journalled = new Set(sentJournal(await readdir(join(dir, 'sent'))).map(sentId));
     const startStamp = `start-${s.now().toISOString().replace(/[:.]/g, '-')}`;
     for (const id of await readdir(join(dir, 'studies'))) {
       const entryDir = join(dir, 'studies', id);
@@ -383,11 +383,16 @@ export interface SpoolStatus {
   lockedBy: number | null;
 }
 
+/** The journal files among the names in sent/ (one `<entryId>.json` per delivered batch). */
+const sentJournal = (names: string[]) => names.filter((f) => f.endsWith('.json'));
+const sentId = (file: string) => file.slice(0, -'.json'.length);
+
 /** Reads a spool directory without taking its lock. */
 export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
   if (!existsSync(join(dir, 'studies'))) throw new Error(`${dir} is not a gateway spool (no studies/ folder).`);
   // A batch is journalled in sent/ before its folder is removed: between the two it is sent, not pending.
-  const sentIds = new Set((await readdir(join(dir, 'sent')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, '')));
+  const sentFiles = sentJournal(await readdir(join(dir, 'sent')).catch(() => [] as string[]));
+  const sentIds = new Set(sentFiles.map(sentId));
   const pending: SpoolStatus['pending'] = [];
   const unreadable: SpoolStatus['unreadable'] = [];
   for (const id of await readdir(join(dir, 'studies')).catch(() => [] as string[])) {
@@ -424,7 +429,6 @@ export async function readSpoolStatus(dir: string): Promise<SpoolStatus> {
     }
   }
   quarantined.sort((a, b) => a.at.localeCompare(b.at));
-  const sentFiles = (await readdir(join(dir, 'sent')).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
   let rejected = 0;
   let last: SentRecord | undefined;
   for (const f of sentFiles) {

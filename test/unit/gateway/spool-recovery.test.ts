@@ -26,14 +26,19 @@ describe('gateway spool after a crash', () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-
-  it('removes what was never acknowledged, keeps what has no readable manifest and lists it', async () => {
+  /** A new spool holding one batch of one instance (the spool left open). */
+  const spoolWithOneBatch = async (n: number) => {
     const dir = mkdtempSync(join(tmpdir(), 'teleread-spool-'));
     dirs.push(dir);
-    const first = await Spool.open(dir);
-    const temp = first.incomingPath();
+    const spool = await Spool.open(dir);
+    const temp = spool.incomingPath();
     writeFileSync(temp, 'DICM');
-    const { entryId } = await first.addInstance(temp, instance(1));
+    const { entryId } = await spool.addInstance(temp, instance(n));
+    return { dir, spool, entryId };
+  };
+
+  it('removes what was never acknowledged, keeps what has no readable manifest and lists it', async () => {
+    const { dir, spool: first, entryId } = await spoolWithOneBatch(1);
     await first.close();
 
     const studies = join(dir, 'studies');
@@ -87,12 +92,7 @@ describe('gateway spool after a crash', () => {
   });
 
   it('gateway set-aside takes a pending batch out of sending, with the reason, deleting nothing; refusals say what to do', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'teleread-spool-'));
-    dirs.push(dir);
-    const spool = await Spool.open(dir);
-    const temp = spool.incomingPath();
-    writeFileSync(temp, 'DICM');
-    const { entryId } = await spool.addInstance(temp, instance(7));
+    const { dir, spool, entryId } = await spoolWithOneBatch(7);
     const lines: string[] = [];
     const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
     const stopped = { stopped: Promise.resolve() };
