@@ -19,8 +19,7 @@ export function App() {
   const path = usePath();
   const [session, setSession] = useState<Session | null>(loadSession);
 
-  // An expired or refused token: back to the sign-in page (the identity provider's session, if
-  // any, stays, so signing in again there is one click).
+  // An expired or refused token: back to the sign-in page.
   const expire = useCallback(() => {
     saveSession(null);
     setSession(null);

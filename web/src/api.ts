@@ -156,26 +156,23 @@ export async function call<T>(method: string, path: string, body?: unknown, opts
     json = null;
   }
   if (!r.ok) {
-    const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
     // A refused sign-in (wrong password, a token the server does not take) is the sign-in page's to show.
     if (r.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
-    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`, e?.details ?? {});
+    throw errorOf(r, json);
   }
   return json as T;
+}
+
+/** The API's `{"error":{code,message,details}}` of a failed answer (its parsed body), or the bare status. */
+export function errorOf(r: Response, body: unknown): ApiError {
+  const e = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+  return new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`, e?.details ?? {});
 }
 
 export async function fetchBytes(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<ArrayBuffer> {
   const t = token();
   const r = await fetch(path, { headers: t ? { authorization: `Bearer ${t}` } : {} });
-  if (!r.ok) {
-    let e: { code?: string; message?: string } | undefined;
-    try {
-      e = ((await r.json()) as { error?: { code?: string; message?: string } }).error;
-    } catch {
-      e = undefined;
-    }
-    throw new ApiError(r.status, e?.code ?? `HTTP.${r.status}`, e?.message ?? `${r.status} ${r.statusText}`);
-  }
+  if (!r.ok) throw errorOf(r, await r.json().catch(() => null));
   if (!onProgress || !r.body) return r.arrayBuffer();
   // Read as a stream to report progress (large cine loops take a while on a county network).
   const total = Number(r.headers.get('content-length')) || null;

@@ -4,7 +4,7 @@
  * bearer token; the server verifies it (signature, issuer, audience, expiry) on every request.
  */
 import * as oauth from 'oauth4webapi';
-import { ApiError, call, loadSession, saveSession, type Session, type User } from './api.ts';
+import { call, errorOf, loadSession, saveSession, type Session, type User } from './api.ts';
 
 export type AuthConfig =
   | { mode: 'password' }
@@ -39,8 +39,8 @@ export function authConfig(): Promise<AuthConfig> {
   config ??= (async () => {
     const sent = Date.now();
     const r = await fetch('/api/auth/config');
-    const json = (await r.json().catch(() => null)) as (AuthConfig & { error?: { code?: string; message?: string } }) | null;
-    if (!r.ok) throw new ApiError(r.status, json?.error?.code ?? `HTTP.${r.status}`, json?.error?.message ?? `${r.status} ${r.statusText}`);
+    const json = (await r.json().catch(() => null)) as AuthConfig | null;
+    if (!r.ok) throw errorOf(r, json);
     // A clinic PC's clock may be hours off (a hardware clock kept in local time): the ID token's
     // times are checked against the server's clock instead, as the server checks them again anyway.
     const date = Date.parse(r.headers.get('date') ?? '');
