@@ -63,16 +63,27 @@ export class OidcIssuer {
     };
   }
 
-  private async discover(): Promise<OidcMetadata> {
-    const url = `${this.settings.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    let body: unknown;
+  /**
+   * A JSON document the issuer publishes (discovery, its keys); AUTH.ISSUER_UNREACHABLE when it
+   * cannot be had (network, timeout, an error status, not JSON). `redirect: 'error'` where an answer
+   * from anywhere else must not count.
+   */
+  async fetchJson(url: string, opts: { redirect?: RequestRedirect } = {}): Promise<unknown> {
     try {
-      const r = await (this.opts.fetch ?? fetch)(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000), headers: { accept: 'application/json' } });
+      const r = await (this.opts.fetch ?? fetch)(url, {
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+        headers: { accept: 'application/json' },
+        ...(opts.redirect ? { redirect: opts.redirect } : {}),
+      });
       if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
-      body = await r.json();
+      return await r.json();
     } catch (e) {
       throw issuerUnreachable(e);
     }
+  }
+
+  private async discover(): Promise<OidcMetadata> {
+    const body = await this.fetchJson(`${this.settings.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
     const d = DiscoverySchema.safeParse(body);
     // The document must name the very issuer configured (OIDC Discovery §4.3): tokens are checked against it.
     if (!d.success || d.data.issuer !== this.settings.issuer) {

@@ -38,13 +38,11 @@ export class JwksTokenService implements TokenService {
     private readonly issuer: OidcIssuer,
     private readonly opts: {
       admit?: (p: Principal) => Promise<Principal>;
-      fetch?: typeof fetch;
       now?: () => number;
       refetchAfterMs?: number;
       maxAgeMs?: number;
       /** How long keys are still used after the last successful fetch while the provider cannot be reached. */
       holdMs?: number;
-      timeoutMs?: number;
     } = {},
   ) {}
 
@@ -111,15 +109,7 @@ export class JwksTokenService implements TokenService {
     this.fetching ??= (async () => {
       this.lastAttempt = (this.opts.now ?? Date.now)();
       const { jwks_uri } = await this.issuer.metadata();
-      let body: unknown;
-      try {
-        const r = await (this.opts.fetch ?? fetch)(jwks_uri, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000), headers: { accept: 'application/json' }, redirect: 'error' });
-        if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
-        body = await r.json();
-      } catch (e) {
-        throw issuerUnreachable(e);
-      }
-      const ks = body as JSONWebKeySet;
+      const ks = (await this.issuer.fetchJson(jwks_uri, { redirect: 'error' })) as JSONWebKeySet;
       let keys: JWTVerifyGetKey;
       try {
         keys = createLocalJWKSet(ks);
