@@ -2,11 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../../contracts/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { TokenService } from '../../ports/auth.ts';
-import { principalFromClaims, type VerifiedClaims } from '../oidc/claims.ts';
-
-export { principalFromClaims, type VerifiedClaims };
-
-const invalid = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+import { invalidToken, principalFromClaims, type VerifiedClaims } from '../oidc/claims.ts';
 
 /**
  * TokenService of the api function. API Gateway's Cognito JWT authorizer has already verified the
@@ -28,7 +24,7 @@ export class VerifiedClaimsTokenService implements TokenService {
 
   async verify(_token: string): Promise<Principal> {
     const claims = this.als.getStore();
-    if (!claims) throw invalid();
+    if (!claims) throw invalidToken();
     return principalFromClaims(claims);
   }
 }

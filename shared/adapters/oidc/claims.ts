@@ -4,7 +4,8 @@ import { AppError } from '../../domain/errors.ts';
 /** Verified claims of an ID token (as jose returns them, or as API Gateway's JWT authorizer passes them). */
 export type VerifiedClaims = Record<string, string | number | boolean | string[] | undefined>;
 
-const invalid = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
+/** AUTH.INVALID_TOKEN (401): the same words whichever check refused the token. */
+export const invalidToken = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
 
 /** `cognito:groups` arrives as an array, or stringified by API Gateway as "[a b]" / "a,b". */
 function list(v: unknown): string[] {
@@ -33,6 +34,6 @@ export function principalFromClaims(claims: VerifiedClaims): Principal {
     clinicId: typeof clinicId === 'string' && clinicId ? clinicId : undefined,
     pools: pools.length ? pools : undefined,
   });
-  if (!r.success) throw invalid();
+  if (!r.success) throw invalidToken();
   return r.data;
 }

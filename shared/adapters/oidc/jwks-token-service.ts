@@ -2,13 +2,11 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONW
 import type { Principal } from '../../contracts/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { TokenService } from '../../ports/auth.ts';
-import { principalFromClaims, type VerifiedClaims } from './claims.ts';
+import { invalidToken, principalFromClaims, type VerifiedClaims } from './claims.ts';
 import { issuerUnreachable, type OidcIssuer } from './issuer.ts';
 
 /** What an identity provider signs ID tokens with; never `none` or a symmetric key (the client has no secret). */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-
-const invalid = () => new AppError('AUTH.INVALID_TOKEN', 'unauthenticated', 'The bearer token is not valid: sign in again.');
 
 interface KeySet {
   keys: JWTVerifyGetKey;
@@ -56,7 +54,7 @@ export class JwksTokenService implements TokenService {
     try {
       kid = decodeProtectedHeader(token).kid;
     } catch {
-      throw invalid();
+      throw invalidToken();
     }
     const keys = await this.keysFor(kid);
     let payload: VerifiedClaims;
@@ -64,13 +62,13 @@ export class JwksTokenService implements TokenService {
       ({ payload } = (await jwtVerify(token, keys, { issuer, audience: clientId, algorithms: ALGORITHMS, clockTolerance: 60 })) as { payload: VerifiedClaims });
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new AppError('AUTH.TOKEN_EXPIRED', 'unauthenticated', 'Your sign-in has expired: sign in again.');
-      throw invalid();
+      throw invalidToken();
     }
     // The party the token was issued to must be this client (OIDC Core §3.1.3.7): a token of another
     // application of the same provider that merely lists this client among its audiences is not ours.
     const aud = payload['aud'];
     const azp = payload['azp'];
-    if ((azp !== undefined && azp !== clientId) || (Array.isArray(aud) && aud.length > 1 && azp === undefined)) throw invalid();
+    if ((azp !== undefined && azp !== clientId) || (Array.isArray(aud) && aud.length > 1 && azp === undefined)) throw invalidToken();
     const p = principalFromClaims(payload);
     return this.opts.admit ? this.opts.admit(p) : p;
   }
