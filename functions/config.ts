@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OidcSettings } from '../shared/contracts/auth.ts';
+import { asksForIdToken, type OidcSettings } from '../shared/contracts/auth.ts';
 import { describeIssues } from '../shared/contracts/describe.ts';
 
 const QueueLocationSchema = z.object({ url: z.string().url(), dlqUrl: z.string().url().optional() });
@@ -56,7 +56,7 @@ export const AwsConfigSchema = z.object({
       message: 'TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both, or neither',
     });
   }
-  if (!c.TELEREAD_OIDC_SCOPE.split(/\s+/).includes('openid')) {
+  if (!asksForIdToken(c.TELEREAD_OIDC_SCOPE)) {
     ctx.addIssue({ code: 'custom', path: ['TELEREAD_OIDC_SCOPE'], message: 'the scope must include openid (without it the provider gives no ID token)' });
   }
   if (c.TELEREAD_OIDC_ISSUER !== undefined) return;

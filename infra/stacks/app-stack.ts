@@ -44,6 +44,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { asksForIdToken } from '../../shared/contracts/auth.ts';
 import { MonitoredQueue } from '../constructs/monitored-queue.ts';
 import { TeleReadFunction } from '../constructs/teleread-function.ts';
 import { FUNCTION_TIMEOUTS, JOB_MAX_RECEIVES } from '../settings.ts';
@@ -182,7 +183,7 @@ export class AppStack extends Stack {
     if (props.identity) {
       const webClientId = props.identity.webClientId ?? props.identity.audience[0];
       // The web UI's ID tokens carry its client id as `aud`: the authorizer must accept it.
-      if (props.identity.scope !== undefined && !props.identity.scope.split(/\s+/).includes('openid')) {
+      if (props.identity.scope !== undefined && !asksForIdToken(props.identity.scope)) {
         throw new Error('identity.scope must include openid (without it the provider gives no ID token): --context oidcScope="openid …"');
       }
       if (!webClientId || !props.identity.audience.includes(webClientId)) {

@@ -35,6 +35,9 @@ export const LoginResponseSchema = z.object({
   }),
 });
 
+/** Whether an OAuth scope string asks for OpenID Connect (`openid`): without it no ID token comes back. */
+export const asksForIdToken = (scope: string) => scope.split(/\s+/).includes('openid');
+
 /**
  * Sign-in through an OpenID Connect issuer (Cognito's hosted sign-in on AWS, the consortium's own
  * identity provider elsewhere): what the server knows of it. Endpoints left out are read from the

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from './describe.ts';
+import { asksForIdToken } from './auth.ts';
 
 /** Settings of the single-machine runtime, read once from the environment at the entry point. */
 export const LocalConfigSchema = z.object({
@@ -62,7 +63,7 @@ function oidcProblem(c: LocalConfig): string | null {
     return 'TELEREAD_OIDC_ISSUER and TELEREAD_OIDC_CLIENT_ID go together: set both to sign in through an identity provider, or neither';
   }
   if (!c.TELEREAD_OIDC_ISSUER) return null;
-  if (!c.TELEREAD_OIDC_SCOPE.split(/\s+/).includes('openid')) return 'TELEREAD_OIDC_SCOPE must include openid (without it the provider gives no ID token)';
+  if (!asksForIdToken(c.TELEREAD_OIDC_SCOPE)) return 'TELEREAD_OIDC_SCOPE must include openid (without it the provider gives no ID token)';
   const issuer = new URL(c.TELEREAD_OIDC_ISSUER);
   // The provider's signing keys are fetched from it: over plain http anyone on the way could swap them.
   if (issuer.protocol !== 'https:' && !LOOPBACK.has(issuer.hostname)) {
